@@ -1,0 +1,79 @@
+//! `accounts serve`: the five routers on one port, so local behaviour is the
+//! Lambda behaviour. Creates what a fresh machine lacks: the table, the demo
+//! tenant and client, the signing key file (and a demo customer).
+
+use axum::Router;
+use shared::customer::CustomerDetails;
+use shared::domain::{ClientId, Email, Password, TenantId};
+use shared::services::provisioning::{self, CreateCustomerError};
+use shared::tenant::TenantSettings;
+use shared::{AppState, http};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    port: u16,
+    /// Tenant provisioned at start when missing.
+    #[arg(long, default_value = "demo")]
+    tenant: String,
+    /// Storefront client provisioned at start when missing.
+    #[arg(long, default_value = "storefront")]
+    client: String,
+    /// Demo customer created at start when missing (e-mail:password); "" for none.
+    #[arg(long, default_value = "demo@example.com:demo-password-2026")]
+    demo_customer: String,
+}
+
+/// Every function's routes, merged: the local server's whole API.
+pub fn all_routes() -> Router<AppState> {
+    login::routes()
+        .merge(activation::routes())
+        .merge(profile::routes())
+        .merge(addresses::routes())
+        .merge(password_reset::routes())
+}
+
+/// Link targets of the demo tenant: a storefront on localhost:8080.
+pub fn demo_settings(tenant: &TenantId) -> TenantSettings {
+    let storefront = "http://localhost:8080";
+    TenantSettings {
+        display_name: format!("{tenant} shop"),
+        activation_uri: Some(format!("{storefront}/activate")),
+        email_confirm_uri: Some(format!("{storefront}/confirm-email")),
+        reset_uri: Some(format!("{storefront}/reset-password")),
+        allowed_link_uris: vec![format!("{storefront}/reset-password"), format!("{storefront}/activate")],
+        ..TenantSettings::default()
+    }
+}
+
+pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let state = AppState::from_env().await?;
+    let tenant = TenantId::parse(&args.tenant)?;
+    let client = ClientId::parse(&args.client)?;
+    provisioning::ensure_tenant(&state, &tenant, &demo_settings(&tenant), &client).await?;
+    if let Some((email, password)) = args.demo_customer.split_once(':') {
+        let created = provisioning::create_active_customer(
+            &state,
+            &tenant,
+            &Email::parse(email)?,
+            &Password::parse(password.to_owned())?,
+            false,
+            CustomerDetails { first_name: Some("Demo".into()), last_name: Some("Customer".into()), ..Default::default() },
+        )
+        .await;
+        match created {
+            Ok(_) | Err(CreateCustomerError::EmailTaken) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let app = http::service(all_routes(), state);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
+    tracing::info!(address = %listener.local_addr()?, tenant = %tenant, client = %client, "serving the customer-accounts API");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

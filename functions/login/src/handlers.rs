@@ -1,0 +1,153 @@
+//! Thin handlers: parse the request into domain types, call a service, answer.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use shared::domain::{ClientId, SessionId};
+use shared::error::Validator;
+use shared::http::{Authenticated, CustomerCaller, FormOrJson, Json, Query, SignedToken, tenant_path, user_agent};
+use shared::services::{login as login_service, sessions};
+use shared::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct AnonymousLoginQuery {
+    tenant: Option<String>,
+    client_id: Option<String>,
+}
+
+pub async fn anonymous_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<AnonymousLoginQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let mut v = Validator::default();
+    let tenant = v.require("tenant", query.tenant, |t| shared::domain::TenantId::parse(&t));
+    let client = v.require("client_id", query.client_id, |c| ClientId::parse(&c));
+    let (Some(tenant), Some(client)) = (tenant, client) else { return Err(v.into_error()) };
+    Ok(Json(sessions::anonymous_login(&state, &tenant, &client, user_agent(&headers)).await?))
+}
+
+#[derive(Deserialize)]
+pub struct AnonymousRefreshRequest {
+    tenant: Option<String>,
+    refresh_token: Option<String>,
+    client_id: Option<String>,
+}
+
+pub async fn anonymous_refresh_query(
+    State(state): State<AppState>,
+    Query(request): Query<AnonymousRefreshRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    anonymous_refresh(&state, request).await
+}
+
+pub async fn anonymous_refresh_body(
+    State(state): State<AppState>,
+    FormOrJson(request): FormOrJson<AnonymousRefreshRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    anonymous_refresh(&state, request).await
+}
+
+async fn anonymous_refresh(state: &AppState, request: AnonymousRefreshRequest) -> Result<impl IntoResponse + use<>, ApiError> {
+    let mut v = Validator::default();
+    let tenant = v.require("tenant", request.tenant, |t| shared::domain::TenantId::parse(&t));
+    let token = v.require("refresh_token", request.refresh_token.filter(|t| !t.is_empty()), Ok::<_, ApiError>);
+    let client = v.require("client_id", request.client_id, |c| ClientId::parse(&c));
+    let (Some(tenant), Some(token), Some(client)) = (tenant, token, client) else { return Err(v.into_error()) };
+    let kind = sessions::RefreshKind::Anonymous { client: &client };
+    Ok(Json(sessions::refresh(state, &tenant, &token, kind).await?))
+}
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    email: Option<String>,
+    id: Option<String>,
+    password: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    SignedToken(token): SignedToken,
+    Json(request): Json<LoginRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    tenant_path(&tenant)?;
+    let (name, password) = login_service::parse_login(request.email, request.id, request.password)?;
+    Ok(Json(login_service::login(&state, &token, name, password, user_agent(&headers)).await?))
+}
+
+#[derive(Deserialize)]
+pub struct RefreshRequest {
+    refresh_token: Option<String>,
+}
+
+pub async fn refresh(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    Json(request): Json<RefreshRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let tenant = tenant_path(&tenant)?;
+    let token = request.refresh_token.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::field("refresh_token", "is required"))?;
+    Ok(Json(sessions::refresh(&state, &tenant, &token, sessions::RefreshKind::Customer).await?))
+}
+
+pub async fn validate(State(state): State<AppState>, caller: Authenticated) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(sessions::token_info(&state, &caller).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogoutRequest {
+    all_sessions: Option<bool>,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: CustomerCaller,
+    Json(request): Json<LogoutRequest>,
+) -> Result<StatusCode, ApiError> {
+    let all = request.all_sessions.unwrap_or(false);
+    sessions::logout(&state, &caller.tenant, &caller.customer, &caller.token.session, all).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list_sessions(State(state): State<AppState>, caller: CustomerCaller) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(sessions::list(&state, &caller.tenant, &caller.customer, &caller.token.session).await?))
+}
+
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    Path((_tenant, session_id)): Path<(String, String)>,
+    caller: CustomerCaller,
+) -> Result<StatusCode, ApiError> {
+    let sid = SessionId::parse(&session_id).map_err(|_| ApiError::NotFound)?;
+    sessions::revoke(&state, &caller.tenant, &caller.customer, &sid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn openid_configuration(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let tenant = tenant_path(&tenant).map_err(|_| ApiError::NotFound)?;
+    state.tenant_settings(&tenant).await?.ok_or(ApiError::NotFound)?;
+    let issuer = state.config.issuer(&tenant);
+    let body = serde_json::json!({
+        "issuer": issuer,
+        "jwks_uri": state.config.jwks_uri(),
+        "token_endpoint": format!("{issuer}/login"),
+        "response_types_supported": ["token"],
+        "grant_types_supported": ["password", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "claims_supported": ["iss", "aud", "sub", "tenant", "sid", "scope", "token_use", "iat", "exp", "jti"],
+    });
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(body)))
+}
+
+pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(state.keys.jwks().clone()))
+}

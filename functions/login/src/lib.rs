@@ -1,0 +1,29 @@
+//! Function `login`: anonymous and customer tokens, refresh, validation,
+//! logout, sessions, OpenID discovery and the JWKS.
+
+mod handlers;
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+use shared::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/customerlogin/auth/anonymous/login", get(handlers::anonymous_login))
+        .route(
+            "/customerlogin/auth/anonymous/refresh",
+            get(handlers::anonymous_refresh_query).post(handlers::anonymous_refresh_body),
+        )
+        .route("/customer/{tenant}/login", post(handlers::login))
+        .route("/customer/{tenant}/refreshauthtoken", post(handlers::refresh))
+        .route("/customer/{tenant}/validateauthtoken", get(handlers::validate))
+        .route("/customer/{tenant}/logout", post(handlers::logout))
+        .route("/customer/{tenant}/me/sessions", get(handlers::list_sessions))
+        .route("/customer/{tenant}/me/sessions/{session_id}", delete(handlers::revoke_session))
+        .route("/customer/{tenant}/.well-known/openid-configuration", get(handlers::openid_configuration))
+        .route("/.well-known/jwks.json", get(handlers::jwks))
+}
+
+pub fn router(state: AppState) -> Router {
+    shared::http::service(routes(), state)
+}

@@ -1,0 +1,12 @@
+//! Function `profile`: the customer's own profile, password change, deletion and export.
+
+use axum::Router;
+use shared::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
+
+pub fn router(state: AppState) -> Router {
+    shared::http::service(routes(), state)
+}

@@ -1,0 +1,73 @@
+//! Process configuration, read once at cold start from the environment.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// DynamoDB table name (`TABLE_NAME`).
+    pub table_name: String,
+    /// Base of every issuer: `{issuer_base}/customer/{tenant}` (`ISSUER_BASE_URL`).
+    pub issuer_base: String,
+    /// Set for DynamoDB Local (`DYNAMODB_ENDPOINT`); unset on AWS.
+    pub dynamodb_endpoint: Option<String>,
+    pub region: String,
+    pub signing_keys: SigningKeySource,
+    pub mail: MailTransport,
+    /// Sender when a tenant has none (`MAIL_FROM`).
+    pub default_sender: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum SigningKeySource {
+    /// A key-set JSON file (development; `SIGNING_KEYS_FILE`).
+    File(PathBuf),
+    /// The key-set JSON itself (`SIGNING_KEYS`; production injects it from Secrets Manager).
+    Inline(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// One JSON file per message in a folder (`MAIL_TRANSPORT=outbox`, `OUTBOX_DIR`).
+    Outbox(PathBuf),
+    /// Amazon SES v2 (`MAIL_TRANSPORT=ses`).
+    Ses,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    pub fn from_env() -> Self {
+        let signing_keys = match var("SIGNING_KEYS") {
+            Some(json) => SigningKeySource::Inline(json),
+            None => SigningKeySource::File(
+                var("SIGNING_KEYS_FILE").unwrap_or_else(|| ".local/signing-keys.json".into()).into(),
+            ),
+        };
+        let mail = match var("MAIL_TRANSPORT").as_deref() {
+            Some("ses") => MailTransport::Ses,
+            _ => MailTransport::Outbox(var("OUTBOX_DIR").unwrap_or_else(|| ".local/outbox".into()).into()),
+        };
+        Self {
+            table_name: var("TABLE_NAME").unwrap_or_else(|| "customer-accounts".into()),
+            issuer_base: var("ISSUER_BASE_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:3000".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            dynamodb_endpoint: var("DYNAMODB_ENDPOINT"),
+            region: var("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
+            signing_keys,
+            mail,
+            default_sender: var("MAIL_FROM").unwrap_or_else(|| "no-reply@customer-accounts.local".into()),
+        }
+    }
+
+    pub fn issuer(&self, tenant: &crate::domain::TenantId) -> String {
+        format!("{}/customer/{tenant}", self.issuer_base)
+    }
+
+    pub fn jwks_uri(&self) -> String {
+        format!("{}/.well-known/jwks.json", self.issuer_base)
+    }
+}

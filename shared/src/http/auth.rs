@@ -1,0 +1,94 @@
+//! Bearer-token extractors. `SignedToken` checks the JWT (signature, `alg`,
+//! `kid`, issuer, expiry) and that its tenant is the path's tenant;
+//! `Authenticated` also checks, with one read, that the session is live and
+//! belongs to the token's client, so revocation takes effect at once.
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::header::{AUTHORIZATION, USER_AGENT};
+use axum::http::request::Parts;
+
+use crate::domain::{CustomerId, TenantId};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::SessionRecord;
+use crate::tokens::{self, Subject, VerifiedToken};
+
+pub struct SignedToken(pub VerifiedToken);
+
+pub struct Authenticated {
+    pub token: VerifiedToken,
+    pub session: SessionRecord,
+}
+
+/// A live customer (not anonymous) session.
+pub struct CustomerCaller {
+    pub tenant: TenantId,
+    pub customer: CustomerId,
+    pub token: VerifiedToken,
+    pub session: SessionRecord,
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+}
+
+pub fn user_agent(headers: &axum::http::HeaderMap) -> Option<String> {
+    let ua = headers.get(USER_AGENT)?.to_str().ok()?;
+    Some(ua.chars().take(256).collect())
+}
+
+impl FromRequestParts<AppState> for SignedToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let raw = bearer(parts).ok_or(ApiError::Unauthorized("missing_token"))?;
+        let token = tokens::verify(&state.config, &state.keys, raw).map_err(|_| ApiError::Unauthorized("invalid_token"))?;
+        let params = RawPathParams::from_request_parts(parts, state).await.ok();
+        if let Some(path_tenant) = params.as_ref().and_then(|p| p.iter().find(|(k, _)| *k == "tenant").map(|(_, v)| v))
+            && path_tenant != token.tenant.as_str()
+        {
+            return Err(ApiError::Forbidden("wrong_tenant"));
+        }
+        Ok(Self(token))
+    }
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SignedToken(token) = SignedToken::from_request_parts(parts, state).await?;
+        let customer = match &token.subject {
+            Subject::Customer(id) => Some(id),
+            Subject::Anonymous => None,
+        };
+        let session = state
+            .store
+            .get_session(&token.tenant, customer, &token.session)
+            .await?
+            .filter(|s| s.client_id == token.client.as_str())
+            .ok_or(ApiError::Unauthorized("session_revoked"))?;
+        Ok(Self { token, session })
+    }
+}
+
+impl FromRequestParts<AppState> for CustomerCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // The anonymous check comes first so an anonymous token costs no read.
+        let SignedToken(token) = SignedToken::from_request_parts(parts, state).await?;
+        let Subject::Customer(customer) = token.subject.clone() else {
+            return Err(ApiError::Forbidden("customer_token_required"));
+        };
+        let session = state
+            .store
+            .get_session(&token.tenant, Some(&customer), &token.session)
+            .await?
+            .filter(|s| s.client_id == token.client.as_str())
+            .ok_or(ApiError::Unauthorized("session_revoked"))?;
+        Ok(Self { tenant: token.tenant.clone(), customer, token, session })
+    }
+}

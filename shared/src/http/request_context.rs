@@ -1,0 +1,53 @@
+//! Per-request context: the request id (API Gateway's when present) on every
+//! response and log line, with Powertools field names.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
+use tracing::Instrument;
+
+/// True until the first request of this process has been served.
+pub static COLD_START: AtomicBool = AtomicBool::new(true);
+
+pub async fn request_context(request: Request, next: Next) -> Response {
+    let request_id = request
+        .request_context_ref()
+        .and_then(|ctx| match ctx {
+            RequestContext::ApiGatewayV2(ctx) => ctx.request_id.clone(),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        })
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let xray_trace_id = std::env::var("_X_AMZN_TRACE_ID").unwrap_or_default();
+    let cold_start = COLD_START.swap(false, Ordering::Relaxed);
+    // The path only, never the query string: it may carry refresh tokens.
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    let span = tracing::info_span!(
+        "request",
+        service = crate::telemetry::service_name(),
+        correlation_id = %request_id,
+        cold_start,
+        xray_trace_id = %xray_trace_id,
+    );
+    let started = std::time::Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(
+            method = %method,
+            path = %path,
+            status = response.status().as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request served"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}

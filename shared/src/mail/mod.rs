@@ -1,0 +1,41 @@
+//! The `Mailer` port: SES v2 in production, a local outbox folder in
+//! development. The two adapters are the only places that send mail.
+
+mod outbox;
+mod ses;
+
+use serde::Serialize;
+
+pub use outbox::OutboxMailer;
+pub use ses::SesMailer;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MailMessage {
+    pub to: String,
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("writing to the outbox: {0}")]
+    Outbox(#[from] std::io::Error),
+    #[error("sending through SES: {0}")]
+    Ses(String),
+}
+
+pub enum Mailer {
+    Outbox(OutboxMailer),
+    Ses(SesMailer),
+}
+
+impl Mailer {
+    pub async fn send(&self, message: &MailMessage) -> Result<(), MailError> {
+        match self {
+            Self::Outbox(outbox) => outbox.send(message).await,
+            Self::Ses(ses) => ses.send(message).await,
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The rules, one module per concern. Handlers parse input and call these;
+//! these call the store and mailer.
+
+pub mod login;
+pub mod provisioning;
+pub mod sessions;
+pub mod token_set;

@@ -1,0 +1,69 @@
+//! Operator actions: the table, tenants, storefront clients and customers
+//! created by an operator (never by a public route).
+
+use crate::clock;
+use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, new_customer_number};
+use crate::domain::{ClientId, CustomerId, Email, Password, TenantId};
+use crate::error::ApiError;
+use crate::passwords;
+use crate::state::AppState;
+use crate::store::{CreateCustomerOutcome, StoreError};
+use crate::tenant::{StorefrontClient, TenantSettings};
+
+/// Creates the table if missing, and the tenant and client if missing.
+/// Existing settings are left as they are.
+pub async fn ensure_tenant(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    client: &ClientId,
+) -> Result<(), StoreError> {
+    state.store.create_table_if_missing().await?;
+    if state.store.get_tenant(tenant).await?.is_none() {
+        state.store.put_tenant(tenant, settings).await?;
+    }
+    if state.store.get_client(tenant, client).await?.is_none() {
+        let record = StorefrontClient { client_id: client.to_string(), name: client.to_string(), redirect_uris: Vec::new() };
+        state.store.put_client(tenant, &record).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateCustomerError {
+    #[error("an account with this e-mail exists already")]
+    EmailTaken,
+    #[error("{0}")]
+    Api(#[from] ApiError),
+}
+
+/// An active customer with a password set by the operator (`initialPassword`
+/// tells the storefront to ask for a new one when `initial` is true).
+pub async fn create_active_customer(
+    state: &AppState,
+    tenant: &TenantId,
+    email: &Email,
+    password: &Password,
+    initial: bool,
+    details: CustomerDetails,
+) -> Result<CustomerId, CreateCustomerError> {
+    let id = CustomerId::generate();
+    let now = clock::now_rfc3339();
+    let record = CustomerRecord {
+        id: id.to_string(),
+        customer_number: new_customer_number(),
+        email: email.to_string(),
+        status: CustomerStatus::Active,
+        password_hash: Some(passwords::hash(password).await.map_err(ApiError::internal)?),
+        initial_password: initial,
+        details,
+        version: 1,
+        created_at: now.clone(),
+        modified_at: now,
+        last_login_at: None,
+    };
+    match state.store.create_customer(tenant, &record, Vec::new()).await.map_err(ApiError::from)? {
+        CreateCustomerOutcome::Created => Ok(id),
+        CreateCustomerOutcome::EmailTaken => Err(CreateCustomerError::EmailTaken),
+    }
+}

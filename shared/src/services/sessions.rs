@@ -1,0 +1,220 @@
+//! Anonymous sessions, refresh-token rotation with reuse detection, logout,
+//! and a customer's list of sessions.
+
+use serde::Serialize;
+
+use crate::clock;
+use crate::domain::{ClientId, CustomerId, SessionId, TenantId};
+use crate::error::ApiError;
+use crate::http::Authenticated;
+use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::services::token_set::{self, Grant, TokenSet};
+use crate::state::AppState;
+use crate::store::{RotateOutcome, SessionRecord};
+use crate::tokens::Subject;
+
+/// Unknown tenant and unknown client look the same from outside.
+const INVALID_CLIENT: ApiError = ApiError::Unauthorized("invalid_client");
+const INVALID_REFRESH: ApiError = ApiError::Unauthorized("invalid_refresh_token");
+
+pub fn new_session(
+    sid: &SessionId,
+    client: &ClientId,
+    customer: Option<&CustomerId>,
+    lifetime_secs: i64,
+    user_agent: Option<String>,
+    now: i64,
+) -> SessionRecord {
+    SessionRecord {
+        session_id: sid.to_string(),
+        family: uuid::Uuid::new_v4().simple().to_string(),
+        client_id: client.to_string(),
+        customer_id: customer.map(ToString::to_string),
+        created_at: now,
+        last_used_at: now,
+        expires_at: now + lifetime_secs,
+        user_agent,
+        ttl: now + lifetime_secs,
+    }
+}
+
+pub async fn anonymous_login(
+    state: &AppState,
+    tenant: &TenantId,
+    client: &ClientId,
+    user_agent: Option<String>,
+) -> Result<TokenSet, ApiError> {
+    let settings = state.tenant_settings(tenant).await?.ok_or(INVALID_CLIENT)?;
+    state.store.get_client(tenant, client).await?.ok_or(INVALID_CLIENT)?;
+    let now = clock::now_epoch();
+    let sid = SessionId::generate();
+    let session = new_session(&sid, client, None, settings.anonymous_refresh_ttl_secs, user_agent, now);
+    let refresh = OpaqueSecret::generate();
+    state.store.start_session(tenant, &session, &refresh.hash, Vec::new()).await?;
+    token_set::build(
+        state,
+        Grant {
+            tenant,
+            client,
+            session: &sid,
+            customer: None,
+            access_ttl: settings.anonymous_access_ttl_secs,
+            refresh_token: refresh.value,
+            session_expires_at: session.expires_at,
+        },
+        now,
+    )
+}
+
+/// Which kind of session a refresh route serves.
+pub enum RefreshKind<'a> {
+    Anonymous { client: &'a ClientId },
+    Customer,
+}
+
+/// Rotates a refresh token: the old one is spent, a new pair is issued. A
+/// spent token presented again revokes the whole session (RFC 9700).
+pub async fn refresh(
+    state: &AppState,
+    tenant: &TenantId,
+    refresh_token: &str,
+    kind: RefreshKind<'_>,
+) -> Result<TokenSet, ApiError> {
+    let settings = state.tenant_settings(tenant).await?.ok_or(INVALID_REFRESH)?;
+    let old_hash = hash_secret(refresh_token);
+    let record = state.store.get_refresh_token(tenant, &old_hash).await?.ok_or(INVALID_REFRESH)?;
+    let customer = record.customer();
+    let sid = record.session().ok_or(INVALID_REFRESH)?;
+    let kind_matches = match (&kind, &customer) {
+        (RefreshKind::Anonymous { client }, None) => record.client_id == client.as_str(),
+        (RefreshKind::Customer, Some(_)) => true,
+        _ => false,
+    };
+    if !kind_matches {
+        return Err(INVALID_REFRESH);
+    }
+    if record.used {
+        revoke_on_reuse(state, tenant, customer.as_ref(), &sid).await?;
+        return Err(INVALID_REFRESH);
+    }
+    let now = clock::now_epoch();
+    let new = OpaqueSecret::generate();
+    match state.store.rotate_refresh_token(tenant, &old_hash, &record, &new.hash, now).await? {
+        RotateOutcome::Rotated => {}
+        RotateOutcome::Reused => {
+            revoke_on_reuse(state, tenant, customer.as_ref(), &sid).await?;
+            return Err(INVALID_REFRESH);
+        }
+        RotateOutcome::SessionGone => return Err(INVALID_REFRESH),
+    }
+    let client = ClientId::parse(&record.client_id).map_err(|_| INVALID_REFRESH)?;
+    let (customer_part, access_ttl) = match &customer {
+        Some(id) => {
+            let initial = state.store.get_customer(tenant, id).await?.ok_or(INVALID_REFRESH)?.initial_password;
+            (Some((id, initial)), settings.customer_access_ttl_secs)
+        }
+        None => (None, settings.anonymous_access_ttl_secs),
+    };
+    token_set::build(
+        state,
+        Grant {
+            tenant,
+            client: &client,
+            session: &sid,
+            customer: customer_part,
+            access_ttl,
+            refresh_token: new.value,
+            session_expires_at: record.ttl,
+        },
+        now,
+    )
+}
+
+async fn revoke_on_reuse(
+    state: &AppState,
+    tenant: &TenantId,
+    customer: Option<&CustomerId>,
+    sid: &SessionId,
+) -> Result<(), ApiError> {
+    tracing::warn!(event = "refresh_token_reuse", tenant = %tenant, session_id = %sid, "refresh token reused; session revoked");
+    state.store.delete_session(tenant, customer, sid).await?;
+    Ok(())
+}
+
+/// The answer of `validateauthtoken`.
+#[derive(Debug, Serialize)]
+pub struct TokenInfo {
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(rename = "sessionId")]
+    pub session_id: String,
+    #[serde(rename = "customerId")]
+    pub customer_id: Option<String>,
+    pub email: Option<String>,
+    #[serde(rename = "legalEntityId")]
+    pub legal_entity_id: Option<String>,
+}
+
+pub async fn token_info(state: &AppState, caller: &Authenticated) -> Result<TokenInfo, ApiError> {
+    let token = &caller.token;
+    let (customer_id, email) = match &token.subject {
+        Subject::Customer(id) => {
+            let customer =
+                state.store.get_customer(&token.tenant, id).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
+            (Some(customer.id), Some(customer.email))
+        }
+        Subject::Anonymous => (None, None),
+    };
+    Ok(TokenInfo {
+        token_type: "Bearer",
+        expires_in: (token.expires_at - clock::now_epoch()).max(0),
+        scope: token.scope.clone(),
+        session_id: token.session.to_string(),
+        customer_id,
+        email,
+        legal_entity_id: None,
+    })
+}
+
+pub async fn logout(state: &AppState, tenant: &TenantId, customer: &CustomerId, sid: &SessionId, all: bool) -> Result<(), ApiError> {
+    if all {
+        state.store.delete_sessions(tenant, customer, None).await?;
+    } else {
+        state.store.delete_session(tenant, Some(customer), sid).await?;
+    }
+    tracing::info!(event = "logout", tenant = %tenant, customer_id = %customer, all_sessions = all, "logout");
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub session_id: String,
+    pub created_at: String,
+    pub last_used_at: String,
+    pub user_agent: Option<String>,
+    pub current: bool,
+}
+
+pub async fn list(state: &AppState, tenant: &TenantId, customer: &CustomerId, current: &SessionId) -> Result<Vec<SessionView>, ApiError> {
+    let sessions = state.store.list_sessions(tenant, customer).await?;
+    Ok(sessions
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.session_id == current.as_str(),
+            session_id: s.session_id,
+            created_at: clock::rfc3339(s.created_at),
+            last_used_at: clock::rfc3339(s.last_used_at),
+            user_agent: s.user_agent,
+        })
+        .collect())
+}
+
+pub async fn revoke(state: &AppState, tenant: &TenantId, customer: &CustomerId, sid: &SessionId) -> Result<(), ApiError> {
+    if state.store.delete_session(tenant, Some(customer), sid).await? {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

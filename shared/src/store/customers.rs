@@ -1,0 +1,87 @@
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+
+use super::{Store, StoreError, from_item, put_new, s};
+use crate::customer::{CustomerRecord, CustomerStatus, EmailGuard};
+use crate::domain::{CustomerId, Email, TenantId};
+use crate::table_keys::ItemKey;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum CreateCustomerOutcome {
+    Created,
+    EmailTaken,
+}
+
+/// What a password check needs, from one read (guard or profile).
+#[derive(Debug, Clone)]
+pub struct LoginTarget {
+    pub customer_id: CustomerId,
+    pub status: CustomerStatus,
+    pub password_hash: Option<String>,
+    pub initial_password: bool,
+}
+
+impl LoginTarget {
+    pub fn from_guard(item: super::Item) -> Result<Option<Self>, StoreError> {
+        let guard: EmailGuard = from_item(item)?;
+        Ok(CustomerId::parse(&guard.customer_id).ok().map(|customer_id| Self {
+            customer_id,
+            status: guard.status,
+            password_hash: guard.password_hash,
+            initial_password: guard.initial_password,
+        }))
+    }
+
+    pub fn from_profile(item: super::Item) -> Result<Option<Self>, StoreError> {
+        let profile: CustomerRecord = from_item(item)?;
+        Ok(CustomerId::parse(&profile.id).ok().map(|customer_id| Self {
+            customer_id,
+            status: profile.status,
+            password_hash: profile.password_hash,
+            initial_password: profile.initial_password,
+        }))
+    }
+}
+
+impl Store {
+    /// Writes profile and e-mail guard (plus `extra` items, e.g. an activation
+    /// token or a first address) in one transaction; the guard's condition makes
+    /// the e-mail unique per tenant even under parallel sign-ups.
+    pub async fn create_customer(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerRecord,
+        extra: Vec<TransactWriteItem>,
+    ) -> Result<CreateCustomerOutcome, StoreError> {
+        let id = CustomerId::parse(&customer.id).map_err(|_| StoreError::Invalid("customer id".into()))?;
+        let email = Email::parse(&customer.email).map_err(|_| StoreError::Invalid("e-mail".into()))?;
+        let mut items = vec![
+            put_new(&self.table, &ItemKey::email_guard(tenant, &email.normalized()), &EmailGuard::of(customer))?,
+            put_new(&self.table, &ItemKey::profile(tenant, &id), customer)?,
+        ];
+        items.extend(extra);
+        match self.transact(items).await? {
+            Ok(()) => Ok(CreateCustomerOutcome::Created),
+            Err(codes) if codes.first().is_some_and(|c| c == "ConditionalCheckFailed") => {
+                Ok(CreateCustomerOutcome::EmailTaken)
+            }
+            Err(codes) => Err(StoreError::Invalid(format!("create customer cancelled: {codes:?}"))),
+        }
+    }
+
+    pub async fn get_customer(&self, tenant: &TenantId, id: &CustomerId) -> Result<Option<CustomerRecord>, StoreError> {
+        self.get(&ItemKey::profile(tenant, id)).await
+    }
+
+    /// A transaction item stamping the last login on the profile.
+    pub fn touch_last_login(&self, tenant: &TenantId, id: &CustomerId, at: &str) -> Result<TransactWriteItem, StoreError> {
+        let key = ItemKey::profile(tenant, id);
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key.to_attributes()))
+            .update_expression("SET lastLoginAt = :at")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":at", s(at))
+            .build()?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+}

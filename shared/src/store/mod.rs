@@ -1,0 +1,172 @@
+//! The DynamoDB adapter: the only place that talks to the table. Uniqueness
+//! and concurrency are condition expressions and transactions, never
+//! read-then-write.
+
+mod customers;
+mod schema;
+mod sessions;
+mod tenants;
+mod throttle;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use customers::{CreateCustomerOutcome, LoginTarget};
+pub use sessions::{RefreshTokenRecord, RotateOutcome, SessionRecord};
+pub use throttle::ThrottleRecord;
+
+use crate::table_keys::{ItemKey, PK, TTL};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("dynamodb: {0}")]
+    Dynamo(Box<aws_sdk_dynamodb::Error>),
+    #[error("item mapping: {0}")]
+    Mapping(#[from] serde_dynamo::Error),
+    #[error("invalid record: {0}")]
+    Invalid(String),
+    #[error("request building: {0}")]
+    Build(#[from] aws_sdk_dynamodb::error::BuildError),
+}
+
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
+{
+    fn from(err: SdkError<E, R>) -> Self {
+        Self::Dynamo(Box::new(aws_sdk_dynamodb::Error::from(err)))
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// A strongly consistent read of one item, treating expired items as absent
+    /// (DynamoDB deletes expired items lazily, DynamoDB Local unreliably).
+    pub async fn get<T: DeserializeOwned>(&self, key: &ItemKey) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_attributes()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        match out.item {
+            Some(item) if !is_expired(&item, crate::clock::now_epoch()) => Ok(Some(serde_dynamo::from_item(item)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Reads several items in one round trip (strongly consistent); expired
+    /// items are left out. Returns items by key.
+    pub async fn get_many(&self, keys: &[ItemKey]) -> Result<HashMap<(String, String), Item>, StoreError> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut pending = KeysAndAttributes::builder()
+            .set_keys(Some(keys.iter().map(ItemKey::to_attributes).collect()))
+            .consistent_read(true)
+            .build()?;
+        let now = crate::clock::now_epoch();
+        let mut found = HashMap::new();
+        loop {
+            let out = self.client.batch_get_item().request_items(&self.table, pending).send().await?;
+            for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                if let Some(key) = ItemKey::of_item(&item)
+                    && !is_expired(&item, now)
+                {
+                    found.insert((key.pk, key.sk), item);
+                }
+            }
+            match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
+                Some(rest) if !rest.keys.is_empty() => pending = rest,
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    /// Runs a transaction; `Ok(Err(codes))` when it was cancelled, with one
+    /// cancellation code per item (`None`, `ConditionalCheckFailed`, ...).
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Vec<String>>, StoreError> {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Ok(())),
+            Err(err) => match cancellation_codes(&err) {
+                Some(codes) => Ok(Err(codes)),
+                None => Err(err.into()),
+            },
+        }
+    }
+}
+
+fn cancellation_codes(err: &SdkError<TransactWriteItemsError>) -> Option<Vec<String>> {
+    match err.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(e) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None").to_owned())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+pub fn is_expired(item: &Item, now: i64) -> bool {
+    item.get(TTL)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok())
+        .is_some_and(|ttl| ttl <= now)
+}
+
+/// The record's attributes plus its key.
+pub fn to_item<T: Serialize>(key: &ItemKey, record: &T) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(record)?;
+    item.extend(key.to_attributes());
+    Ok(item)
+}
+
+pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    Ok(serde_dynamo::from_item(item)?)
+}
+
+/// A transaction Put that fails if the item already exists.
+pub fn put_new<T: Serialize>(table: &str, key: &ItemKey, record: &T) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(to_item(key, record)?))
+        .condition_expression("attribute_not_exists(#pk)")
+        .expression_attribute_names("#pk", PK)
+        .build()?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+pub fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+

@@ -1,0 +1,256 @@
+use aws_sdk_dynamodb::types::{Delete, DeleteRequest, Put, ReturnValue, TransactWriteItem, Update, WriteRequest};
+use serde::{Deserialize, Serialize};
+
+use super::{Item, Store, StoreError, from_item, n, put_new, s, to_item};
+use crate::domain::{CustomerId, SessionId, TenantId};
+use crate::table_keys::ItemKey;
+
+/// A session: one sign-in on one device. It exists exactly as long as it is
+/// valid; revoking a session deletes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRecord {
+    pub session_id: String,
+    /// Changes whenever the session is (re)started, so refresh tokens of an
+    /// earlier session with the same id never work again.
+    pub family: String,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    /// Absolute end of the session (refresh token lifetime).
+    pub expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    pub ttl: i64,
+}
+
+/// A refresh token, stored by hash. Used tokens stay (marked `used`) until the
+/// session would have ended, so a replay is recognised and revokes the session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshTokenRecord {
+    pub session_id: String,
+    pub family: String,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    pub used: bool,
+    pub ttl: i64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RotateOutcome {
+    Rotated,
+    /// The old token had been used already (possibly by a parallel request).
+    Reused,
+    /// The session was revoked, restarted or has expired.
+    SessionGone,
+}
+
+pub fn session_key(tenant: &TenantId, customer: Option<&CustomerId>, sid: &SessionId) -> ItemKey {
+    match customer {
+        Some(customer) => ItemKey::customer_session(tenant, customer, sid),
+        None => ItemKey::anonymous_session(tenant, sid),
+    }
+}
+
+impl RefreshTokenRecord {
+    pub fn customer(&self) -> Option<CustomerId> {
+        self.customer_id.as_deref().and_then(|id| CustomerId::parse(id).ok())
+    }
+
+    pub fn session(&self) -> Option<SessionId> {
+        SessionId::parse(&self.session_id).ok()
+    }
+}
+
+impl Store {
+    /// Writes a session and its first refresh token (plus `extra` items) in one
+    /// transaction. An existing session with the same id is replaced, which
+    /// retires its refresh tokens (new family).
+    pub async fn start_session(
+        &self,
+        tenant: &TenantId,
+        session: &SessionRecord,
+        refresh_hash: &str,
+        extra: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
+        let customer = session.customer_id.as_deref().and_then(|id| CustomerId::parse(id).ok());
+        let sid = SessionId::parse(&session.session_id).map_err(|_| StoreError::Invalid("session id".into()))?;
+        let key = session_key(tenant, customer.as_ref(), &sid);
+        let put_session = Put::builder().table_name(&self.table).set_item(Some(to_item(&key, session)?)).build()?;
+        let mut items = vec![
+            TransactWriteItem::builder().put(put_session).build(),
+            put_new(&self.table, &ItemKey::refresh_token(tenant, refresh_hash), &refresh_record(session, false))?,
+        ];
+        items.extend(extra);
+        self.transact(items).await?.map_err(|codes| StoreError::Invalid(format!("start session cancelled: {codes:?}")))
+    }
+
+    pub async fn get_session(
+        &self,
+        tenant: &TenantId,
+        customer: Option<&CustomerId>,
+        sid: &SessionId,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let now = crate::clock::now_epoch();
+        Ok(self.get::<SessionRecord>(&session_key(tenant, customer, sid)).await?.filter(|s| s.expires_at > now))
+    }
+
+    pub async fn get_refresh_token(&self, tenant: &TenantId, hash: &str) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        self.get(&ItemKey::refresh_token(tenant, hash)).await
+    }
+
+    /// Marks the old refresh token used, stores the new one and touches the
+    /// session, all or nothing; the conditions make a token single-use even
+    /// under parallel requests.
+    pub async fn rotate_refresh_token(
+        &self,
+        tenant: &TenantId,
+        old_hash: &str,
+        old: &RefreshTokenRecord,
+        new_hash: &str,
+        now: i64,
+    ) -> Result<RotateOutcome, StoreError> {
+        let sid = old.session().ok_or_else(|| StoreError::Invalid("session id".into()))?;
+        let session = session_key(tenant, old.customer().as_ref(), &sid);
+        let mark_used = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(ItemKey::refresh_token(tenant, old_hash).to_attributes()))
+            .update_expression("SET used = :true")
+            .condition_expression("used = :false")
+            .expression_attribute_values(":true", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+            .expression_attribute_values(":false", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
+            .build()?;
+        let touch_session = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(session.to_attributes()))
+            .update_expression("SET lastUsedAt = :now")
+            .condition_expression("attribute_exists(PK) AND family = :family AND expiresAt > :now")
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":family", s(&old.family))
+            .build()?;
+        let new_record = RefreshTokenRecord { used: false, ..old.clone() };
+        let items = vec![
+            TransactWriteItem::builder().update(mark_used).build(),
+            put_new(&self.table, &ItemKey::refresh_token(tenant, new_hash), &new_record)?,
+            TransactWriteItem::builder().update(touch_session).build(),
+        ];
+        Ok(match self.transact(items).await? {
+            Ok(()) => RotateOutcome::Rotated,
+            Err(codes) => match codes.first().map(String::as_str) {
+                Some("ConditionalCheckFailed" | "TransactionConflict") => RotateOutcome::Reused,
+                _ => RotateOutcome::SessionGone,
+            },
+        })
+    }
+
+    /// Deletes (revokes) one session; returns whether it existed.
+    pub async fn delete_session(
+        &self,
+        tenant: &TenantId,
+        customer: Option<&CustomerId>,
+        sid: &SessionId,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(session_key(tenant, customer, sid).to_attributes()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
+    /// A transaction item deleting a session (e.g. beside a password change).
+    pub fn delete_session_item(&self, key: &ItemKey) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder().table_name(&self.table).set_key(Some(key.to_attributes())).build()?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    pub async fn list_sessions(&self, tenant: &TenantId, customer: &CustomerId) -> Result<Vec<SessionRecord>, StoreError> {
+        let now = crate::clock::now_epoch();
+        let items = self.query_prefix(&ItemKey::customer_partition(tenant, customer), ItemKey::SESSION_PREFIX).await?;
+        let mut sessions = items
+            .into_iter()
+            .map(from_item::<SessionRecord>)
+            .collect::<Result<Vec<_>, _>>()?;
+        sessions.retain(|s| s.expires_at > now);
+        sessions.sort_by_key(|s| s.created_at);
+        Ok(sessions)
+    }
+
+    /// Revokes every session of a customer except `keep`.
+    pub async fn delete_sessions(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        keep: Option<&SessionId>,
+    ) -> Result<usize, StoreError> {
+        let items = self.query_prefix(&ItemKey::customer_partition(tenant, customer), ItemKey::SESSION_PREFIX).await?;
+        let keys: Vec<ItemKey> = items
+            .iter()
+            .filter_map(ItemKey::of_item)
+            .filter(|k| keep.is_none_or(|sid| k.sk != format!("{}{sid}", ItemKey::SESSION_PREFIX)))
+            .collect();
+        self.delete_keys(&keys).await?;
+        Ok(keys.len())
+    }
+
+    /// Every item of a partition whose sort key starts with `prefix`.
+    pub async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Deletes items in batches of 25, retrying unprocessed ones.
+    pub async fn delete_keys(&self, keys: &[ItemKey]) -> Result<(), StoreError> {
+        for chunk in keys.chunks(25) {
+            let mut requests = chunk
+                .iter()
+                .map(|k| {
+                    Ok(WriteRequest::builder()
+                        .delete_request(DeleteRequest::builder().set_key(Some(k.to_attributes())).build()?)
+                        .build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            while !requests.is_empty() {
+                let out = self.client.batch_write_item().request_items(&self.table, requests).send().await?;
+                requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn refresh_record(session: &SessionRecord, used: bool) -> RefreshTokenRecord {
+    RefreshTokenRecord {
+        session_id: session.session_id.clone(),
+        family: session.family.clone(),
+        client_id: session.client_id.clone(),
+        customer_id: session.customer_id.clone(),
+        used,
+        ttl: session.expires_at,
+    }
+}

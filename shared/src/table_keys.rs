@@ -1,0 +1,93 @@
+//! Every key shape of the single table, and nothing else builds keys. Each
+//! partition key starts with the tenant, so no access can cross tenants.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::domain::{ClientId, CustomerId, SessionId, TenantId};
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const TTL: &str = "ttl";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemKey {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl ItemKey {
+    fn new(pk: String, sk: impl Into<String>) -> Self {
+        Self { pk, sk: sk.into() }
+    }
+
+    pub fn tenant(tenant: &TenantId) -> Self {
+        Self::new(format!("T#{tenant}"), "TENANT")
+    }
+
+    pub fn client(tenant: &TenantId, client: &ClientId) -> Self {
+        Self::new(format!("T#{tenant}"), format!("CLIENT#{client}"))
+    }
+
+    pub fn customer_partition(tenant: &TenantId, customer: &CustomerId) -> String {
+        format!("T#{tenant}#C#{customer}")
+    }
+
+    pub fn profile(tenant: &TenantId, customer: &CustomerId) -> Self {
+        Self::new(Self::customer_partition(tenant, customer), "PROFILE")
+    }
+
+    /// `normalized_email` is `Email::normalized()`.
+    pub fn email_guard(tenant: &TenantId, normalized_email: &str) -> Self {
+        Self::new(format!("T#{tenant}#EMAIL#{normalized_email}"), "EMAIL")
+    }
+
+    pub const SESSION_PREFIX: &'static str = "SESSION#";
+
+    pub fn customer_session(tenant: &TenantId, customer: &CustomerId, sid: &SessionId) -> Self {
+        Self::new(Self::customer_partition(tenant, customer), format!("{}{sid}", Self::SESSION_PREFIX))
+    }
+
+    pub fn anonymous_session(tenant: &TenantId, sid: &SessionId) -> Self {
+        Self::new(format!("T#{tenant}#ANON#{sid}"), "SESSION")
+    }
+
+    /// `hash` is the hex SHA-256 of the refresh token.
+    pub fn refresh_token(tenant: &TenantId, hash: &str) -> Self {
+        Self::new(format!("T#{tenant}#RT#{hash}"), "RT")
+    }
+
+    /// Activation secrets, e-mail change keys and reset tokens, by hash.
+    pub fn one_time_token(tenant: &TenantId, hash: &str) -> Self {
+        Self::new(format!("T#{tenant}#TOKEN#{hash}"), "TOKEN")
+    }
+
+    pub fn throttle(tenant: &TenantId, subject: &str) -> Self {
+        Self::new(format!("T#{tenant}#THROTTLE#{subject}"), "THROTTLE")
+    }
+
+    pub const ADDRESS_PREFIX: &'static str = "ADDR#";
+
+    pub fn address(tenant: &TenantId, customer: &CustomerId, address_id: &str) -> Self {
+        Self::new(Self::customer_partition(tenant, customer), format!("{}{address_id}", Self::ADDRESS_PREFIX))
+    }
+
+    pub fn social(tenant: &TenantId, issuer: &str, subject: &str) -> Self {
+        Self::new(format!("T#{tenant}#SOCIAL#{issuer}#{subject}"), "SOCIAL")
+    }
+
+    pub fn to_attributes(&self) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            (PK.to_owned(), AttributeValue::S(self.pk.clone())),
+            (SK.to_owned(), AttributeValue::S(self.sk.clone())),
+        ])
+    }
+
+    /// Reads the key back from a stored item.
+    pub fn of_item(item: &HashMap<String, AttributeValue>) -> Option<Self> {
+        let pk = item.get(PK)?.as_s().ok()?;
+        let sk = item.get(SK)?.as_s().ok()?;
+        Some(Self::new(pk.clone(), sk.clone()))
+    }
+}

@@ -1,0 +1,92 @@
+//! Tenant settings and storefront clients: created by the operator command,
+//! never by a public route. Every field has a default, so settings written by
+//! an older version keep loading.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TenantSettings {
+    pub display_name: String,
+    pub anonymous_access_ttl_secs: i64,
+    pub anonymous_refresh_ttl_secs: i64,
+    pub customer_access_ttl_secs: i64,
+    /// Absolute lifetime of a customer session.
+    pub customer_refresh_ttl_secs: i64,
+    pub password_min_length: usize,
+    pub password_max_length: usize,
+    /// Sender address for this tenant's mail; the process default when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activation_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_confirm_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_uri: Option<String>,
+    /// Link targets a request may choose (e.g. `reset_uri`); exact matches.
+    pub allowed_link_uris: Vec<String>,
+    /// Consecutive login failures before an account is locked for a while.
+    pub lockout_threshold: u32,
+    /// First lock duration; doubles with each further failure.
+    pub lockout_base_secs: i64,
+    pub lockout_max_secs: i64,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self {
+            display_name: String::new(),
+            anonymous_access_ttl_secs: 3600,
+            anonymous_refresh_ttl_secs: 86_400,
+            customer_access_ttl_secs: 3600,
+            customer_refresh_ttl_secs: 30 * 86_400,
+            password_min_length: 8,
+            password_max_length: 128,
+            sender: None,
+            activation_uri: None,
+            email_confirm_uri: None,
+            reset_uri: None,
+            allowed_link_uris: Vec::new(),
+            lockout_threshold: 5,
+            lockout_base_secs: 30,
+            lockout_max_secs: 900,
+        }
+    }
+}
+
+impl TenantSettings {
+    /// How long an account stays locked after `failures` consecutive
+    /// failures, or `None` below the threshold.
+    pub fn lock_duration(&self, failures: u32) -> Option<i64> {
+        let over = failures.checked_sub(self.lockout_threshold)?;
+        let factor = 1i64.checked_shl(over.min(30)).unwrap_or(i64::MAX);
+        Some(self.lockout_base_secs.saturating_mul(factor).min(self.lockout_max_secs))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StorefrontClient {
+    pub client_id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_doubles_from_the_threshold_up_to_the_cap() {
+        let s = TenantSettings::default();
+        assert_eq!(s.lock_duration(4), None);
+        assert_eq!(s.lock_duration(5), Some(30));
+        assert_eq!(s.lock_duration(6), Some(60));
+        assert_eq!(s.lock_duration(9), Some(480));
+        assert_eq!(s.lock_duration(10), Some(900));
+        assert_eq!(s.lock_duration(200), Some(900));
+    }
+}
