@@ -32,9 +32,15 @@ start() {
   pidfile="$(realpath -m "$2")"
   log="$(realpath -m "${3:-/dev/null}")"
   fetch
+  # In memory unless DYNAMODB_DATA_DIR asks for data kept on disk (make dev).
+  local storage=(-inMemory)
+  if [ -n "${DYNAMODB_DATA_DIR:-}" ]; then
+    mkdir -p "$DYNAMODB_DATA_DIR"
+    storage=(-dbPath "$(realpath "$DYNAMODB_DATA_DIR")")
+  fi
   (cd "$dir" && exec java -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
       -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
-      -sharedDb -inMemory -disableTelemetry -port "$port" >"$log" 2>&1) &
+      -sharedDb "${storage[@]}" -disableTelemetry -port "$port" >"$log" 2>&1) &
   echo $! >"$pidfile"
   for _ in $(seq 1 150); do
     # Ready when GET / answers (400: no signed request).

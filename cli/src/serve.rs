@@ -2,12 +2,12 @@
 //! Lambda behaviour. Creates what a fresh machine lacks: the table, the demo
 //! tenant and client, the signing key file (and a demo customer).
 
-use axum::Router;
 use shared::customer::CustomerDetails;
 use shared::domain::{ClientId, Email, Password, TenantId};
 use shared::services::provisioning::{self, CreateCustomerError};
-use shared::tenant::TenantSettings;
 use shared::{AppState, http};
+
+use cli::{all_routes, demo_settings};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -25,28 +25,6 @@ pub struct ServeArgs {
     demo_customer: String,
 }
 
-/// Every function's routes, merged: the local server's whole API.
-pub fn all_routes() -> Router<AppState> {
-    login::routes()
-        .merge(activation::routes())
-        .merge(profile::routes())
-        .merge(addresses::routes())
-        .merge(password_reset::routes())
-}
-
-/// Link targets of the demo tenant: a storefront on localhost:8080.
-pub fn demo_settings(tenant: &TenantId) -> TenantSettings {
-    let storefront = "http://localhost:8080";
-    TenantSettings {
-        display_name: format!("{tenant} shop"),
-        activation_uri: Some(format!("{storefront}/activate")),
-        email_confirm_uri: Some(format!("{storefront}/confirm-email")),
-        reset_uri: Some(format!("{storefront}/reset-password")),
-        allowed_link_uris: vec![format!("{storefront}/reset-password"), format!("{storefront}/activate")],
-        ..TenantSettings::default()
-    }
-}
-
 pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::from_env().await?;
     let tenant = TenantId::parse(&args.tenant)?;
@@ -59,7 +37,11 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             &Email::parse(email)?,
             &Password::parse(password.to_owned())?,
             false,
-            CustomerDetails { first_name: Some("Demo".into()), last_name: Some("Customer".into()), ..Default::default() },
+            CustomerDetails {
+                first_name: Some("Demo".into()),
+                last_name: Some("Customer".into()),
+                ..Default::default()
+            },
         )
         .await;
         match created {

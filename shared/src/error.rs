@@ -83,9 +83,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Validation(_) => "invalid_request",
-            Self::BadRequest { code, .. }
-            | Self::Conflict { code, .. }
-            | Self::Unprocessable { code, .. } => code,
+            Self::BadRequest { code, .. } | Self::Conflict { code, .. } | Self::Unprocessable { code, .. } => code,
             Self::Unauthorized(code) | Self::Forbidden(code) | Self::BadGateway(code) => code,
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -155,9 +153,7 @@ impl IntoResponse for ApiError {
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Self::TooManyRequests { retry_after_secs } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
         }

@@ -66,9 +66,7 @@ pub async fn verify(password: &Password, stored: Option<Arc<str>>) -> Result<boo
 }
 
 fn verify_phc(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
-        .unwrap_or(false)
+    PasswordHash::new(phc).map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok()).unwrap_or(false)
 }
 
 /// Warms the dummy hash (at cold start, off the request path).

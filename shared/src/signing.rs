@@ -64,7 +64,8 @@ impl SigningKeys {
         let mut active = None;
         for stored in &set.keys {
             let bad = |message: String| KeyError::BadKey { kid: stored.kid.clone(), message };
-            let encoding = EncodingKey::from_rsa_pem(stored.private_key_pem.as_bytes()).map_err(|e| bad(e.to_string()))?;
+            let encoding =
+                EncodingKey::from_rsa_pem(stored.private_key_pem.as_bytes()).map_err(|e| bad(e.to_string()))?;
             let mut jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).map_err(|e| bad(e.to_string()))?;
             jwk.common.key_id = Some(stored.kid.clone());
             jwk.common.public_key_use = Some(PublicKeyUse::Signature);

@@ -88,9 +88,8 @@ pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
     let mut loader =
         aws_config::defaults(BehaviorVersion::latest()).region(aws_config::Region::new(config.region.clone()));
     if config.dynamodb_endpoint.is_some() && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "local",
-        ));
+        loader = loader
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local"));
     }
     loader.load().await
 }

@@ -65,7 +65,12 @@ pub struct NewAccessToken<'a> {
     pub lifetime_secs: i64,
 }
 
-pub fn issue(config: &Config, keys: &SigningKeys, token: NewAccessToken<'_>, now: i64) -> Result<String, jsonwebtoken::errors::Error> {
+pub fn issue(
+    config: &Config,
+    keys: &SigningKeys,
+    token: NewAccessToken<'_>,
+    now: i64,
+) -> Result<String, jsonwebtoken::errors::Error> {
     let (sub, scope) = match token.subject {
         Subject::Anonymous => (format!("{ANONYMOUS_PREFIX}{}", token.session), anonymous_scope(token.tenant)),
         Subject::Customer(id) => (id.to_string(), customer_scope(token.tenant)),

@@ -1,1 +1,210 @@
+//! Test harness: each `TestApp` gets its own table in DynamoDB Local (started
+//! by `make test`, found through `DYNAMODB_ENDPOINT`), the demo tenant and
+//! client, and its own outbox folder. Requests go through the same routers
+//! that Lambda and the local server run.
 
+pub mod fixtures;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::body::Body;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use shared::AppState;
+use shared::config::{Config, MailTransport, SigningKeySource};
+use shared::customer::CustomerDetails;
+use shared::domain::{ClientId, CustomerId, Email, Password, TenantId};
+use shared::mail::{Mailer, OutboxMailer};
+use shared::services::provisioning;
+use shared::signing::{KeySetFile, KeyStatus, SigningKeys, generate_key};
+use shared::state::{dynamodb_client, sdk_config};
+use shared::store::Store;
+use tower::ServiceExt;
+
+pub const TENANT: &str = "demo";
+pub const CLIENT: &str = "storefront";
+pub const ISSUER_BASE: &str = "https://accounts.test";
+
+/// One RSA key set per test process (key generation is the slow part).
+pub fn key_set_json() -> &'static str {
+    static KEYS: OnceLock<String> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let set = KeySetFile { keys: vec![generate_key(KeyStatus::Active).expect("RSA key generation")] };
+        serde_json::to_string(&set).expect("key set serializes")
+    })
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub tenant: TenantId,
+    pub client: ClientId,
+    pub outbox: PathBuf,
+    router: Router,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn field(&self, name: &str) -> String {
+        self.body[name].as_str().unwrap_or_else(|| panic!("no string field {name} in {}", self.body)).to_owned()
+    }
+
+    /// The `field` names of a problem's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Logs to the test's captured output (shown for failing tests); `RUST_LOG` filters.
+fn init_test_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
+}
+
+pub fn endpoint() -> String {
+    std::env::var("DYNAMODB_ENDPOINT")
+        .expect("DYNAMODB_ENDPOINT must point at DynamoDB Local: run the tests with `make test`")
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        init_test_logging();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let outbox = std::env::temp_dir().join(format!("customer-accounts-outbox-{id}"));
+        let config = Config {
+            table_name: format!("test-{id}"),
+            issuer_base: ISSUER_BASE.into(),
+            dynamodb_endpoint: Some(endpoint()),
+            region: "us-east-1".into(),
+            signing_keys: SigningKeySource::Inline(key_set_json().to_owned()),
+            mail: MailTransport::Outbox(outbox.clone()),
+            default_sender: "no-reply@shop.test".into(),
+        };
+        let sdk = sdk_config(&config).await;
+        let store = Store::new(dynamodb_client(&sdk, &config), &config.table_name);
+        let keys = SigningKeys::from_json(key_set_json()).expect("test keys load");
+        let state = AppState::new(config, store, keys, Mailer::Outbox(OutboxMailer::new(&outbox)));
+        let tenant = TenantId::parse(TENANT).unwrap();
+        let client = ClientId::parse(CLIENT).unwrap();
+        provisioning::ensure_tenant(&state, &tenant, &cli::demo_settings(&tenant), &client)
+            .await
+            .expect("table and demo tenant are created in DynamoDB Local");
+        let router = shared::http::service(cli::all_routes(), state.clone());
+        Self { state, tenant, client, outbox, router }
+    }
+
+    /// Adds another tenant (with client `storefront`) to this app's table.
+    pub async fn add_tenant(&self, name: &str) -> TenantId {
+        let tenant = TenantId::parse(name).unwrap();
+        provisioning::ensure_tenant(&self.state, &tenant, &cli::demo_settings(&tenant), &self.client).await.unwrap();
+        tenant
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.expect("the router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, uri: &str, token: Option<&str>) -> Reply {
+        self.send(request(Method::GET, uri, token, None)).await
+    }
+
+    pub async fn post(&self, uri: &str, token: Option<&str>, body: Value) -> Reply {
+        self.send(request(Method::POST, uri, token, Some(body))).await
+    }
+
+    pub async fn delete(&self, uri: &str, token: Option<&str>) -> Reply {
+        self.send(request(Method::DELETE, uri, token, None)).await
+    }
+
+    /// An anonymous token set for the demo tenant and client.
+    pub async fn anonymous(&self) -> Reply {
+        self.anonymous_for(&self.tenant).await
+    }
+
+    pub async fn anonymous_for(&self, tenant: &TenantId) -> Reply {
+        let reply =
+            self.get(&format!("/customerlogin/auth/anonymous/login?tenant={tenant}&client_id={CLIENT}"), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "anonymous login: {}", reply.body);
+        reply
+    }
+
+    pub async fn create_customer(&self, email: &str, password: &str) -> CustomerId {
+        self.create_customer_in(&self.tenant, email, password).await
+    }
+
+    pub async fn create_customer_in(&self, tenant: &TenantId, email: &str, password: &str) -> CustomerId {
+        provisioning::create_active_customer(
+            &self.state,
+            tenant,
+            &Email::parse(email).unwrap(),
+            &Password::parse(password.into()).unwrap(),
+            false,
+            CustomerDetails {
+                first_name: Some("Test".into()),
+                last_name: Some("Customer".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("customer is created")
+    }
+
+    /// Anonymous login, then customer login; returns the customer token set.
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        let anonymous = self.anonymous().await;
+        self.login_with(&anonymous.field("access_token"), email, password).await
+    }
+
+    pub async fn login_with(&self, anonymous_token: &str, email: &str, password: &str) -> Reply {
+        self.post(
+            &format!("/customer/{}/login", self.tenant),
+            Some(anonymous_token),
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Every message written to this app's outbox, oldest first.
+    pub fn outbox_messages(&self) -> Vec<Value> {
+        let Ok(entries) = std::fs::read_dir(&self.outbox) else { return Vec::new() };
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        paths.iter().filter_map(|p| std::fs::read(p).ok()).filter_map(|b| serde_json::from_slice(&b).ok()).collect()
+    }
+
+    /// The store this app's table lives in (for assertions on raw items).
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+}
+
+pub fn request(method: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> Request<Body> {
+    let mut builder = Request::builder().method(method).uri(uri).header("user-agent", "integration-test/1.0");
+    if let Some(token) = token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    match body {
+        Some(body) => builder
+            .header("content-type", "application/json")
+            .body(Body::from(serde_json::to_vec(&body).unwrap()))
+            .unwrap(),
+        None => builder.body(Body::empty()).unwrap(),
+    }
+}

@@ -49,7 +49,10 @@ pub async fn anonymous_refresh_body(
     anonymous_refresh(&state, request).await
 }
 
-async fn anonymous_refresh(state: &AppState, request: AnonymousRefreshRequest) -> Result<impl IntoResponse + use<>, ApiError> {
+async fn anonymous_refresh(
+    state: &AppState,
+    request: AnonymousRefreshRequest,
+) -> Result<impl IntoResponse + use<>, ApiError> {
     let mut v = Validator::default();
     let tenant = v.require("tenant", request.tenant, |t| shared::domain::TenantId::parse(&t));
     let token = v.require("refresh_token", request.refresh_token.filter(|t| !t.is_empty()), Ok::<_, ApiError>);
@@ -89,7 +92,10 @@ pub async fn refresh(
     Json(request): Json<RefreshRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let tenant = tenant_path(&tenant)?;
-    let token = request.refresh_token.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::field("refresh_token", "is required"))?;
+    let token = request
+        .refresh_token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::field("refresh_token", "is required"))?;
     Ok(Json(sessions::refresh(&state, &tenant, &token, sessions::RefreshKind::Customer).await?))
 }
 
@@ -113,7 +119,10 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn list_sessions(State(state): State<AppState>, caller: CustomerCaller) -> Result<impl IntoResponse, ApiError> {
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    caller: CustomerCaller,
+) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(sessions::list(&state, &caller.tenant, &caller.customer, &caller.token.session).await?))
 }
 

@@ -8,8 +8,7 @@ pub struct TenantId(String);
 
 impl TenantId {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let ok = (3..=16).contains(&raw.len())
-            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let ok = (3..=16).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if ok { Ok(Self(raw.to_owned())) } else { Err(ParseError("must be 3-16 lowercase letters or digits")) }
     }
 

@@ -44,7 +44,8 @@ impl FromRequestParts<AppState> for SignedToken {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let raw = bearer(parts).ok_or(ApiError::Unauthorized("missing_token"))?;
-        let token = tokens::verify(&state.config, &state.keys, raw).map_err(|_| ApiError::Unauthorized("invalid_token"))?;
+        let token =
+            tokens::verify(&state.config, &state.keys, raw).map_err(|_| ApiError::Unauthorized("invalid_token"))?;
         let params = RawPathParams::from_request_parts(parts, state).await.ok();
         if let Some(path_tenant) = params.as_ref().and_then(|p| p.iter().find(|(k, _)| *k == "tenant").map(|(_, v)| v))
             && path_tenant != token.tenant.as_str()

@@ -81,20 +81,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormOrJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let is_form = content_type(req.headers()).is_some_and(|k| k.starts_with("application/x-www-form-urlencoded"));
         let bytes = body_bytes(req, state).await?;
-        if is_form {
-            serde_urlencoded_like(&bytes).map(FormOrJson)
-        } else {
-            parse_json(&bytes).map(FormOrJson)
-        }
+        if is_form { serde_urlencoded_like(&bytes).map(FormOrJson) } else { parse_json(&bytes).map(FormOrJson) }
     }
 }
 
 fn serde_urlencoded_like<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // axum's Form extractor needs the whole request; decode the bytes the same way.
-    let pairs: serde_json::Map<String, serde_json::Value> = form_pairs(bytes)
-        .into_iter()
-        .map(|(k, v)| (k, serde_json::Value::String(v)))
-        .collect();
+    let pairs: serde_json::Map<String, serde_json::Value> =
+        form_pairs(bytes).into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
     parse_json(&serde_json::to_vec(&pairs).unwrap_or_default())
 }
 
@@ -110,10 +104,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        let pairs: serde_json::Map<String, serde_json::Value> = form_pairs(query.as_bytes())
-            .into_iter()
-            .map(|(k, v)| (k, serde_json::Value::String(v)))
-            .collect();
+        let pairs: serde_json::Map<String, serde_json::Value> =
+            form_pairs(query.as_bytes()).into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
         parse_json(&serde_json::to_vec(&pairs).unwrap_or_default()).map(Query)
     }
 }

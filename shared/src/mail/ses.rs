@@ -18,7 +18,8 @@ impl SesMailer {
             .text(content(&message.text).map_err(|e| ses_error(&e))?)
             .html(content(&message.html).map_err(|e| ses_error(&e))?)
             .build();
-        let simple = Message::builder().subject(content(&message.subject).map_err(|e| ses_error(&e))?).body(body).build();
+        let simple =
+            Message::builder().subject(content(&message.subject).map_err(|e| ses_error(&e))?).body(body).build();
         self.client
             .send_email()
             .from_email_address(&message.from)

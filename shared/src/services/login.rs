@@ -121,7 +121,11 @@ pub async fn login(
 
 /// Parses the login body: `email` or `id`, and `password`; every missing or
 /// bad field is named.
-pub fn parse_login(email: Option<String>, id: Option<String>, password: Option<String>) -> Result<(LoginName, Password), ApiError> {
+pub fn parse_login(
+    email: Option<String>,
+    id: Option<String>,
+    password: Option<String>,
+) -> Result<(LoginName, Password), ApiError> {
     let mut v = crate::error::Validator::default();
     let name = match (email, id) {
         (Some(email), _) => v.check("email", Email::parse(&email)).map(LoginName::Email),

@@ -23,7 +23,8 @@ pub async fn ensure_tenant(
         state.store.put_tenant(tenant, settings).await?;
     }
     if state.store.get_client(tenant, client).await?.is_none() {
-        let record = StorefrontClient { client_id: client.to_string(), name: client.to_string(), redirect_uris: Vec::new() };
+        let record =
+            StorefrontClient { client_id: client.to_string(), name: client.to_string(), redirect_uris: Vec::new() };
         state.store.put_client(tenant, &record).await?;
     }
     Ok(())

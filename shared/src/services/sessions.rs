@@ -177,7 +177,13 @@ pub async fn token_info(state: &AppState, caller: &Authenticated) -> Result<Toke
     })
 }
 
-pub async fn logout(state: &AppState, tenant: &TenantId, customer: &CustomerId, sid: &SessionId, all: bool) -> Result<(), ApiError> {
+pub async fn logout(
+    state: &AppState,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    sid: &SessionId,
+    all: bool,
+) -> Result<(), ApiError> {
     if all {
         state.store.delete_sessions(tenant, customer, None).await?;
     } else {
@@ -197,7 +203,12 @@ pub struct SessionView {
     pub current: bool,
 }
 
-pub async fn list(state: &AppState, tenant: &TenantId, customer: &CustomerId, current: &SessionId) -> Result<Vec<SessionView>, ApiError> {
+pub async fn list(
+    state: &AppState,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    current: &SessionId,
+) -> Result<Vec<SessionView>, ApiError> {
     let sessions = state.store.list_sessions(tenant, customer).await?;
     Ok(sessions
         .into_iter()
@@ -211,10 +222,11 @@ pub async fn list(state: &AppState, tenant: &TenantId, customer: &CustomerId, cu
         .collect())
 }
 
-pub async fn revoke(state: &AppState, tenant: &TenantId, customer: &CustomerId, sid: &SessionId) -> Result<(), ApiError> {
-    if state.store.delete_session(tenant, Some(customer), sid).await? {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound)
-    }
+pub async fn revoke(
+    state: &AppState,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    sid: &SessionId,
+) -> Result<(), ApiError> {
+    if state.store.delete_session(tenant, Some(customer), sid).await? { Ok(()) } else { Err(ApiError::NotFound) }
 }

@@ -73,7 +73,12 @@ impl Store {
     }
 
     /// A transaction item stamping the last login on the profile.
-    pub fn touch_last_login(&self, tenant: &TenantId, id: &CustomerId, at: &str) -> Result<TransactWriteItem, StoreError> {
+    pub fn touch_last_login(
+        &self,
+        tenant: &TenantId,
+        id: &CustomerId,
+        at: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
         let key = ItemKey::profile(tenant, id);
         let update = Update::builder()
             .table_name(&self.table)

@@ -28,7 +28,7 @@ pub type Item = HashMap<String, AttributeValue>;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("dynamodb: {0}")]
-    Dynamo(Box<aws_sdk_dynamodb::Error>),
+    Dynamo(String),
     #[error("item mapping: {0}")]
     Mapping(#[from] serde_dynamo::Error),
     #[error("invalid record: {0}")]
@@ -39,10 +39,12 @@ pub enum StoreError {
 
 impl<E, R> From<SdkError<E, R>> for StoreError
 where
-    aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
 {
     fn from(err: SdkError<E, R>) -> Self {
-        Self::Dynamo(Box::new(aws_sdk_dynamodb::Error::from(err)))
+        // The context chain names the failing condition or validation message.
+        Self::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string())
     }
 }
 
@@ -123,21 +125,15 @@ impl Store {
 
 fn cancellation_codes(err: &SdkError<TransactWriteItemsError>) -> Option<Vec<String>> {
     match err.as_service_error()? {
-        TransactWriteItemsError::TransactionCanceledException(e) => Some(
-            e.cancellation_reasons()
-                .iter()
-                .map(|r| r.code().unwrap_or("None").to_owned())
-                .collect(),
-        ),
+        TransactWriteItemsError::TransactionCanceledException(e) => {
+            Some(e.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect())
+        }
         _ => None,
     }
 }
 
 pub fn is_expired(item: &Item, now: i64) -> bool {
-    item.get(TTL)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse::<i64>().ok())
-        .is_some_and(|ttl| ttl <= now)
+    item.get(TTL).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok()).is_some_and(|ttl| ttl <= now)
 }
 
 /// The record's attributes plus its key.
@@ -169,4 +165,3 @@ pub fn n(value: impl ToString) -> AttributeValue {
 pub fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
-

@@ -99,7 +99,11 @@ impl Store {
         Ok(self.get::<SessionRecord>(&session_key(tenant, customer, sid)).await?.filter(|s| s.expires_at > now))
     }
 
-    pub async fn get_refresh_token(&self, tenant: &TenantId, hash: &str) -> Result<Option<RefreshTokenRecord>, StoreError> {
+    pub async fn get_refresh_token(
+        &self,
+        tenant: &TenantId,
+        hash: &str,
+    ) -> Result<Option<RefreshTokenRecord>, StoreError> {
         self.get(&ItemKey::refresh_token(tenant, hash)).await
     }
 
@@ -119,8 +123,9 @@ impl Store {
         let mark_used = Update::builder()
             .table_name(&self.table)
             .set_key(Some(ItemKey::refresh_token(tenant, old_hash).to_attributes()))
-            .update_expression("SET used = :true")
-            .condition_expression("used = :false")
+            .update_expression("SET #used = :true")
+            .condition_expression("#used = :false")
+            .expression_attribute_names("#used", "used")
             .expression_attribute_values(":true", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
             .expression_attribute_values(":false", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
             .build()?;
@@ -128,7 +133,8 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(session.to_attributes()))
             .update_expression("SET lastUsedAt = :now")
-            .condition_expression("attribute_exists(PK) AND family = :family AND expiresAt > :now")
+            .condition_expression("attribute_exists(PK) AND #family = :family AND expiresAt > :now")
+            .expression_attribute_names("#family", "family")
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":family", s(&old.family))
             .build()?;
@@ -171,13 +177,14 @@ impl Store {
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
-    pub async fn list_sessions(&self, tenant: &TenantId, customer: &CustomerId) -> Result<Vec<SessionRecord>, StoreError> {
+    pub async fn list_sessions(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
         let now = crate::clock::now_epoch();
         let items = self.query_prefix(&ItemKey::customer_partition(tenant, customer), ItemKey::SESSION_PREFIX).await?;
-        let mut sessions = items
-            .into_iter()
-            .map(from_item::<SessionRecord>)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut sessions = items.into_iter().map(from_item::<SessionRecord>).collect::<Result<Vec<_>, _>>()?;
         sessions.retain(|s| s.expires_at > now);
         sessions.sort_by_key(|s| s.created_at);
         Ok(sessions)

@@ -14,7 +14,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn get_client(&self, tenant: &TenantId, client: &ClientId) -> Result<Option<StorefrontClient>, StoreError> {
+    pub async fn get_client(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+    ) -> Result<Option<StorefrontClient>, StoreError> {
         self.get(&ItemKey::client(tenant, client)).await
     }
 

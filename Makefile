@@ -1,0 +1,28 @@
+# customer-accounts: the two commands are `make dev` and `make test`.
+SHELL := /bin/bash
+
+.PHONY: dev test lint fmt dynamodb-local clean-local
+
+## Fetch DynamoDB Local, start it, and serve the whole API on 127.0.0.1:3000.
+dev:
+	@scripts/dev.sh
+
+## Every test, against a DynamoDB Local of its own on a free port; then fmt and clippy.
+test:
+	@scripts/test.sh
+
+## fmt + clippy only.
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+## Download DynamoDB Local into .tools/ (make dev and make test do this themselves).
+dynamodb-local:
+	@scripts/dynamodb-local.sh fetch
+
+## Forget local data: the dev database, outbox and signing keys.
+clean-local:
+	rm -rf .local

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make dev`: DynamoDB Local on 127.0.0.1:8000 (data kept in .local/dynamodb),
+# then `accounts serve` on 127.0.0.1:3000 (PORT overrides). The server creates
+# the table, the demo tenant, client and customer, and the signing key file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .local/dynamodb
+db_port="${DYNAMODB_PORT:-8000}"
+pidfile=".local/dynamodb-dev.pid"
+if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$db_port/" || true)" != "400" ]; then
+  trap 'scripts/dynamodb-local.sh stop "$pidfile"' EXIT
+  DYNAMODB_DATA_DIR=.local/dynamodb scripts/dynamodb-local.sh start "$db_port" "$pidfile" ".local/dynamodb-dev.log"
+fi
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$db_port"
+export AWS_REGION="${AWS_REGION:-us-east-1}"
+export ISSUER_BASE_URL="${ISSUER_BASE_URL:-http://127.0.0.1:${PORT:-3000}}"
+export LOG_FORMAT="${LOG_FORMAT:-text}"
+cargo build --bin accounts
+./target/debug/accounts serve

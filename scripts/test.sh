@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make test`: starts a DynamoDB Local of its own on a free port, runs every
+# test of the workspace against it, stops it, then checks fmt and clippy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .local
+port="$(scripts/dynamodb-local.sh free-port)"
+pidfile=".local/dynamodb-test-$port.pid"
+trap 'scripts/dynamodb-local.sh stop "$pidfile"' EXIT
+scripts/dynamodb-local.sh start "$port" "$pidfile" ".local/dynamodb-test.log"
+echo "DynamoDB Local on 127.0.0.1:$port"
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+export AWS_REGION=us-east-1
+export RUST_LOG="${RUST_LOG:-warn}"
+cargo test --workspace --all-targets
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings

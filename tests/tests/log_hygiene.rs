@@ -1,0 +1,96 @@
+//! No password, token, secret or hash reaches a log line. The logs of a whole
+//! flow are captured in the production format and level, then searched for
+//! every secret the flow handled.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use http::StatusCode;
+use serde_json::json;
+use shared::secrets::hash_secret;
+use tests::TestApp;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_env_filter("info")
+        .with_writer(move || writer.clone())
+        .init();
+
+    let app = TestApp::new().await;
+    let password = "log-hygiene password 2026";
+    let wrong = "log-hygiene wrong guess";
+    app.create_customer("logs@example.com", password).await;
+    let failed = app.login("logs@example.com", wrong).await;
+    assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
+    let anonymous = app.anonymous().await;
+    let customer = app.login_with(&anonymous.field("access_token"), "logs@example.com", password).await;
+    assert_eq!(customer.status, StatusCode::OK);
+    let refreshed = app
+        .post("/customer/demo/refreshauthtoken", None, json!({"refresh_token": customer.field("refresh_token")}))
+        .await;
+    assert_eq!(refreshed.status, StatusCode::OK);
+    // A replay (logged as a security event) and an anonymous refresh by query string.
+    let replay = app
+        .post("/customer/demo/refreshauthtoken", None, json!({"refresh_token": customer.field("refresh_token")}))
+        .await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    let by_query = app
+        .get(
+            &format!(
+                "/customerlogin/auth/anonymous/refresh?tenant=demo&client_id=storefront&refresh_token={}",
+                anonymous.field("refresh_token")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(by_query.status, StatusCode::OK);
+    let validate = app.get("/customer/demo/validateauthtoken", Some(&by_query.field("access_token"))).await;
+    assert_eq!(validate.status, StatusCode::OK);
+
+    let guard: serde_json::Value = app
+        .store()
+        .get(&shared::table_keys::ItemKey::email_guard(&app.tenant, "logs@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    let password_hash = guard["passwordHash"].as_str().unwrap().to_owned();
+
+    let mut secrets = vec![password.to_owned(), wrong.to_owned(), password_hash.clone()];
+    for set in [&anonymous, &customer, &refreshed, &by_query] {
+        for field in ["access_token", "refresh_token"] {
+            let value = set.field(field);
+            secrets.push(hash_secret(&value));
+            secrets.push(value);
+        }
+    }
+    // The salt and digest parts of the PHC string, on their own.
+    secrets.extend(password_hash.rsplit('$').take(2).map(str::to_owned));
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("\"event\":\"login\""), "audit lines are captured: {logs}");
+    assert!(logs.contains("refresh_token_reuse"));
+    assert!(logs.contains("correlation_id"));
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a secret reached the logs: {secret}");
+    }
+    assert!(!logs.contains("$argon2"), "no hash in the logs");
+}
