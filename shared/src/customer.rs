@@ -1,6 +1,10 @@
 //! The customer as stored: profile, credentials and lifecycle status.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::FieldError;
+use crate::fields::{self, FieldSpec, FieldType};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "UPPERCASE")]
@@ -35,6 +39,123 @@ pub struct CustomerDetails {
     pub preferred_currency: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_site: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub b2b: Option<B2bDetails>,
+}
+
+/// Business customers: registration id and the legal entities they buy for.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct B2bDetails {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_registration_id: Option<String>,
+    pub legal_entities: Vec<LegalEntityRef>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LegalEntityRef {
+    pub id: String,
+}
+
+/// The editable profile fields, one table for sign-up and `PATCH me`.
+pub const CUSTOMER_DETAIL_FIELDS: &[FieldSpec] = &[
+    FieldSpec::text("title", false, 20),
+    FieldSpec::text("firstName", false, 100),
+    FieldSpec::text("middleName", false, 100),
+    FieldSpec::text("lastName", false, 100),
+    FieldSpec::of("contactEmail", FieldType::Email, false, Some(254)),
+    FieldSpec::text("contactPhone", false, 50),
+    FieldSpec::text("company", false, 200),
+    FieldSpec::of("preferredLanguage", FieldType::Language, false, Some(35)),
+    FieldSpec::of("preferredCurrency", FieldType::Currency, false, Some(3)),
+    FieldSpec::text("preferredSite", false, 100),
+];
+
+const MAX_LEGAL_ENTITIES: usize = 50;
+
+impl CustomerDetails {
+    /// Parses `customerDetails`-shaped input; keys in `passthrough` are left
+    /// for the caller. `b2b` is validated here too. Errors carry `prefix`.
+    pub fn parse(input: &Map<String, Value>, prefix: &str, passthrough: &[&str]) -> Result<Self, Vec<FieldError>> {
+        let mut allowed: Vec<&str> = passthrough.to_vec();
+        allowed.push("b2b");
+        let mut errors = Vec::new();
+        let clean = fields::validate(CUSTOMER_DETAIL_FIELDS, input, prefix, &allowed).unwrap_or_else(|e| {
+            errors.extend(e);
+            Map::new()
+        });
+        let b2b = match input.get("b2b") {
+            None | Some(Value::Null) => None,
+            Some(value) => match parse_b2b(value, &format!("{prefix}b2b.")) {
+                Ok(b2b) => Some(b2b),
+                Err(e) => {
+                    errors.extend(e);
+                    None
+                }
+            },
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut details: Self = serde_json::from_value(Value::Object(clean))
+            .map_err(|e| vec![FieldError::new(format!("{prefix}details"), e.to_string())])?;
+        details.b2b = b2b;
+        Ok(details)
+    }
+
+    /// "B2B" when the customer buys for a company (has `b2b`), else "B2C".
+    pub fn business_model(&self) -> &'static str {
+        if self.b2b.is_some() { "B2B" } else { "B2C" }
+    }
+}
+
+fn parse_b2b(value: &Value, prefix: &str) -> Result<B2bDetails, Vec<FieldError>> {
+    let Some(map) = value.as_object() else {
+        return Err(vec![FieldError::new(prefix.trim_end_matches('.'), "must be an object")]);
+    };
+    let mut errors = Vec::new();
+    for key in map.keys() {
+        if key != "companyRegistrationId" && key != "legalEntities" {
+            errors.push(FieldError::new(format!("{prefix}{key}"), "is not a known field"));
+        }
+    }
+    let registration = match map.get("companyRegistrationId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().chars().count() <= 100 => {
+            Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+        }
+        Some(_) => {
+            errors.push(FieldError::new(
+                format!("{prefix}companyRegistrationId"),
+                "must be a string of at most 100 characters",
+            ));
+            None
+        }
+    };
+    let mut entities = Vec::new();
+    match map.get("legalEntities") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) if items.len() <= MAX_LEGAL_ENTITIES => {
+            for (i, item) in items.iter().enumerate() {
+                match item.get("id").and_then(Value::as_str).map(str::trim) {
+                    Some(id) if !id.is_empty() && id.len() <= 64 => entities.push(LegalEntityRef { id: id.to_owned() }),
+                    _ => errors.push(FieldError::new(
+                        format!("{prefix}legalEntities[{i}].id"),
+                        "is required (at most 64 characters)",
+                    )),
+                }
+            }
+        }
+        Some(_) => errors.push(FieldError::new(
+            format!("{prefix}legalEntities"),
+            format!("must be a list of at most {MAX_LEGAL_ENTITIES} {{\"id\"}} objects"),
+        )),
+    }
+    if errors.is_empty() {
+        Ok(B2bDetails { company_registration_id: registration, legal_entities: entities })
+    } else {
+        Err(errors)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -92,4 +213,35 @@ pub fn new_customer_number() -> String {
     let bytes = crate::secrets::random_bytes::<8>();
     let n = u64::from_le_bytes(bytes) % 10_000_000_000;
     format!("C{n:010}")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn details_parse_with_b2b_and_name_every_bad_field() {
+        let ok = json!({"firstName": " Ann ", "preferredLanguage": "de-CH", "preferredCurrency": "eur",
+            "b2b": {"companyRegistrationId": "HRB 1", "legalEntities": [{"id": "le1"}]}});
+        let details = CustomerDetails::parse(ok.as_object().unwrap(), "customerDetails.", &[]).unwrap();
+        assert_eq!(details.first_name.as_deref(), Some("Ann"));
+        assert_eq!(details.preferred_currency.as_deref(), Some("EUR"));
+        assert_eq!(details.business_model(), "B2B");
+        let bad =
+            json!({"contactEmail": "nope", "preferredLanguage": "german!", "b2b": {"legalEntities": [{}]}, "x": 1});
+        let errors = CustomerDetails::parse(bad.as_object().unwrap(), "customerDetails.", &[]).unwrap_err();
+        let mut fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "customerDetails.b2b.legalEntities[0].id",
+                "customerDetails.contactEmail",
+                "customerDetails.preferredLanguage",
+                "customerDetails.x"
+            ]
+        );
+    }
 }

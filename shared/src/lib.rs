@@ -2,13 +2,16 @@
 //! adapters, tokens, password hashing, the HTTP edge and the services that
 //! hold the rules.
 
+pub mod address;
 pub mod clock;
 pub mod config;
 pub mod customer;
 pub mod domain;
 pub mod error;
+pub mod fields;
 pub mod http;
 pub mod mail;
+pub mod password_policy;
 pub mod passwords;
 pub mod secrets;
 pub mod services;

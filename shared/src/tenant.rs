@@ -15,6 +15,8 @@ pub struct TenantSettings {
     pub customer_refresh_ttl_secs: i64,
     pub password_min_length: usize,
     pub password_max_length: usize,
+    /// Minimum zxcvbn score (0-4) a new password must reach.
+    pub password_min_score: u8,
     /// Sender address for this tenant's mail; the process default when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender: Option<String>,
@@ -43,6 +45,7 @@ impl Default for TenantSettings {
             customer_refresh_ttl_secs: 30 * 86_400,
             password_min_length: 8,
             password_max_length: 128,
+            password_min_score: 3,
             sender: None,
             activation_uri: None,
             email_confirm_uri: None,

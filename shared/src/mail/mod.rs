@@ -3,6 +3,7 @@
 
 mod outbox;
 mod ses;
+pub mod templates;
 
 use serde::Serialize;
 

@@ -2,6 +2,7 @@
 //! these call the store and mailer.
 
 pub mod login;
+pub mod notify;
 pub mod provisioning;
 pub mod sessions;
 pub mod token_set;

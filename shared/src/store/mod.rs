@@ -3,6 +3,7 @@
 //! read-then-write.
 
 mod customers;
+mod one_time_tokens;
 mod schema;
 mod sessions;
 mod tenants;
@@ -18,6 +19,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use customers::{CreateCustomerOutcome, LoginTarget};
+pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
 pub use sessions::{RefreshTokenRecord, RotateOutcome, SessionRecord};
 pub use throttle::ThrottleRecord;
 

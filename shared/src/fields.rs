@@ -1,0 +1,192 @@
+//! Field specifications: one table per input object (address, customer
+//! details) drives validation, the stored shape and the published form
+//! schema (`GET me/addresses/fields`), so the three cannot drift apart.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FieldType {
+    String,
+    Boolean,
+    /// ISO 3166-1 alpha-2, upper case.
+    Country,
+    /// An e-mail address.
+    Email,
+    /// A language tag: `de`, `de-CH`.
+    Language,
+    /// ISO 4217 alphabetic code, upper case.
+    Currency,
+    /// A list of distinct strings from `allowedValues`.
+    StringList,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldSpec {
+    pub field: &'static str,
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    pub required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
+    #[serde(skip_serializing_if = "<[&str]>::is_empty")]
+    pub allowed_values: &'static [&'static str],
+}
+
+impl FieldSpec {
+    pub const fn text(field: &'static str, required: bool, max: usize) -> Self {
+        Self { field, kind: FieldType::String, required, max_length: Some(max), allowed_values: &[] }
+    }
+
+    pub const fn of(field: &'static str, kind: FieldType, required: bool, max: Option<usize>) -> Self {
+        Self { field, kind, required, max_length: max, allowed_values: &[] }
+    }
+}
+
+/// Validates `input` against `specs`, reporting every bad field (named with
+/// `prefix`, e.g. `customerAddress.`). Keys in `passthrough` are ignored
+/// (e.g. `metadata`); any other unknown key is an error. Returns the
+/// normalised object (strings trimmed, codes upper-cased, nulls dropped).
+pub fn validate(
+    specs: &[FieldSpec],
+    input: &Map<String, Value>,
+    prefix: &str,
+    passthrough: &[&str],
+) -> Result<Map<String, Value>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut clean = Map::new();
+    for key in input.keys() {
+        if !specs.iter().any(|s| s.field == key) && !passthrough.contains(&key.as_str()) {
+            errors.push(FieldError::new(format!("{prefix}{key}"), "is not a known field"));
+        }
+    }
+    for spec in specs {
+        let name = format!("{prefix}{}", spec.field);
+        match input.get(spec.field) {
+            None | Some(Value::Null) => {
+                if spec.required {
+                    errors.push(FieldError::new(name, "is required"));
+                }
+            }
+            Some(value) => match check(spec, value) {
+                Ok(Some(value)) => {
+                    clean.insert(spec.field.to_owned(), value);
+                }
+                Ok(None) if spec.required => errors.push(FieldError::new(name, "is required")),
+                Ok(None) => {}
+                Err(message) => errors.push(FieldError::new(name, message)),
+            },
+        }
+    }
+    if errors.is_empty() { Ok(clean) } else { Err(errors) }
+}
+
+/// One value; `Ok(None)` for an empty string (treated as absent).
+fn check(spec: &FieldSpec, value: &Value) -> Result<Option<Value>, String> {
+    let bounded = |s: &str| match spec.max_length {
+        Some(max) if s.chars().count() > max => Err(format!("must be at most {max} characters")),
+        _ => Ok(()),
+    };
+    match spec.kind {
+        FieldType::Boolean => {
+            value.as_bool().map(|b| Some(Value::Bool(b))).ok_or_else(|| "must be true or false".into())
+        }
+        FieldType::StringList => {
+            let items = value.as_array().ok_or("must be a list")?;
+            let mut out: Vec<Value> = Vec::new();
+            for item in items {
+                let item = item.as_str().ok_or("must be a list of strings")?;
+                if !spec.allowed_values.is_empty() && !spec.allowed_values.contains(&item) {
+                    return Err(format!("may only contain {}", spec.allowed_values.join(", ")));
+                }
+                if out.iter().any(|v| v == item) {
+                    return Err("must not repeat a value".into());
+                }
+                out.push(Value::String(item.to_owned()));
+            }
+            Ok(Some(Value::Array(out)))
+        }
+        kind => {
+            let s = value.as_str().map(str::trim).ok_or("must be a string")?;
+            if s.is_empty() {
+                return Ok(None);
+            }
+            bounded(s)?;
+            let normalised = match kind {
+                FieldType::Country => {
+                    let code = s.to_ascii_uppercase();
+                    if code.len() != 2 || isocountry::CountryCode::for_alpha2(&code).is_err() {
+                        return Err("must be an ISO 3166-1 alpha-2 country code".into());
+                    }
+                    code
+                }
+                FieldType::Currency => {
+                    let code = s.to_ascii_uppercase();
+                    if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+                        return Err("must be an ISO 4217 currency code".into());
+                    }
+                    code
+                }
+                FieldType::Language => {
+                    let mut parts = s.split(['-', '_']);
+                    let primary = parts.next().unwrap_or_default();
+                    let ok = (2..=3).contains(&primary.len())
+                        && primary.bytes().all(|b| b.is_ascii_alphabetic())
+                        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+                    if !ok {
+                        return Err("must be a language tag such as de or de-CH".into());
+                    }
+                    s.to_owned()
+                }
+                FieldType::Email => crate::domain::Email::parse(s).map_err(|e| e.0.to_owned())?.to_string(),
+                _ => s.to_owned(),
+            };
+            Ok(Some(Value::String(normalised)))
+        }
+    }
+}
+
+/// `base` with `patch` laid over it: keys in `patch` replace, `null` removes.
+pub fn overlay(base: &Map<String, Value>, patch: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = base.clone();
+    for (key, value) in patch {
+        if value.is_null() {
+            out.remove(key);
+        } else {
+            out.insert(key.clone(), value.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const SPECS: &[FieldSpec] = &[
+        FieldSpec::text("name", true, 5),
+        FieldSpec::of("country", FieldType::Country, true, Some(2)),
+        FieldSpec::of("flag", FieldType::Boolean, false, None),
+    ];
+
+    #[test]
+    fn reports_every_bad_field_with_its_prefix() {
+        let input = json!({"name": "toolong", "country": "XX", "flag": "yes", "extra": 1});
+        let errors = validate(SPECS, input.as_object().unwrap(), "a.", &[]).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["a.extra", "a.name", "a.country", "a.flag"]);
+    }
+
+    #[test]
+    fn normalises_values() {
+        let input = json!({"name": " Ann ", "country": "de", "meta": {}});
+        let clean = validate(SPECS, input.as_object().unwrap(), "", &["meta"]).unwrap();
+        assert_eq!(Value::Object(clean), json!({"name": "Ann", "country": "DE"}));
+    }
+}
