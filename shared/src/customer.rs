@@ -174,11 +174,28 @@ pub struct CustomerRecord {
     pub initial_password: bool,
     #[serde(default)]
     pub details: CustomerDetails,
+    /// Tenant-defined custom attributes (JSON object, at most 16 KiB).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub mixins: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<Subscription>,
+    /// Outstanding one-time tokens by purpose (`ACTIVATION`, ...) → token hash,
+    /// so a newer token can retire the older one and deletion finds them all.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub pending_tokens: std::collections::BTreeMap<String, String>,
     pub version: u64,
     pub created_at: String,
     pub modified_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login_at: Option<String>,
+}
+
+/// A mailing-list or marketing subscription.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub code: String,
+    pub opt_in: bool,
 }
 
 /// The e-mail uniqueness guard. It carries what login needs (id, status,

@@ -72,6 +72,40 @@ impl Store {
         self.get(&ItemKey::profile(tenant, id)).await
     }
 
+    /// Transaction items setting a new password hash on the profile and on the
+    /// e-mail guard (which login reads), so the two never disagree.
+    pub fn set_password_items(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+        normalized_email: &str,
+        password_hash: &str,
+        initial: bool,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let profile = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(ItemKey::profile(tenant, customer).to_attributes()))
+            .update_expression("SET passwordHash = :hash, initialPassword = :initial, modifiedAt = :now")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":hash", s(password_hash))
+            .expression_attribute_values(":initial", aws_sdk_dynamodb::types::AttributeValue::Bool(initial))
+            .expression_attribute_values(":now", s(crate::clock::now_rfc3339()))
+            .build()?;
+        let guard = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(ItemKey::email_guard(tenant, normalized_email).to_attributes()))
+            .update_expression("SET passwordHash = :hash, initialPassword = :initial")
+            .condition_expression("customerId = :id")
+            .expression_attribute_values(":hash", s(password_hash))
+            .expression_attribute_values(":initial", aws_sdk_dynamodb::types::AttributeValue::Bool(initial))
+            .expression_attribute_values(":id", s(customer.as_str()))
+            .build()?;
+        Ok(vec![
+            TransactWriteItem::builder().update(profile).build(),
+            TransactWriteItem::builder().update(guard).build(),
+        ])
+    }
+
     /// A transaction item stamping the last login on the profile.
     pub fn touch_last_login(
         &self,
