@@ -61,6 +61,19 @@ pub struct Address {
     pub tags: Vec<String>,
 }
 
+/// An address as stored (`T#{tenant}#C#{id}` / `ADDR#{address_id}`). Whether
+/// it is the default lives on the profile (`defaultAddressId`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressRecord {
+    pub id: String,
+    #[serde(flatten)]
+    pub address: Address,
+    pub version: u64,
+    pub created_at: String,
+    pub modified_at: String,
+}
+
 /// What a request asked for, beside the address itself.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedAddress {

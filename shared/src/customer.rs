@@ -183,11 +183,27 @@ pub struct CustomerRecord {
     /// so a newer token can retire the older one and deletion finds them all.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub pending_tokens: std::collections::BTreeMap<String, String>,
+    /// Number of stored addresses; conditions on it cap the address book.
+    #[serde(default)]
+    pub address_count: u32,
+    /// The one default address (one attribute, so there is never a second).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_address_id: Option<String>,
+    /// Social identities linked to this account (issuer, subject).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub social_links: Vec<SocialLink>,
     pub version: u64,
     pub created_at: String,
     pub modified_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SocialLink {
+    pub issuer: String,
+    pub subject: String,
 }
 
 /// A mailing-list or marketing subscription.

@@ -67,6 +67,11 @@ impl ItemKey {
         Self::new(format!("T#{tenant}#THROTTLE#{subject}"), "THROTTLE")
     }
 
+    /// A per-customer allowance of mails of one kind (activation resend, reset).
+    pub fn mail_quota(tenant: &TenantId, purpose: &str, customer: &CustomerId) -> Self {
+        Self::new(format!("T#{tenant}#QUOTA#{purpose}#{customer}"), "QUOTA")
+    }
+
     pub const ADDRESS_PREFIX: &'static str = "ADDR#";
 
     pub fn address(tenant: &TenantId, customer: &CustomerId, address_id: &str) -> Self {

@@ -2,7 +2,7 @@ use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError, from_item, n};
-use crate::domain::TenantId;
+use crate::domain::{CustomerId, TenantId};
 use crate::table_keys::ItemKey;
 use crate::tenant::TenantSettings;
 
@@ -66,5 +66,59 @@ impl Store {
             .set_key(Some(ItemKey::throttle(tenant, subject).to_attributes()))
             .build()?;
         Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+}
+
+impl Store {
+    /// Takes one mail from a customer's allowance of `limit` per `window_secs`
+    /// for `purpose`; `false` when it is used up. Atomic under parallel calls.
+    pub async fn take_mail_quota(
+        &self,
+        tenant: &TenantId,
+        purpose: &str,
+        customer: &CustomerId,
+        limit: u32,
+        window_secs: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let key = ItemKey::mail_quota(tenant, purpose, customer).to_attributes();
+        // A fresh window when there is none or the last one is over...
+        let fresh = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.clone()))
+            .update_expression("SET windowStart = :now, sent = :one, #ttl = :ttl")
+            .condition_expression("attribute_not_exists(windowStart) OR windowStart <= :floor")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":floor", n(now - window_secs))
+            .expression_attribute_values(":ttl", n(now + window_secs))
+            .send()
+            .await;
+        match fresh {
+            Ok(_) => return Ok(true),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+            Err(err) => return Err(err.into()),
+        }
+        // ...else one more in the current window, while under the limit.
+        let more = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression("ADD sent :one")
+            .condition_expression("windowStart > :floor AND sent < :limit")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":floor", n(now - window_secs))
+            .expression_attribute_values(":limit", n(limit))
+            .send()
+            .await;
+        match more {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(err) => Err(err.into()),
+        }
     }
 }
