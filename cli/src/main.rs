@@ -1,6 +1,7 @@
 //! `accounts`: the local server and the operator commands.
 
 mod admin;
+mod keys;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,11 @@ enum Command {
         #[command(subcommand)]
         command: admin::CustomerCommand,
     },
+    /// The RS256 signing key set: generate, rotate, list.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
 }
 
 #[tokio::main]
@@ -48,5 +54,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Command::Tenant { command } => admin::tenant(command).await,
         Command::Client { command } => admin::client(command).await,
         Command::Customer { command } => admin::customer(command).await,
+        Command::Keys { command } => keys::run(command).await,
     }
 }

@@ -17,3 +17,10 @@ pub fn rfc3339(epoch: i64) -> String {
 pub fn now_rfc3339() -> String {
     rfc3339(now_epoch())
 }
+
+/// Now, RFC 3339 with milliseconds (log timestamps).
+pub fn now_rfc3339_millis() -> String {
+    let now = OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now);
+    now.format(&Rfc3339).unwrap_or_default()
+}

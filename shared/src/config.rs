@@ -21,8 +21,10 @@ pub struct Config {
 pub enum SigningKeySource {
     /// A key-set JSON file (development; `SIGNING_KEYS_FILE`).
     File(PathBuf),
-    /// The key-set JSON itself (`SIGNING_KEYS`; production injects it from Secrets Manager).
+    /// The key-set JSON itself (`SIGNING_KEYS`).
     Inline(String),
+    /// A Secrets Manager secret holding the key-set JSON (`SIGNING_KEYS_SECRET_ARN`; production).
+    SecretsManager(String),
 }
 
 #[derive(Debug, Clone)]
@@ -39,9 +41,10 @@ fn var(name: &str) -> Option<String> {
 
 impl Config {
     pub fn from_env() -> Self {
-        let signing_keys = match var("SIGNING_KEYS") {
-            Some(json) => SigningKeySource::Inline(json),
-            None => SigningKeySource::File(
+        let signing_keys = match (var("SIGNING_KEYS_SECRET_ARN"), var("SIGNING_KEYS")) {
+            (Some(arn), _) => SigningKeySource::SecretsManager(arn),
+            (None, Some(json)) => SigningKeySource::Inline(json),
+            (None, None) => SigningKeySource::File(
                 var("SIGNING_KEYS_FILE").unwrap_or_else(|| ".local/signing-keys.json".into()).into(),
             ),
         };

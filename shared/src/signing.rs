@@ -136,6 +136,47 @@ pub fn generate_key(status: KeyStatus) -> Result<StoredKey, KeyError> {
     Ok(StoredKey { kid, status, private_key_pem: pem })
 }
 
+/// What one `rotate` step did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RotationStep {
+    /// A new key was added as `next`: published in the JWKS, not signing yet.
+    Staged { kid: String },
+    /// The staged key now signs; the old active key is `retiring` (still
+    /// verifies); keys that were already retiring were removed.
+    Promoted { active: String, retiring: String, removed: Vec<String> },
+}
+
+impl KeySetFile {
+    /// One step of a rotation with no downtime. Run it twice, waiting between
+    /// the two steps at least as long as verifiers cache the JWKS (5 min) so
+    /// every verifier knows the new key before it signs, and retire the old
+    /// key for good (next rotation) only after the longest token lifetime.
+    pub fn rotate(&mut self) -> Result<RotationStep, KeyError> {
+        if !self.keys.iter().any(|k| k.status == KeyStatus::Next) {
+            let key = generate_key(KeyStatus::Next)?;
+            let kid = key.kid.clone();
+            self.keys.push(key);
+            return Ok(RotationStep::Staged { kid });
+        }
+        let removed = self.kids(KeyStatus::Retiring);
+        self.keys.retain(|k| k.status != KeyStatus::Retiring);
+        let retiring = self.kids(KeyStatus::Active).join(",");
+        let active = self.kids(KeyStatus::Next).join(",");
+        for key in &mut self.keys {
+            key.status = match key.status {
+                KeyStatus::Active => KeyStatus::Retiring,
+                KeyStatus::Next => KeyStatus::Active,
+                KeyStatus::Retiring => KeyStatus::Retiring,
+            };
+        }
+        Ok(RotationStep::Promoted { active, retiring, removed })
+    }
+
+    fn kids(&self, status: KeyStatus) -> Vec<String> {
+        self.keys.iter().filter(|k| k.status == status).map(|k| k.kid.clone()).collect()
+    }
+}
+
 fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -146,4 +187,30 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         options.mode(0o600);
     }
     options.open(path)?.write_all(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_publishes_before_signing_and_keeps_the_old_key_verifying() {
+        let first = generate_key(KeyStatus::Active).unwrap();
+        let mut set = KeySetFile { keys: vec![first.clone()] };
+        let RotationStep::Staged { kid: staged } = set.rotate().unwrap() else { panic!("stages first") };
+        let keys = SigningKeys::from_file_set(&set).unwrap();
+        assert_eq!(keys.active_kid(), first.kid, "the staged key does not sign yet");
+        assert!(keys.jwks().find(&staged).is_some(), "but it is published");
+        let step = set.rotate().unwrap();
+        assert_eq!(
+            step,
+            RotationStep::Promoted { active: staged.clone(), retiring: first.kid.clone(), removed: vec![] }
+        );
+        let keys = SigningKeys::from_file_set(&set).unwrap();
+        assert_eq!(keys.active_kid(), staged);
+        assert!(keys.verifying_key(&first.kid).is_some(), "tokens of the old key still verify");
+        set.rotate().unwrap();
+        let RotationStep::Promoted { removed, .. } = set.rotate().unwrap() else { panic!("promotes") };
+        assert_eq!(removed, vec![first.kid], "the retired key leaves on the next promotion");
+    }
 }

@@ -40,6 +40,19 @@ impl Deref for AppState {
 pub enum StartupError {
     #[error("signing keys: {0}")]
     Keys(#[from] KeyError),
+    #[error("reading the signing keys secret: {0}")]
+    Secret(String),
+}
+
+/// The string value of a Secrets Manager secret.
+pub async fn read_secret(client: &aws_sdk_secretsmanager::Client, arn: &str) -> Result<String, StartupError> {
+    let out = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| StartupError::Secret(aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string()))?;
+    out.secret_string.ok_or_else(|| StartupError::Secret("the secret has no string value".into()))
 }
 
 impl AppState {
@@ -55,6 +68,10 @@ impl AppState {
         let keys = match &config.signing_keys {
             SigningKeySource::File(path) => SigningKeys::load_or_create_file(path)?,
             SigningKeySource::Inline(json) => SigningKeys::from_json(json)?,
+            SigningKeySource::SecretsManager(arn) => {
+                let client = aws_sdk_secretsmanager::Client::new(&sdk);
+                SigningKeys::from_json(&read_secret(&client, arn).await?)?
+            }
         };
         let mailer = match &config.mail {
             MailTransport::Outbox(dir) => Mailer::Outbox(OutboxMailer::new(dir)),

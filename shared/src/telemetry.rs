@@ -1,27 +1,90 @@
-//! Logging: JSON lines with the AWS Lambda Powertools key names, so Logs
+//! Logging: one JSON object per line with the AWS Lambda Powertools key names
+//! at the top level (`timestamp`, `level`, `message`, `service`, `cold_start`,
+//! `correlation_id`, `xray_trace_id`, then the event's own fields), so Logs
 //! Insights queries written for other runtimes work unchanged.
 
+use std::fmt;
+
+use serde_json::{Map, Value};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
 
 /// Installs the global subscriber (once per process). `service` names the
 /// function. Honours `RUST_LOG`/`AWS_LAMBDA_LOG_LEVEL`; JSON unless
 /// `LOG_FORMAT=text`.
 pub fn init(service: &'static str) {
+    SERVICE.get_or_init(|| service);
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(std::env::var("AWS_LAMBDA_LOG_LEVEL").unwrap_or_else(|_| "info".into())))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    SERVICE.get_or_init(|| service);
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    let result = if std::env::var("LOG_FORMAT").as_deref() == Ok("text") {
+    let _ = if std::env::var("LOG_FORMAT").as_deref() == Ok("text") {
         builder.try_init()
     } else {
-        builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init()
+        builder.fmt_fields(JsonFields::new()).event_format(PowertoolsJson).try_init()
     };
-    let _ = result;
 }
 
 static SERVICE: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
 
 pub fn service_name() -> &'static str {
     SERVICE.get().copied().unwrap_or("customer-accounts")
+}
+
+/// The event format: span fields (outermost first) and event fields merged
+/// into one flat object.
+pub struct PowertoolsJson;
+
+impl<S, N> FormatEvent<S, N> for PowertoolsJson
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        let mut line = Map::new();
+        line.insert("timestamp".into(), Value::String(crate::clock::now_rfc3339_millis()));
+        line.insert("level".into(), Value::String(event.metadata().level().to_string()));
+        line.insert("service".into(), Value::String(service_name().into()));
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                let extensions = span.extensions();
+                if let Some(fields) = extensions.get::<FormattedFields<N>>()
+                    && let Ok(Value::Object(map)) = serde_json::from_str::<Value>(fields.as_str())
+                {
+                    line.extend(map);
+                }
+            }
+        }
+        let mut visitor = JsonVisitor(&mut line);
+        event.record(&mut visitor);
+        let json = serde_json::to_string(&line).map_err(|_| fmt::Error)?;
+        writeln!(writer, "{json}")
+    }
+}
+
+struct JsonVisitor<'a>(&'a mut Map<String, Value>);
+
+impl Visit for JsonVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), Value::String(value.into()));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), Value::Bool(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.insert(field.name().into(), Value::String(format!("{value:?}")));
+    }
 }

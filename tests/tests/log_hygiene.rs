@@ -27,10 +27,10 @@ impl Write for Captured {
 async fn no_secret_reaches_the_logs() {
     let captured = Captured::default();
     let writer = captured.clone();
+    // The production format (shared::telemetry), at the production level.
     tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
+        .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+        .event_format(shared::telemetry::PowertoolsJson)
         .with_env_filter("info")
         .with_writer(move || writer.clone())
         .init();
@@ -88,7 +88,15 @@ async fn no_secret_reaches_the_logs() {
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("\"event\":\"login\""), "audit lines are captured: {logs}");
     assert!(logs.contains("refresh_token_reuse"));
-    assert!(logs.contains("correlation_id"));
+    // Powertools keys at the top level of every request line.
+    let request_line: serde_json::Value = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["message"] == "request served")
+        .expect("a request line");
+    for key in ["timestamp", "level", "service", "cold_start", "correlation_id", "xray_trace_id", "status"] {
+        assert!(request_line.get(key).is_some(), "{key} missing in {request_line}");
+    }
     for secret in &secrets {
         assert!(!logs.contains(secret.as_str()), "a secret reached the logs: {secret}");
     }

@@ -30,7 +30,6 @@ pub async fn request_context(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
-        service = crate::telemetry::service_name(),
         correlation_id = %request_id,
         cold_start,
         xray_trace_id = %xray_trace_id,
