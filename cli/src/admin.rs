@@ -67,6 +67,15 @@ pub enum CustomerCommand {
         #[arg(long)]
         last_name: Option<String>,
     },
+    /// Import customers from a JSON Lines file: one object per line with `email`,
+    /// `passwordHash` (bcrypt, scrypt, PBKDF2 or argon2), optional `status`
+    /// (ACTIVE|PENDING), `id`, `customerNumber` and any customerDetails field.
+    /// Checks the whole file first; writes nothing if any line is bad.
+    Import {
+        #[arg(long)]
+        tenant: String,
+        file: std::path::PathBuf,
+    },
 }
 
 pub async fn table(command: TableCommand) -> Result {
@@ -130,6 +139,16 @@ pub async fn customer(command: CustomerCommand) -> Result {
             )
             .await?;
             println!("{id}");
+        }
+        CustomerCommand::Import { tenant, file } => {
+            let tenant = TenantId::parse(&tenant)?;
+            state.store.get_tenant(&tenant).await?.ok_or("no such tenant")?;
+            let text = std::fs::read_to_string(&file)?;
+            let records = shared::services::import::parse(&text).map_err(|errors| {
+                format!("{} has errors; nothing was imported:\n{}", file.display(), errors.join("\n"))
+            })?;
+            let created = shared::services::import::import(&state, &tenant, &records).await?;
+            println!("imported {created} customers into tenant {tenant}");
         }
     }
     Ok(())

@@ -104,6 +104,9 @@ pub async fn login(
     ];
     state.store.start_session(tenant, &session, &refresh.hash, extra).await?;
     tracing::info!(event = "login", outcome = "success", tenant = %tenant, customer_id = %customer, "login succeeded");
+    if target.password_hash.as_deref().is_some_and(passwords::needs_rehash) {
+        upgrade_hash(state, tenant, &target, &password).await;
+    }
     token_set::build(
         state,
         Grant {
@@ -117,6 +120,28 @@ pub async fn login(
         },
         now,
     )
+}
+
+/// Replaces an imported legacy hash (or an argon2 hash with weaker
+/// parameters) by a current argon2id hash. Best effort: on failure the old
+/// hash simply stays, and the next login tries again.
+async fn upgrade_hash(state: &AppState, tenant: &crate::domain::TenantId, target: &LoginTarget, password: &Password) {
+    let result = async {
+        let hash = passwords::hash(password).await.map_err(ApiError::internal)?;
+        let normalized = target.email.to_lowercase();
+        let items =
+            state.store.set_password_items(tenant, &target.customer_id, &normalized, &hash, target.initial_password)?;
+        state.store.transact(items).await?.map_err(|codes| ApiError::internal(format!("{codes:?}")))
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            tracing::info!(event = "password_rehashed", tenant = %tenant, customer_id = %target.customer_id, "password hash upgraded to argon2id")
+        }
+        Err(err) => {
+            tracing::warn!(tenant = %tenant, customer_id = %target.customer_id, error = %err, "password hash upgrade failed")
+        }
+    }
 }
 
 /// Parses the login body: `email` or `id`, and `password`; every missing or

@@ -15,6 +15,7 @@ pub enum CreateCustomerOutcome {
 #[derive(Debug, Clone)]
 pub struct LoginTarget {
     pub customer_id: CustomerId,
+    pub email: String,
     pub status: CustomerStatus,
     pub password_hash: Option<String>,
     pub initial_password: bool,
@@ -25,6 +26,7 @@ impl LoginTarget {
         let guard: EmailGuard = from_item(item)?;
         Ok(CustomerId::parse(&guard.customer_id).ok().map(|customer_id| Self {
             customer_id,
+            email: guard.email,
             status: guard.status,
             password_hash: guard.password_hash,
             initial_password: guard.initial_password,
@@ -35,6 +37,7 @@ impl LoginTarget {
         let profile: CustomerRecord = from_item(item)?;
         Ok(CustomerId::parse(&profile.id).ok().map(|customer_id| Self {
             customer_id,
+            email: profile.email,
             status: profile.status,
             password_hash: profile.password_hash,
             initial_password: profile.initial_password,
