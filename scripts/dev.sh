@@ -11,6 +11,15 @@ if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$db_port/" || t
   trap 'scripts/dynamodb-local.sh stop "$pidfile"' EXIT
   DYNAMODB_DATA_DIR=.local/dynamodb scripts/dynamodb-local.sh start "$db_port" "$pidfile" ".local/dynamodb-dev.log"
 fi
+# Swagger UI for /docs (optional: the page falls back to a link to /openapi.yaml).
+if [ ! -f .tools/swagger-ui/swagger-ui-bundle.js ]; then
+  tmp="$(mktemp -d)"
+  if (cd "$tmp" && npm pack --silent swagger-ui-dist@5 >/dev/null 2>&1); then
+    tar -xzf "$tmp"/*.tgz -C "$tmp" && mkdir -p .tools/swagger-ui \
+      && cp "$tmp"/package/swagger-ui-bundle.js "$tmp"/package/swagger-ui.css .tools/swagger-ui/
+  fi
+  rm -rf "$tmp"
+fi
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$db_port"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export ISSUER_BASE_URL="${ISSUER_BASE_URL:-http://127.0.0.1:${PORT:-3000}}"

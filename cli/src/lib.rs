@@ -1,6 +1,8 @@
 //! The pieces of `accounts` that tests share: the merged routes of all five
 //! functions and the demo tenant's settings.
 
+pub mod docs;
+
 use axum::Router;
 use shared::AppState;
 use shared::domain::TenantId;

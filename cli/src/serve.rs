@@ -49,7 +49,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             Err(err) => return Err(err.into()),
         }
     }
-    let app = http::service(all_routes(), state);
+    let app = http::service(all_routes().merge(cli::docs::routes()), state);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     tracing::info!(address = %listener.local_addr()?, tenant = %tenant, client = %client, "serving the customer-accounts API");
     axum::serve(listener, app)
