@@ -24,5 +24,4 @@ export DYNAMODB_ENDPOINT="http://127.0.0.1:$db_port"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export ISSUER_BASE_URL="${ISSUER_BASE_URL:-http://127.0.0.1:${PORT:-3000}}"
 export LOG_FORMAT="${LOG_FORMAT:-text}"
-cargo build --bin accounts
-./target/debug/accounts serve
+cargo run --bin accounts -- serve
