@@ -3,6 +3,7 @@
 
 pub mod login;
 pub mod notify;
+pub mod profile;
 pub mod provisioning;
 pub mod sessions;
 pub mod token_set;
