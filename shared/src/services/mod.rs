@@ -4,6 +4,7 @@
 pub mod import;
 pub mod login;
 pub mod notify;
+pub mod profile;
 pub mod provisioning;
 pub mod sessions;
 pub mod token_set;

@@ -4,6 +4,7 @@
 
 mod customers;
 mod one_time_tokens;
+pub mod profile;
 mod schema;
 mod sessions;
 mod tenants;

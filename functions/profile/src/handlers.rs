@@ -1,0 +1,69 @@
+//! Thin handlers: parse the request, call `shared::services::profile`, answer.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use shared::http::{CustomerCaller, Json, Query};
+use shared::services::profile::{self, Expand};
+use shared::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct ProfileQuery {
+    expand: Option<String>,
+}
+
+pub async fn get_profile(
+    State(state): State<AppState>,
+    caller: CustomerCaller,
+    Query(query): Query<ProfileQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let expand = Expand::parse(query.expand.as_deref())?;
+    Ok(Json(profile::get(&state, &caller.tenant, &caller.customer, &expand).await?))
+}
+
+pub async fn patch_profile(
+    State(state): State<AppState>,
+    caller: CustomerCaller,
+    Json(body): Json<Map<String, Value>>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(profile::update(&state, &caller.tenant, &caller.customer, &body).await?))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteRequest {
+    password: Option<String>,
+}
+
+pub async fn delete_profile(
+    State(state): State<AppState>,
+    caller: CustomerCaller,
+    Json(request): Json<DeleteRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    profile::delete_account(&state, &caller.tenant, &caller.customer, request.password).await?;
+    Ok(Json(json!({"result": "deleted"})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChangeRequest {
+    current_password: Option<String>,
+    new_password: Option<String>,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: CustomerCaller,
+    Json(request): Json<PasswordChangeRequest>,
+) -> Result<StatusCode, ApiError> {
+    let (current, new) = profile::parse_password_change(request.current_password, request.new_password)?;
+    profile::change_password(&state, &caller.tenant, &caller.customer, &caller.token.session, current, new).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn export(State(state): State<AppState>, caller: CustomerCaller) -> Result<impl IntoResponse, ApiError> {
+    let export = profile::export(&state, &caller.tenant, &caller.customer, &caller.token.session).await?;
+    let disposition = format!("attachment; filename=\"customer-{}.json\"", caller.customer);
+    Ok(([(header::CONTENT_DISPOSITION, disposition), (header::CACHE_CONTROL, "no-store".to_owned())], Json(export)))
+}

@@ -1,0 +1,140 @@
+//! The customer's own profile: read it, change it without lost updates,
+//! take it away (export), change the password, and leave (deletion).
+
+mod credentials;
+pub mod patch;
+pub mod view;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+pub use credentials::{change_password, delete_account, parse_password_change};
+pub use view::{Expand, MixinSelection, ProfileView};
+
+use crate::clock;
+use crate::customer::{CustomerRecord, CustomerStatus, SocialLink};
+use crate::domain::{CustomerId, SessionId, TenantId};
+use crate::error::ApiError;
+use crate::services::sessions::{self, SessionView};
+use crate::state::AppState;
+use crate::store::profile::ProfileUpdate;
+
+/// A live session whose profile is gone belongs to a deleted account (the
+/// sessions go right after the profile): the token is as good as revoked.
+const ACCOUNT_GONE: ApiError = ApiError::Unauthorized("session_revoked");
+
+pub(crate) async fn load(
+    state: &AppState,
+    tenant: &TenantId,
+    customer: &CustomerId,
+) -> Result<CustomerRecord, ApiError> {
+    state.store.get_customer(tenant, customer).await?.ok_or(ACCOUNT_GONE)
+}
+
+/// `GET me`.
+pub async fn get(
+    state: &AppState,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    expand: &Expand,
+) -> Result<ProfileView, ApiError> {
+    let (profile, addresses) = if expand.addresses {
+        let (profile, addresses) =
+            tokio::join!(load(state, tenant, customer), state.store.addresses_of_profile(tenant, customer));
+        (profile?, Some(addresses?))
+    } else {
+        (load(state, tenant, customer).await?, None)
+    };
+    Ok(ProfileView::of(&profile, &expand.mixins, addresses))
+}
+
+/// `PATCH me`: the body laid over the stored profile, written only if
+/// `metadata.version` is still the stored version.
+pub async fn update(
+    state: &AppState,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    body: &Map<String, Value>,
+) -> Result<ProfileView, ApiError> {
+    let current = load(state, tenant, customer).await?;
+    let patch = patch::parse(&current, body)?;
+    let expected = match patch.expected_version {
+        None => return Err(conflict("metadata.version is required: send the version you read.", current.version)),
+        Some(v) if v != current.version => return Err(stale(current.version)),
+        Some(v) => v,
+    };
+    let now = clock::now_rfc3339();
+    match state.store.update_profile(tenant, customer, expected, &patch.changes, &now).await? {
+        ProfileUpdate::Updated(profile) => {
+            tracing::info!(event = "profile_updated", tenant = %tenant, customer_id = %customer, version = profile.version, "profile updated");
+            Ok(ProfileView::of(&profile, &MixinSelection::All, None))
+        }
+        ProfileUpdate::Stale { current_version } => Err(stale(current_version)),
+        ProfileUpdate::Gone => Err(ACCOUNT_GONE),
+    }
+}
+
+fn stale(current_version: u64) -> ApiError {
+    conflict("The profile was changed in the meantime: read it again and re-apply your change.", current_version)
+}
+
+fn conflict(detail: &str, current_version: u64) -> ApiError {
+    ApiError::Conflict { code: "version_conflict", detail: detail.into(), current_version: Some(current_version) }
+}
+
+/// `GET me/export`: everything held on the customer, as one document.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Export {
+    pub exported_at: String,
+    pub tenant: String,
+    pub customer: ExportedCustomer,
+    pub addresses: Vec<view::AddressView>,
+    pub sessions: Vec<SessionView>,
+    /// Marketing consents (the profile's subscriptions).
+    pub consents: Vec<crate::customer::Subscription>,
+    pub social_links: Vec<SocialLink>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedCustomer {
+    #[serde(flatten)]
+    pub profile: ProfileView,
+    pub email: String,
+    pub status: CustomerStatus,
+    pub initial_password: bool,
+    pub last_login_at: Option<String>,
+}
+
+pub async fn export(
+    state: &AppState,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    current_session: &SessionId,
+) -> Result<Export, ApiError> {
+    let (profile, addresses, sessions) = tokio::join!(
+        load(state, tenant, customer),
+        state.store.addresses_of_profile(tenant, customer),
+        sessions::list(state, tenant, customer, current_session),
+    );
+    let profile = profile?;
+    let default_address = profile.default_address_id.as_deref();
+    let addresses = addresses?.into_iter().map(|a| view::AddressView::of(a, default_address)).collect();
+    tracing::info!(event = "profile_exported", tenant = %tenant, customer_id = %customer, "profile exported");
+    Ok(Export {
+        exported_at: clock::now_rfc3339(),
+        tenant: tenant.to_string(),
+        customer: ExportedCustomer {
+            profile: ProfileView::of(&profile, &MixinSelection::All, None),
+            email: profile.email.clone(),
+            status: profile.status,
+            initial_password: profile.initial_password,
+            last_login_at: profile.last_login_at.clone(),
+        },
+        addresses,
+        sessions: sessions?,
+        consents: profile.subscriptions.clone(),
+        social_links: profile.social_links.clone(),
+    })
+}

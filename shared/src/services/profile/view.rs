@@ -1,0 +1,194 @@
+//! What a customer sees of their profile (`GET me`), and which parts of it a
+//! request asks for (`expand`). Never a hash, a token or a pending secret.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::address::{Address, AddressRecord};
+use crate::customer::{B2bDetails, CustomerRecord, Subscription};
+use crate::error::ApiError;
+
+/// The profile of API.md "Profile". Unset optional fields are `null`, so a
+/// storefront form sees every field it may edit.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileView {
+    pub id: String,
+    pub customer_number: String,
+    pub title: Option<String>,
+    pub first_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub last_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub company: Option<String>,
+    pub preferred_language: Option<String>,
+    pub preferred_currency: Option<String>,
+    pub preferred_site: Option<String>,
+    pub business_model: &'static str,
+    pub b2b: Option<B2bDetails>,
+    pub subscriptions: Vec<Subscription>,
+    pub mixins: Map<String, Value>,
+    pub accounts: Vec<AccountView>,
+    pub metadata: Metadata,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<Vec<AddressView>>,
+}
+
+/// One way to sign in: the e-mail account (`internal`, id = customer id) and
+/// each linked social identity (`social`, id = the provider's subject).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    pub version: u64,
+    pub created_at: String,
+    pub modified_at: String,
+}
+
+/// An address as `me/addresses` shows it; `isDefault` comes from the profile.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressView {
+    pub id: String,
+    #[serde(flatten)]
+    pub address: Address,
+    pub is_default: bool,
+    pub metadata: Metadata,
+}
+
+impl AddressView {
+    pub fn of(record: AddressRecord, default_address_id: Option<&str>) -> Self {
+        Self {
+            is_default: default_address_id == Some(record.id.as_str()),
+            id: record.id,
+            address: record.address,
+            metadata: Metadata {
+                version: record.version,
+                created_at: record.created_at,
+                modified_at: record.modified_at,
+            },
+        }
+    }
+}
+
+/// Which mixins a response carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MixinSelection {
+    All,
+    Only(Vec<String>),
+}
+
+/// The `expand` query: `addresses`, `mixin:*`, `mixin:<name>`, comma-separated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expand {
+    pub addresses: bool,
+    pub mixins: MixinSelection,
+}
+
+impl Expand {
+    /// Mixins are always there (all of them) unless named ones are asked
+    /// for; addresses only when asked for (they cost a second read).
+    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        let mut addresses = false;
+        let mut all = false;
+        let mut named = Vec::new();
+        let mut unknown = Vec::new();
+        for part in raw.unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "addresses" => addresses = true,
+                "mixin:*" => all = true,
+                _ => match part.strip_prefix("mixin:") {
+                    Some(name) if super::patch::valid_mixin_name(name) => named.push(name.to_owned()),
+                    _ => unknown.push(part),
+                },
+            }
+        }
+        if !unknown.is_empty() {
+            let message = format!(
+                "unknown value(s) {}: use addresses, mixin:* or mixin:<name>",
+                unknown.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", ")
+            );
+            return Err(ApiError::field("expand", &message));
+        }
+        let mixins = if all || named.is_empty() { MixinSelection::All } else { MixinSelection::Only(named) };
+        Ok(Self { addresses, mixins })
+    }
+}
+
+impl ProfileView {
+    pub fn of(customer: &CustomerRecord, mixins: &MixinSelection, addresses: Option<Vec<AddressRecord>>) -> Self {
+        let details = &customer.details;
+        let mut accounts = vec![AccountView {
+            id: customer.id.clone(),
+            kind: "internal",
+            email: Some(customer.email.clone()),
+            issuer: None,
+        }];
+        accounts.extend(customer.social_links.iter().map(|link| AccountView {
+            id: link.subject.clone(),
+            kind: "social",
+            email: None,
+            issuer: Some(link.issuer.clone()),
+        }));
+        let mixins = match mixins {
+            MixinSelection::All => customer.mixins.clone(),
+            MixinSelection::Only(names) => {
+                customer.mixins.iter().filter(|(k, _)| names.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+            }
+        };
+        let default_address = customer.default_address_id.as_deref();
+        Self {
+            id: customer.id.clone(),
+            customer_number: customer.customer_number.clone(),
+            title: details.title.clone(),
+            first_name: details.first_name.clone(),
+            middle_name: details.middle_name.clone(),
+            last_name: details.last_name.clone(),
+            contact_email: details.contact_email.clone(),
+            contact_phone: details.contact_phone.clone(),
+            company: details.company.clone(),
+            preferred_language: details.preferred_language.clone(),
+            preferred_currency: details.preferred_currency.clone(),
+            preferred_site: details.preferred_site.clone(),
+            business_model: details.business_model(),
+            b2b: details.b2b.clone(),
+            subscriptions: customer.subscriptions.clone(),
+            mixins,
+            accounts,
+            metadata: Metadata {
+                version: customer.version,
+                created_at: customer.created_at.clone(),
+                modified_at: customer.modified_at.clone(),
+            },
+            addresses: addresses.map(|list| list.into_iter().map(|a| AddressView::of(a, default_address)).collect()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_reads_addresses_and_mixins() {
+        assert_eq!(Expand::parse(None).unwrap(), Expand { addresses: false, mixins: MixinSelection::All });
+        let e = Expand::parse(Some("addresses, mixin:loyalty,mixin:prefs")).unwrap();
+        assert!(e.addresses);
+        assert_eq!(e.mixins, MixinSelection::Only(vec!["loyalty".into(), "prefs".into()]));
+        assert_eq!(Expand::parse(Some("mixin:loyalty,mixin:*")).unwrap().mixins, MixinSelection::All);
+        let err = Expand::parse(Some("orders,mixin:")).unwrap_err();
+        assert_eq!(err.code(), "invalid_request");
+    }
+}
