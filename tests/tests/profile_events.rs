@@ -174,7 +174,7 @@ async fn every_profile_fixture_answers_as_documented() {
         ),
         ("profile-patch-mixins-too-large.json", StatusCode::BAD_REQUEST, Box::new(|b| error_fields(b) == ["mixins"])),
         ("profile-delete.json", StatusCode::OK, Box::new(|b| *b == json!({"result": "deleted"}))),
-        ("profile-delete-wrong-password.json", StatusCode::UNAUTHORIZED, Box::new(problem("invalid_credentials"))),
+        ("profile-delete-wrong-password.json", StatusCode::FORBIDDEN, Box::new(problem("invalid_credentials"))),
         (
             "profile-delete-missing-password.json",
             StatusCode::BAD_REQUEST,
@@ -183,7 +183,7 @@ async fn every_profile_fixture_answers_as_documented() {
         ("profile-password-change.json", StatusCode::NO_CONTENT, Box::new(Value::is_null)),
         (
             "profile-password-change-wrong-current.json",
-            StatusCode::UNAUTHORIZED,
+            StatusCode::FORBIDDEN,
             Box::new(problem("invalid_credentials")),
         ),
         (

@@ -206,7 +206,7 @@ async fn deleting_the_account_removes_every_item_and_the_email_can_sign_up_again
     assert_eq!(app.login(EMAIL, "wrong password").await.status, StatusCode::UNAUTHORIZED);
 
     let wrong = delete_me(&app, &token, "wrong password").await;
-    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
     assert_eq!(wrong.body["code"], "invalid_credentials");
     assert_eq!(app.get(ME, Some(&token)).await.status, StatusCode::OK, "a wrong password deletes nothing");
     let exported = app.get("/customer/demo/me/export", Some(&token)).await;

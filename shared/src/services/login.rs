@@ -34,6 +34,11 @@ impl LoginName {
 
 pub const INVALID_CREDENTIALS: ApiError = ApiError::Unauthorized("invalid_credentials");
 
+/// A wrong password re-entered with a valid customer token (password change,
+/// deletion, e-mail change): 403, not 401, so a storefront does not take it
+/// for an expired token and sign the customer out.
+pub const WRONG_CURRENT_PASSWORD: ApiError = ApiError::Forbidden("invalid_credentials");
+
 /// Logs a customer in on the storefront session of `anonymous` (its `sid`
 /// carries over; the token pair is brand new).
 pub async fn login(

@@ -11,7 +11,7 @@ use crate::error::{ApiError, FieldError, Validator};
 use crate::mail::templates::Template;
 use crate::password_policy;
 use crate::passwords;
-use crate::services::login::INVALID_CREDENTIALS;
+use crate::services::login::WRONG_CURRENT_PASSWORD;
 use crate::services::notify;
 use crate::state::AppState;
 use crate::store::profile::ProfileRemoval;
@@ -72,7 +72,7 @@ async fn verify_password(
     let subject = throttle_subject(customer);
     let record = state.store.record_login_failure(tenant, &subject, settings, clock::now_epoch()).await?;
     tracing::info!(event = action, outcome = "wrong_password", tenant = %tenant, customer_id = %customer, failures = record.failures, "password check failed");
-    Err(INVALID_CREDENTIALS)
+    Err(WRONG_CURRENT_PASSWORD)
 }
 
 /// `POST me/password/change`: a new password (policy-checked), every other
