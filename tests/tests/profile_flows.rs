@@ -301,7 +301,7 @@ async fn the_current_password_check_is_throttled_like_login() {
     let token = app.login(EMAIL, PASSWORD).await.field("access_token");
     for _ in 0..5 {
         let reply = change_password(&app, &token, "wrong password", NEW_PASSWORD).await;
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
     }
     // Locked now: even the right password waits, here, on DELETE me and on login by id.
     let locked = change_password(&app, &token, PASSWORD, NEW_PASSWORD).await;
