@@ -3,6 +3,7 @@
 
 pub mod login;
 pub mod notify;
+pub mod password_reset;
 pub mod provisioning;
 pub mod sessions;
 pub mod token_set;

@@ -4,6 +4,7 @@
 
 mod customers;
 mod one_time_tokens;
+mod password_reset;
 mod schema;
 mod sessions;
 mod tenants;
@@ -20,6 +21,7 @@ use serde::de::DeserializeOwned;
 
 pub use customers::{CreateCustomerOutcome, LoginTarget};
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
+pub use password_reset::ResetProfile;
 pub use sessions::{RefreshTokenRecord, RotateOutcome, SessionRecord};
 pub use throttle::ThrottleRecord;
 
