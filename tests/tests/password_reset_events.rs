@@ -21,11 +21,7 @@ fn newest_reset_token(app: &TestApp) -> String {
 
 fn url_query(link: &str) -> Vec<(String, String)> {
     let query = link.split_once('?').map(|(_, q)| q).unwrap_or_default();
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+    query.split('&').filter_map(|pair| pair.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
 }
 
 /// Fresh placeholder values; a reset token only for fixtures that use one.
@@ -75,8 +71,18 @@ async fn every_password_reset_fixture_answers_as_documented() {
         ("password-reset-request.json", StatusCode::ACCEPTED, email_sent(), 1),
         ("password-reset-request-allowed-uri.json", StatusCode::ACCEPTED, email_sent(), 1),
         ("password-reset-request-unknown-email.json", StatusCode::ACCEPTED, email_sent(), 0),
-        ("password-reset-request-uri-not-allowed.json", StatusCode::BAD_REQUEST, Box::new(problem("invalid_reset_uri")), 0),
-        ("password-reset-request-invalid-fields.json", StatusCode::BAD_REQUEST, Box::new(fields(&["email", "site"])), 0),
+        (
+            "password-reset-request-uri-not-allowed.json",
+            StatusCode::BAD_REQUEST,
+            Box::new(problem("invalid_reset_uri")),
+            0,
+        ),
+        (
+            "password-reset-request-invalid-fields.json",
+            StatusCode::BAD_REQUEST,
+            Box::new(fields(&["email", "site"])),
+            0,
+        ),
         (
             "password-reset-request-customer-token.json",
             StatusCode::FORBIDDEN,

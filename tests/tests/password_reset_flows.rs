@@ -407,9 +407,7 @@ async fn a_token_is_bound_to_its_tenant_and_routes_want_an_anonymous_token() {
     assert_eq!(reply.body["code"], "invalid_token");
     // demo's anonymous token on other's path.
     let demo_anonymous = app.anonymous().await.field("access_token");
-    let wrong_tenant = app
-        .post("/customer/other/password/reset", Some(&demo_anonymous), json!({"email": EMAIL}))
-        .await;
+    let wrong_tenant = app.post("/customer/other/password/reset", Some(&demo_anonymous), json!({"email": EMAIL})).await;
     assert_eq!(wrong_tenant.status, StatusCode::FORBIDDEN);
     // A customer token may not use the routes.
     let customer = app.login(EMAIL, PASSWORD).await.field("access_token");

@@ -377,7 +377,8 @@ async fn commit_new_password(
 ) -> Result<(), ApiError> {
     let normalized = Email::parse(&profile.email).map_err(|e| ApiError::internal(e.0))?.normalized();
     let now = clock::now_epoch();
-    let mut items = vec![state.store.consume_one_time_token_item(tenant, token_hash, TokenPurpose::PasswordReset, now)?];
+    let mut items =
+        vec![state.store.consume_one_time_token_item(tenant, token_hash, TokenPurpose::PasswordReset, now)?];
     items.extend(state.store.set_password_items(tenant, customer, &normalized, phc, initial)?);
     if state.store.transact(items).await?.is_err() {
         return Err(invalid_token());
@@ -438,8 +439,7 @@ mod tests {
         assert_eq!(fields, ["email", "site", "reset_uri"]);
         let ApiError::Validation(errors) = parse_update(None, None).unwrap_err() else { panic!() };
         assert_eq!(errors.len(), 2);
-        let ApiError::Validation(errors) = parse_generate(Some("a@b".into()), Some(String::new())).unwrap_err()
-        else {
+        let ApiError::Validation(errors) = parse_generate(Some("a@b".into()), Some(String::new())).unwrap_err() else {
             panic!()
         };
         assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["email", "code"]);

@@ -59,8 +59,7 @@ impl Store {
         new_hash: &str,
         record: &OneTimeTokenRecord,
     ) -> Result<bool, StoreError> {
-        let customer =
-            CustomerId::parse(&profile.record.id).map_err(|_| StoreError::Invalid("customer id".into()))?;
+        let customer = CustomerId::parse(&profile.record.id).map_err(|_| StoreError::Invalid("customer id".into()))?;
         let purpose = TokenPurpose::PasswordReset.as_str();
         let mut pointer = Update::builder()
             .table_name(&self.table)
@@ -69,7 +68,9 @@ impl Store {
         pointer = if profile.pointer_map_exists {
             let condition = match profile.current_reset_hash() {
                 Some(_) => "attribute_exists(PK) AND #pointers.#purpose = :old",
-                None => "attribute_exists(PK) AND attribute_exists(#pointers) AND attribute_not_exists(#pointers.#purpose)",
+                None => {
+                    "attribute_exists(PK) AND attribute_exists(#pointers) AND attribute_not_exists(#pointers.#purpose)"
+                }
             };
             let mut update = pointer
                 .update_expression("SET #pointers.#purpose = :new")
