@@ -94,7 +94,7 @@ async fn known_and_unknown_emails_get_the_same_answer_in_comparable_time() {
     };
     let (known, unknown) = (median(&mut known_times), median(&mut unknown_times));
     assert!(known >= REQUEST_RESPONSE_FLOOR && unknown >= REQUEST_RESPONSE_FLOOR, "{known:?} {unknown:?}");
-    assert!(known.abs_diff(unknown) < Duration::from_millis(150), "known {known:?} vs unknown {unknown:?}");
+    assert!(known.abs_diff(unknown) < Duration::from_millis(200), "known {known:?} vs unknown {unknown:?}");
     // Only the account's owner got mail: three links to the tenant's reset page.
     let mails = app.outbox_messages();
     assert_eq!(mails.len(), 3);

@@ -266,8 +266,8 @@ pub async fn update_password(
     require_anonymous(caller)?;
     let tenant = &caller.tenant;
     let settings = settings(state, tenant).await?;
-    let token_hash = hash_secret(token);
-    let (customer, profile) = redeemable(state, tenant, &token_hash).await?;
+    let redeemed = redeemable(state, tenant, hash_secret(token)).await?;
+    let profile = &redeemed.profile;
     let mut inputs = vec![profile.email.as_str()];
     inputs.extend(
         [&profile.details.first_name, &profile.details.middle_name, &profile.details.last_name]
@@ -276,8 +276,8 @@ pub async fn update_password(
     );
     password_policy::check(&settings, "password", &password, &inputs)?;
     let phc = passwords::hash(&password).await.map_err(ApiError::internal)?;
-    commit_new_password(state, tenant, &settings, &customer, &profile, &token_hash, &phc, false).await?;
-    tracing::info!(event = "password_reset", outcome = "updated", tenant = %tenant, customer_id = %customer, "password reset");
+    commit_new_password(state, tenant, &settings, &redeemed, &phc, false).await?;
+    tracing::info!(event = "password_reset", outcome = "updated", tenant = %tenant, customer_id = %redeemed.customer, "password reset");
     Ok(())
 }
 
@@ -312,9 +312,8 @@ pub async fn generate_passphrase(
     require_anonymous(caller)?;
     let tenant = &caller.tenant;
     let settings = settings(state, tenant).await?;
-    let token_hash = hash_secret(code);
-    let (customer, profile) = redeemable(state, tenant, &token_hash).await?;
-    let owner = Email::parse(&profile.email).map(|e| e.normalized()).ok();
+    let redeemed = redeemable(state, tenant, hash_secret(code)).await?;
+    let owner = Email::parse(&redeemed.profile.email).map(|e| e.normalized()).ok();
     if owner.as_deref() != Some(email.normalized().as_str()) {
         return Err(invalid_token());
     }
@@ -327,8 +326,8 @@ pub async fn generate_passphrase(
     .map_err(ApiError::internal)?;
     let password = Password::parse(passphrase).map_err(|e| ApiError::internal(e.0))?;
     let phc = passwords::hash(&password).await.map_err(ApiError::internal)?;
-    commit_new_password(state, tenant, &settings, &customer, &profile, &token_hash, &phc, true).await?;
-    tracing::info!(event = "password_reset", outcome = "generated", tenant = %tenant, customer_id = %customer, "passphrase generated");
+    commit_new_password(state, tenant, &settings, &redeemed, &phc, true).await?;
+    tracing::info!(event = "password_reset", outcome = "generated", tenant = %tenant, customer_id = %redeemed.customer, "passphrase generated");
     Ok(jwt)
 }
 
@@ -339,15 +338,18 @@ pub fn new_passphrase() -> String {
 
 // ---------------------------------------------------------------- shared by update and generate
 
+/// A live reset token (by hash) and the active account it belongs to.
+struct Redeemable {
+    token_hash: String,
+    customer: CustomerId,
+    profile: CustomerRecord,
+}
+
 /// The active account a live reset token belongs to, or `invalid_token`.
-async fn redeemable(
-    state: &AppState,
-    tenant: &TenantId,
-    token_hash: &str,
-) -> Result<(CustomerId, CustomerRecord), ApiError> {
+async fn redeemable(state: &AppState, tenant: &TenantId, token_hash: String) -> Result<Redeemable, ApiError> {
     let token = state
         .store
-        .get_one_time_token(tenant, token_hash)
+        .get_one_time_token(tenant, &token_hash)
         .await?
         .filter(|t| t.purpose == TokenPurpose::PasswordReset)
         .ok_or_else(invalid_token)?;
@@ -358,23 +360,21 @@ async fn redeemable(
         .await?
         .filter(|p| p.status == CustomerStatus::Active)
         .ok_or_else(invalid_token)?;
-    Ok((customer, profile))
+    Ok(Redeemable { token_hash, customer, profile })
 }
 
 /// Uses the token and sets the password on profile and e-mail guard in one
 /// transaction (so parallel uses of one token let exactly one through), then
 /// ends every session and mails a notice.
-#[allow(clippy::too_many_arguments)]
 async fn commit_new_password(
     state: &AppState,
     tenant: &TenantId,
     settings: &TenantSettings,
-    customer: &CustomerId,
-    profile: &CustomerRecord,
-    token_hash: &str,
+    redeemed: &Redeemable,
     phc: &str,
     initial: bool,
 ) -> Result<(), ApiError> {
+    let Redeemable { token_hash, customer, profile } = redeemed;
     let normalized = Email::parse(&profile.email).map_err(|e| ApiError::internal(e.0))?.normalized();
     let now = clock::now_epoch();
     let mut items =
