@@ -26,6 +26,9 @@ pub struct TenantSettings {
     pub email_confirm_uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reset_uri: Option<String>,
+    /// Per-site reset pages (`site` of a reset request → URI); `reset_uri` otherwise.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub reset_uris_by_site: std::collections::BTreeMap<String, String>,
     /// Link targets a request may choose (e.g. `reset_uri`); exact matches.
     pub allowed_link_uris: Vec<String>,
     /// Consecutive login failures before an account is locked for a while.
@@ -50,6 +53,7 @@ impl Default for TenantSettings {
             activation_uri: None,
             email_confirm_uri: None,
             reset_uri: None,
+            reset_uris_by_site: Default::default(),
             allowed_link_uris: Vec::new(),
             lockout_threshold: 5,
             lockout_base_secs: 30,

@@ -181,11 +181,7 @@ async fn every_profile_fixture_answers_as_documented() {
             Box::new(|b| error_fields(b) == ["password"]),
         ),
         ("profile-password-change.json", StatusCode::NO_CONTENT, Box::new(Value::is_null)),
-        (
-            "profile-password-change-wrong-current.json",
-            StatusCode::FORBIDDEN,
-            Box::new(problem("invalid_credentials")),
-        ),
+        ("profile-password-change-wrong-current.json", StatusCode::FORBIDDEN, Box::new(problem("invalid_credentials"))),
         (
             "profile-password-change-weak.json",
             StatusCode::UNPROCESSABLE_ENTITY,

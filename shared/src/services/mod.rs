@@ -4,6 +4,7 @@
 pub mod import;
 pub mod login;
 pub mod notify;
+pub mod password_reset;
 pub mod profile;
 pub mod provisioning;
 pub mod sessions;

@@ -4,6 +4,7 @@
 
 mod customers;
 mod one_time_tokens;
+mod password_reset;
 pub mod profile;
 mod schema;
 mod sessions;
@@ -21,6 +22,7 @@ use serde::de::DeserializeOwned;
 
 pub use customers::{CreateCustomerOutcome, LoginTarget};
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
+pub use password_reset::ResetProfile;
 pub use sessions::{RefreshTokenRecord, RotateOutcome, SessionRecord};
 pub use throttle::ThrottleRecord;
 

@@ -1,0 +1,455 @@
+//! Password reset: a mailed single-use link (`update`), or the retailer-API
+//! variant that trades the same token for a generated passphrase
+//! (`generate`). Requesting a reset reveals nothing about the e-mail and
+//! changes nothing about the account; only a valid token does.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+
+use crate::clock;
+use crate::customer::{CustomerRecord, CustomerStatus, EmailGuard};
+use crate::domain::{CustomerId, Email, Password, TenantId};
+use crate::error::{ApiError, Validator};
+use crate::mail::templates::Template;
+use crate::password_policy;
+use crate::passwords;
+use crate::secrets::{OpaqueSecret, hash_secret, random_bytes};
+use crate::services::notify;
+use crate::state::AppState;
+use crate::store::{OneTimeTokenRecord, StoreError, TokenPurpose};
+use crate::table_keys::ItemKey;
+use crate::tenant::TenantSettings;
+use crate::tokens::{Subject, VerifiedToken};
+
+/// A reset link works for one hour.
+pub const RESET_TOKEN_TTL_SECS: i64 = 3600;
+/// At most this many reset mails per account and window.
+pub const RESET_MAILS_PER_WINDOW: u32 = 3;
+pub const RESET_MAIL_WINDOW_SECS: i64 = 3600;
+/// An accepted reset request is answered no sooner than this, whether or not
+/// the e-mail has an account: the known path (token transaction, mail) must
+/// not be measurably slower than the unknown one.
+pub const REQUEST_RESPONSE_FLOOR: Duration = Duration::from_millis(400);
+/// 18 bytes from the OS CSPRNG: 144 bits, 24 base64url characters.
+const PASSPHRASE_BYTES: usize = 18;
+const MAX_TOKEN_CHARS: usize = 512;
+const MAX_URI_CHARS: usize = 2048;
+const MAX_SITE_CHARS: usize = 100;
+/// Parallel requests for one account may move the pointer under us; a few
+/// re-reads settle it.
+const ISSUE_ATTEMPTS: usize = 3;
+
+/// One answer for an unknown, used, expired or someone else's token.
+pub fn invalid_token() -> ApiError {
+    ApiError::BadRequest { code: "invalid_token", detail: "The token is invalid, used or expired.".into() }
+}
+
+fn invalid_reset_uri() -> ApiError {
+    ApiError::BadRequest {
+        code: "invalid_reset_uri",
+        detail: "reset_uri is not one of the shop's allowed link targets.".into(),
+    }
+}
+
+fn require_anonymous(caller: &VerifiedToken) -> Result<(), ApiError> {
+    match caller.subject {
+        Subject::Anonymous => Ok(()),
+        Subject::Customer(_) => Err(ApiError::Forbidden("anonymous_token_required")),
+    }
+}
+
+async fn settings(state: &AppState, tenant: &TenantId) -> Result<std::sync::Arc<TenantSettings>, ApiError> {
+    state.tenant_settings(tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))
+}
+
+// ---------------------------------------------------------------- request
+
+/// `POST password/reset`, parsed.
+#[derive(Debug)]
+pub struct ResetRequest {
+    pub email: Email,
+    pub site: Option<String>,
+    pub reset_uri: Option<String>,
+}
+
+/// Names every bad field; whether `reset_uri` is allowed is checked later
+/// against the tenant's settings.
+pub fn parse_request(
+    email: Option<String>,
+    site: Option<String>,
+    reset_uri: Option<String>,
+) -> Result<ResetRequest, ApiError> {
+    let mut v = Validator::default();
+    let email = v.require("email", email, |e| Email::parse(&e));
+    let site = v.optional("site", site, |s| bounded(s.trim().to_owned(), MAX_SITE_CHARS));
+    let reset_uri = v.optional("reset_uri", reset_uri, |u| bounded(u, MAX_URI_CHARS));
+    match (email, site, reset_uri) {
+        (Some(email), Some(site), Some(reset_uri)) if v.is_ok() => Ok(ResetRequest { email, site, reset_uri }),
+        _ => Err(v.into_error()),
+    }
+}
+
+fn bounded(value: String, max: usize) -> Result<String, String> {
+    let length = value.chars().count();
+    if length == 0 || length > max {
+        return Err(format!("must be 1 to {max} characters"));
+    }
+    Ok(value)
+}
+
+/// The page the link opens: a requested `reset_uri` only if it is on the
+/// allow-list (exactly), else the tenant's page for `site`, else its default.
+/// Never anything from a request header.
+pub fn choose_reset_uri(
+    settings: &TenantSettings,
+    site: Option<&str>,
+    requested: Option<&str>,
+) -> Result<String, ApiError> {
+    let uri = match requested {
+        Some(uri) if settings.allowed_link_uris.iter().any(|allowed| allowed == uri) => uri.to_owned(),
+        Some(_) => return Err(invalid_reset_uri()),
+        None => site
+            .and_then(|site| settings.reset_uris_by_site.get(site))
+            .or(settings.reset_uri.as_ref())
+            .cloned()
+            .ok_or_else(|| ApiError::field("reset_uri", "is required: the shop has no default reset page"))?,
+    };
+    // A base that is no URL would lose the token in `notify::link`.
+    url::Url::parse(&uri).map_err(|_| ApiError::internal("configured reset URI is not an absolute URL"))?;
+    Ok(uri)
+}
+
+/// What became of a reset request (for the log only: the answer is the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RequestOutcome {
+    Sent,
+    UnknownEmail,
+    NotActive,
+    QuotaExhausted,
+    Contended,
+    Failed,
+}
+
+impl RequestOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::UnknownEmail => "unknown_email",
+            Self::NotActive => "not_active",
+            Self::QuotaExhausted => "quota_exhausted",
+            Self::Contended => "contended",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Mails a reset link if the e-mail belongs to an active account with mail
+/// allowance left; answers the same, no sooner than the floor, either way.
+pub async fn request_reset(state: &AppState, caller: &VerifiedToken, request: ResetRequest) -> Result<(), ApiError> {
+    require_anonymous(caller)?;
+    let tenant = &caller.tenant;
+    let settings = settings(state, tenant).await?;
+    // Checked for every e-mail, known or not, so a 400 tells nothing either.
+    let reset_uri = choose_reset_uri(&settings, request.site.as_deref(), request.reset_uri.as_deref())?;
+    let floor = tokio::time::Instant::now() + REQUEST_RESPONSE_FLOOR;
+
+    let guard: Option<EmailGuard> = state.store.get(&ItemKey::email_guard(tenant, &request.email.normalized())).await?;
+    let outcome = match guard {
+        None => RequestOutcome::UnknownEmail,
+        Some(guard) if guard.status != CustomerStatus::Active => RequestOutcome::NotActive,
+        Some(guard) => match CustomerId::parse(&guard.customer_id) {
+            Err(_) => RequestOutcome::UnknownEmail,
+            // From here on the account exists: a failure is logged, not
+            // answered, so the answer never depends on the account.
+            Ok(customer) => match send_reset_link(state, tenant, &settings, &customer, &reset_uri).await {
+                Ok(outcome) => outcome,
+                Err(err) => {
+                    tracing::error!(event = "password_reset_request", tenant = %tenant, customer_id = %customer, error = %err, "reset request failed");
+                    RequestOutcome::Failed
+                }
+            },
+        },
+    };
+    tracing::info!(event = "password_reset_request", outcome = outcome.as_str(), tenant = %tenant, "reset requested");
+    tokio::time::sleep_until(floor).await;
+    Ok(())
+}
+
+async fn send_reset_link(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    customer: &CustomerId,
+    reset_uri: &str,
+) -> Result<RequestOutcome, StoreError> {
+    let now = clock::now_epoch();
+    let allowed = state
+        .store
+        .take_mail_quota(
+            tenant,
+            TokenPurpose::PasswordReset.as_str(),
+            customer,
+            RESET_MAILS_PER_WINDOW,
+            RESET_MAIL_WINDOW_SECS,
+            now,
+        )
+        .await?;
+    if !allowed {
+        return Ok(RequestOutcome::QuotaExhausted);
+    }
+    let secret = OpaqueSecret::generate();
+    let record = OneTimeTokenRecord {
+        purpose: TokenPurpose::PasswordReset,
+        customer_id: customer.to_string(),
+        new_email: None,
+        sync_contact_email: None,
+        created_at: now,
+        expires_at: now + RESET_TOKEN_TTL_SECS,
+        ttl: now + RESET_TOKEN_TTL_SECS,
+    };
+    let mut issued = None;
+    for _ in 0..ISSUE_ATTEMPTS {
+        let Some(profile) = state.store.get_reset_profile(tenant, customer).await? else {
+            return Ok(RequestOutcome::UnknownEmail);
+        };
+        if state.store.issue_reset_token(tenant, &profile, &secret.hash, &record).await? {
+            issued = Some(profile.record);
+            break;
+        }
+    }
+    let Some(profile) = issued else { return Ok(RequestOutcome::Contended) };
+    let link = notify::link(reset_uri, &[("tenant", tenant.as_str()), ("token", &secret.value)]);
+    notify::send(
+        state,
+        tenant,
+        settings,
+        &profile.email,
+        Template::PasswordReset,
+        profile.details.preferred_language.as_deref(),
+        minijinja::context! { link => link, first_name => profile.details.first_name },
+    )
+    .await;
+    Ok(RequestOutcome::Sent)
+}
+
+// ---------------------------------------------------------------- update
+
+/// `POST password/reset/update`, parsed: the token as mailed and the new password.
+pub fn parse_update(token: Option<String>, password: Option<String>) -> Result<(String, Password), ApiError> {
+    let mut v = Validator::default();
+    let token = v.require("token", token, parse_token);
+    let password = v.require("password", password, Password::parse);
+    match (token, password) {
+        (Some(token), Some(password)) if v.is_ok() => Ok((token, password)),
+        _ => Err(v.into_error()),
+    }
+}
+
+fn parse_token(raw: String) -> Result<String, &'static str> {
+    if raw.is_empty() || raw.chars().count() > MAX_TOKEN_CHARS {
+        return Err("must be the token from the reset mail");
+    }
+    Ok(raw)
+}
+
+/// Sets a policy-checked password with a reset token: the token is used up,
+/// every session ends, a notice is mailed. The customer is not logged in.
+pub async fn update_password(
+    state: &AppState,
+    caller: &VerifiedToken,
+    token: &str,
+    password: Password,
+) -> Result<(), ApiError> {
+    require_anonymous(caller)?;
+    let tenant = &caller.tenant;
+    let settings = settings(state, tenant).await?;
+    let redeemed = redeemable(state, tenant, hash_secret(token)).await?;
+    let profile = &redeemed.profile;
+    let mut inputs = vec![profile.email.as_str()];
+    inputs.extend(
+        [&profile.details.first_name, &profile.details.middle_name, &profile.details.last_name]
+            .into_iter()
+            .filter_map(|name| name.as_deref()),
+    );
+    password_policy::check(&settings, "password", &password, &inputs)?;
+    let phc = passwords::hash(&password).await.map_err(ApiError::internal)?;
+    commit_new_password(state, tenant, &settings, &redeemed, &phc, false).await?;
+    tracing::info!(event = "password_reset", outcome = "updated", tenant = %tenant, customer_id = %redeemed.customer, "password reset");
+    Ok(())
+}
+
+// ---------------------------------------------------------------- generate
+
+/// `POST password/reset/generate`, parsed: the account's e-mail and the reset token (`code`).
+pub fn parse_generate(email: Option<String>, code: Option<String>) -> Result<(Email, String), ApiError> {
+    let mut v = Validator::default();
+    let email = v.require("email", email, |e| Email::parse(&e));
+    let code = v.require("code", code, parse_token);
+    match (email, code) {
+        (Some(email), Some(code)) if v.is_ok() => Ok((email, code)),
+        _ => Err(v.into_error()),
+    }
+}
+
+#[derive(serde::Serialize)]
+struct PassphraseClaims<'a> {
+    passphrase: &'a str,
+}
+
+/// Uses the reset token of `email`'s account to set a generated passphrase
+/// (marked initial, so the storefront asks for a new one after login) and
+/// returns it inside an HS256 JWT signed with the token: only the holder of
+/// the code can read it.
+pub async fn generate_passphrase(
+    state: &AppState,
+    caller: &VerifiedToken,
+    email: &Email,
+    code: &str,
+) -> Result<String, ApiError> {
+    require_anonymous(caller)?;
+    let tenant = &caller.tenant;
+    let settings = settings(state, tenant).await?;
+    let redeemed = redeemable(state, tenant, hash_secret(code)).await?;
+    let owner = Email::parse(&redeemed.profile.email).map(|e| e.normalized()).ok();
+    if owner.as_deref() != Some(email.normalized().as_str()) {
+        return Err(invalid_token());
+    }
+    let passphrase = new_passphrase();
+    let jwt = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &PassphraseClaims { passphrase: &passphrase },
+        &EncodingKey::from_secret(code.as_bytes()),
+    )
+    .map_err(ApiError::internal)?;
+    let password = Password::parse(passphrase).map_err(|e| ApiError::internal(e.0))?;
+    let phc = passwords::hash(&password).await.map_err(ApiError::internal)?;
+    commit_new_password(state, tenant, &settings, &redeemed, &phc, true).await?;
+    tracing::info!(event = "password_reset", outcome = "generated", tenant = %tenant, customer_id = %redeemed.customer, "passphrase generated");
+    Ok(jwt)
+}
+
+/// 24 characters of base64url over 144 bits from the OS CSPRNG.
+pub fn new_passphrase() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<PASSPHRASE_BYTES>())
+}
+
+// ---------------------------------------------------------------- shared by update and generate
+
+/// A live reset token (by hash) and the active account it belongs to.
+struct Redeemable {
+    token_hash: String,
+    customer: CustomerId,
+    profile: CustomerRecord,
+}
+
+/// The active account a live reset token belongs to, or `invalid_token`.
+async fn redeemable(state: &AppState, tenant: &TenantId, token_hash: String) -> Result<Redeemable, ApiError> {
+    let token = state
+        .store
+        .get_one_time_token(tenant, &token_hash)
+        .await?
+        .filter(|t| t.purpose == TokenPurpose::PasswordReset)
+        .ok_or_else(invalid_token)?;
+    let customer = CustomerId::parse(&token.customer_id).map_err(|_| invalid_token())?;
+    let profile = state
+        .store
+        .get_customer(tenant, &customer)
+        .await?
+        .filter(|p| p.status == CustomerStatus::Active)
+        .ok_or_else(invalid_token)?;
+    Ok(Redeemable { token_hash, customer, profile })
+}
+
+/// Uses the token and sets the password on profile and e-mail guard in one
+/// transaction (so parallel uses of one token let exactly one through), then
+/// ends every session and mails a notice.
+async fn commit_new_password(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    redeemed: &Redeemable,
+    phc: &str,
+    initial: bool,
+) -> Result<(), ApiError> {
+    let Redeemable { token_hash, customer, profile } = redeemed;
+    let normalized = Email::parse(&profile.email).map_err(|e| ApiError::internal(e.0))?.normalized();
+    let now = clock::now_epoch();
+    let mut items =
+        vec![state.store.consume_one_time_token_item(tenant, token_hash, TokenPurpose::PasswordReset, now)?];
+    items.extend(state.store.set_password_items(tenant, customer, &normalized, phc, initial)?);
+    if state.store.transact(items).await?.is_err() {
+        return Err(invalid_token());
+    }
+    if let Err(err) = state.store.clear_reset_pointer(tenant, customer, token_hash).await {
+        // Harmless if it stays: the next request deletes a token that is gone already.
+        tracing::warn!(tenant = %tenant, customer_id = %customer, error = %err, "reset pointer not cleared");
+    }
+    state.store.delete_sessions(tenant, customer, None).await?;
+    notify::send(
+        state,
+        tenant,
+        settings,
+        &profile.email,
+        Template::PasswordChanged,
+        profile.details.preferred_language.as_deref(),
+        minijinja::context! { first_name => profile.details.first_name.clone() },
+    )
+    .await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> TenantSettings {
+        TenantSettings {
+            reset_uri: Some("https://shop.test/reset".into()),
+            reset_uris_by_site: [("ch".to_owned(), "https://shop.test/ch/reset".to_owned())].into(),
+            allowed_link_uris: vec!["https://shop.test/reset".into(), "https://app.shop.test/reset?x=1".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reset_uri_comes_from_the_allow_list_or_the_configuration() {
+        let s = settings();
+        assert_eq!(choose_reset_uri(&s, None, None).unwrap(), "https://shop.test/reset");
+        assert_eq!(choose_reset_uri(&s, Some("ch"), None).unwrap(), "https://shop.test/ch/reset");
+        assert_eq!(choose_reset_uri(&s, Some("fr"), None).unwrap(), "https://shop.test/reset");
+        assert_eq!(
+            choose_reset_uri(&s, Some("ch"), Some("https://app.shop.test/reset?x=1")).unwrap(),
+            "https://app.shop.test/reset?x=1"
+        );
+        for off_list in ["https://evil.test/reset", "https://shop.test/reset/", "https://shop.test/reset?a=b"] {
+            assert_eq!(choose_reset_uri(&s, None, Some(off_list)).unwrap_err().code(), "invalid_reset_uri");
+        }
+        let bare = TenantSettings::default();
+        assert_eq!(choose_reset_uri(&bare, None, None).unwrap_err().code(), "invalid_request");
+    }
+
+    #[test]
+    fn requests_name_every_bad_field() {
+        let err = parse_request(Some("nope".into()), Some(String::new()), Some("x".repeat(3000))).unwrap_err();
+        let ApiError::Validation(errors) = err else { panic!("validation") };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["email", "site", "reset_uri"]);
+        let ApiError::Validation(errors) = parse_update(None, None).unwrap_err() else { panic!() };
+        assert_eq!(errors.len(), 2);
+        let ApiError::Validation(errors) = parse_generate(Some("a@b".into()), Some(String::new())).unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["email", "code"]);
+    }
+
+    #[test]
+    fn passphrases_are_long_and_fresh() {
+        let a = new_passphrase();
+        assert_eq!(a.chars().count(), 24);
+        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert_ne!(a, new_passphrase());
+    }
+}
