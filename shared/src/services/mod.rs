@@ -1,8 +1,10 @@
 //! The rules, one module per concern. Handlers parse input and call these;
 //! these call the store and mailer.
 
+pub mod email_change;
 pub mod login;
 pub mod notify;
 pub mod provisioning;
 pub mod sessions;
+pub mod signup;
 pub mod token_set;
