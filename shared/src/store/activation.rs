@@ -80,15 +80,16 @@ impl Store {
             .expression_attribute_values(":now", s(crate::clock::now_rfc3339()));
         let mut conditions = vec!["attribute_exists(PK)".to_owned()];
         match customer.pending_tokens.get(purpose.as_str()) {
-            // The map may not exist yet (no token ever): create it whole.
+            // The map may not exist (no token ever) or be empty: write it whole.
             None if customer.pending_tokens.is_empty() => {
                 update = update
                     .update_expression("SET #pt = :tokens, modifiedAt = :now")
                     .expression_attribute_values(
                         ":tokens",
                         AttributeValue::M(HashMap::from([(purpose.as_str().to_owned(), s(hash))])),
-                    );
-                conditions.push("attribute_not_exists(#pt)".into());
+                    )
+                    .expression_attribute_values(":zero", n(0));
+                conditions.push("(attribute_not_exists(#pt) OR size(#pt) = :zero)".into());
             }
             previous => {
                 update = update
