@@ -24,7 +24,10 @@ impl TestApp {
     /// Mails sent to `to` (compared case-insensitively), oldest first.
     pub fn mails_to(&self, to: &str) -> Vec<Value> {
         let to = to.trim().to_lowercase();
-        self.outbox_messages().into_iter().filter(|m| m["to"].as_str().is_some_and(|t| t.to_lowercase() == to)).collect()
+        self.outbox_messages()
+            .into_iter()
+            .filter(|m| m["to"].as_str().is_some_and(|t| t.to_lowercase() == to))
+            .collect()
     }
 
     /// The newest link mailed to `to` that carries `param` (`secret` or `key`).

@@ -55,7 +55,10 @@ async fn guard(app: &TestApp, email: &str) -> Option<EmailGuard> {
 /// Every profile item in this app's table (tests only: a scan).
 async fn profile_count(app: &TestApp) -> usize {
     let out = app.store().client().scan().table_name(app.store().table()).send().await.unwrap();
-    out.items().iter().filter(|item| item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == "PROFILE")).count()
+    out.items()
+        .iter()
+        .filter(|item| item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == "PROFILE"))
+        .count()
 }
 
 fn invalid_token(reply: &Reply) -> bool {
@@ -156,6 +159,7 @@ async fn signup_then_mailed_link_activates_and_login_works() {
     let stored = profile(&app, &link.identifier).await;
     assert_eq!(stored.status, CustomerStatus::Pending);
     assert_eq!(stored.details.business_model(), "B2B");
+    assert_eq!(stored.details.contact_email.as_deref(), Some(email), "contactEmail defaults to the e-mail");
     assert_eq!(stored.address_count, 1);
     let address_id = stored.default_address_id.clone().expect("default address");
     let address: AddressRecord = app
@@ -237,9 +241,8 @@ async fn a_secret_is_bound_to_its_identifier_purpose_and_tenant() {
     let wrong_identifier = MailedLink { identifier: someone.to_string(), secret: link.secret.clone() };
     assert!(invalid_token(&activate(&app, &wrong_identifier, json!({})).await));
     assert!(invalid_token(&confirm(&app, &link).await), "an activation secret is no e-mail key");
-    let other_tenant = app
-        .post("/customer/other/activate", None, json!({"identifier": link.identifier, "secret": link.secret}))
-        .await;
+    let other_tenant =
+        app.post("/customer/other/activate", None, json!({"identifier": link.identifier, "secret": link.secret})).await;
     assert!(invalid_token(&other_tenant));
     let garbage = MailedLink { identifier: "not an id!".into(), secret: link.secret.clone() };
     assert!(invalid_token(&activate(&app, &garbage, json!({})).await));
@@ -315,7 +318,10 @@ async fn email_change_confirmed_after_someone_took_the_address_is_409_and_change
     let app = TestApp::new().await;
     let ann = app.create_customer("ann@example.com", PASSWORD).await.to_string();
     let token = app.login("ann@example.com", PASSWORD).await.field("access_token");
-    assert_eq!(change_email(&app, &token, "ann@example.com", "wanted@example.com", true).await.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        change_email(&app, &token, "ann@example.com", "wanted@example.com", true).await.status,
+        StatusCode::ACCEPTED
+    );
     let link = app.latest_link("wanted@example.com", "key").unwrap();
 
     // Bob signs up with the address and activates it before Ann confirms.

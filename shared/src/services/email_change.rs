@@ -95,7 +95,8 @@ pub async fn request_change(
     let language = details.preferred_language.as_deref();
     let first_name = details.first_name.clone();
     let new_email = request.new_email;
-    let taken = state.store.get::<crate::customer::EmailGuard>(&ItemKey::email_guard(tenant, &new_email.normalized())).await?;
+    let taken =
+        state.store.get::<crate::customer::EmailGuard>(&ItemKey::email_guard(tenant, &new_email.normalized())).await?;
     if taken.is_none() {
         let key = OneTimeTokenRecord {
             purpose: TokenPurpose::EmailChange,
@@ -158,7 +159,10 @@ pub async fn request_change(
 
 /// Parses `{identifier, key}`: both required; a malformed identifier is just
 /// another invalid link.
-pub fn parse_confirm(identifier: Option<String>, key: Option<String>) -> Result<(Option<CustomerId>, String), ApiError> {
+pub fn parse_confirm(
+    identifier: Option<String>,
+    key: Option<String>,
+) -> Result<(Option<CustomerId>, String), ApiError> {
     let mut v = Validator::default();
     let identifier = v.require("identifier", identifier.filter(|i| !i.is_empty()), |raw| {
         Ok::<_, ApiError>(CustomerId::parse(raw.trim()).ok())
@@ -172,7 +176,12 @@ pub fn parse_confirm(identifier: Option<String>, key: Option<String>) -> Result<
 
 /// Swaps the e-mail the key was issued for. 409 `email_taken` when the new
 /// address got registered meanwhile (nothing changes, the key stays valid).
-pub async fn confirm(state: &AppState, tenant: &TenantId, identifier: Option<CustomerId>, key: &str) -> Result<(), ApiError> {
+pub async fn confirm(
+    state: &AppState,
+    tenant: &TenantId,
+    identifier: Option<CustomerId>,
+    key: &str,
+) -> Result<(), ApiError> {
     let Some(id) = identifier else { return Err(invalid_token()) };
     let hash = hash_secret(key);
     let token = state
@@ -184,9 +193,10 @@ pub async fn confirm(state: &AppState, tenant: &TenantId, identifier: Option<Cus
     let Some(new_email) = token.new_email.as_deref().and_then(|e| Email::parse(e).ok()) else {
         return Err(invalid_token());
     };
-    let profile = state.store.get_customer(tenant, &id).await?.filter(|p| {
-        p.pending_tokens.get(TokenPurpose::EmailChange.as_str()).is_some_and(|current| *current == hash)
-    });
+    let profile =
+        state.store.get_customer(tenant, &id).await?.filter(|p| {
+            p.pending_tokens.get(TokenPurpose::EmailChange.as_str()).is_some_and(|current| *current == hash)
+        });
     let Some(profile) = profile else { return Err(invalid_token()) };
     let swap = EmailSwap {
         profile: &profile,

@@ -158,6 +158,9 @@ pub async fn signup(state: &AppState, token: &VerifiedToken, input: SignupInput)
     let now = clock::now_epoch();
     let stamp = clock::rfc3339(now);
     let id = CustomerId::generate();
+    let mut details = input.details;
+    // Unless told otherwise, the customer is reached where they signed up.
+    details.contact_email.get_or_insert_with(|| input.email.to_string());
     let secret = OpaqueSecret::generate();
     let address = input.address.map(|address| AddressRecord {
         id: uuid::Uuid::new_v4().simple().to_string(),
@@ -173,7 +176,7 @@ pub async fn signup(state: &AppState, token: &VerifiedToken, input: SignupInput)
         status: CustomerStatus::Pending,
         password_hash,
         initial_password: false,
-        details: input.details,
+        details,
         pending_tokens: [(TokenPurpose::Activation.as_str().to_owned(), secret.hash.clone())].into(),
         address_count: u32::from(address.is_some()),
         default_address_id: address.as_ref().map(|a| a.id.clone()),
@@ -285,7 +288,8 @@ impl ActivateInput {
         let identifier = v.require("identifier", identifier.filter(|i| !i.is_empty()), |raw| {
             Ok::<_, ApiError>(CustomerId::parse(raw.trim()).ok())
         });
-        let secret = v.require("secret", secret.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()), Ok::<_, ApiError>);
+        let secret =
+            v.require("secret", secret.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()), Ok::<_, ApiError>);
         let password = match (password, password_check) {
             (None, None) => None,
             (Some(password), None) => {
@@ -371,11 +375,13 @@ pub async fn resend(state: &AppState, token: &VerifiedToken, email: &Email) -> R
     let tenant = &token.tenant;
     let settings = settings_or(state, tenant, ApiError::Unauthorized("session_revoked")).await?;
     let guard = state.store.get::<EmailGuard>(&ItemKey::email_guard(tenant, &email.normalized())).await?;
-    let Some(id) = guard.filter(|g| g.status == CustomerStatus::Pending).and_then(|g| CustomerId::parse(&g.customer_id).ok())
+    let Some(id) =
+        guard.filter(|g| g.status == CustomerStatus::Pending).and_then(|g| CustomerId::parse(&g.customer_id).ok())
     else {
         return Ok(());
     };
-    let Some(profile) = state.store.get_customer(tenant, &id).await?.filter(|p| p.status == CustomerStatus::Pending) else {
+    let Some(profile) = state.store.get_customer(tenant, &id).await?.filter(|p| p.status == CustomerStatus::Pending)
+    else {
         return Ok(());
     };
     let now = clock::now_epoch();

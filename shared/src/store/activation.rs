@@ -134,12 +134,8 @@ impl Store {
         tenant: &TenantId,
         activation: Activation<'_>,
     ) -> Result<TokenChangeOutcome, StoreError> {
-        let consume = self.consume_one_time_token_item(
-            tenant,
-            activation.token_hash,
-            TokenPurpose::Activation,
-            activation.now,
-        )?;
+        let consume =
+            self.consume_one_time_token_item(tenant, activation.token_hash, TokenPurpose::Activation, activation.now)?;
         let mut profile_set = vec!["#status = :active", "modifiedAt = :now", "#version = #version + :one"];
         let mut guard_set = vec!["#status = :active"];
         if activation.password_hash.is_some() {
@@ -196,8 +192,7 @@ impl Store {
         let old_email = Email::parse(&profile.email).map_err(|_| StoreError::Invalid("e-mail".into()))?;
         let consume = self.consume_one_time_token_item(tenant, swap.key_hash, TokenPurpose::EmailChange, swap.now)?;
         let new_guard = EmailGuard { email: swap.new_email.to_string(), ..EmailGuard::of(profile) };
-        let put_guard =
-            put_new(&self.table, &ItemKey::email_guard(tenant, &swap.new_email.normalized()), &new_guard)?;
+        let put_guard = put_new(&self.table, &ItemKey::email_guard(tenant, &swap.new_email.normalized()), &new_guard)?;
         let delete_old = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(ItemKey::email_guard(tenant, &old_email.normalized()).to_attributes()))
