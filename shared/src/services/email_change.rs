@@ -218,3 +218,20 @@ pub async fn confirm(
         TokenChangeOutcome::TokenRejected => Err(invalid_token()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_request_needs_every_field_and_a_different_address() {
+        let some = |s: &str| Some(s.to_owned());
+        let Err(ApiError::Validation(errors)) = ChangeRequest::parse(None, None, some("bad@"), None) else { panic!() };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["email", "password", "newEmail"]);
+        let same = ChangeRequest::parse(some("a@x.test"), some("pw"), some(" A@X.test"), Some(true));
+        assert!(matches!(same, Err(ApiError::Validation(e)) if e[0].field == "newEmail"));
+        let ok = ChangeRequest::parse(some("a@x.test"), some("pw"), some("b@x.test"), None).ok().unwrap();
+        assert!(!ok.sync_contact_email);
+    }
+}

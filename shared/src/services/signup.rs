@@ -405,3 +405,57 @@ pub async fn resend(state: &AppState, token: &VerifiedToken, email: &Email) -> R
     send_activation(state, tenant, &settings, &profile, &secret.value).await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields(err: ApiError) -> Vec<String> {
+        let ApiError::Validation(errors) = err else { panic!("not a validation error: {err:?}") };
+        let mut fields: Vec<String> = errors.into_iter().map(|e| e.field).collect();
+        fields.sort();
+        fields
+    }
+
+    #[test]
+    fn signup_input_names_every_bad_field_of_every_part() {
+        let body =
+            json!({"email": 7, "password": "", "customerDetails": "x", "customerAddress": {"city": "B"}, "extra": 1});
+        let err = SignupInput::parse(body.as_object().unwrap()).err().unwrap();
+        assert_eq!(
+            fields(err),
+            [
+                "customerAddress.country",
+                "customerAddress.street",
+                "customerAddress.zipCode",
+                "customerDetails",
+                "email",
+                "extra",
+                "password"
+            ]
+        );
+    }
+
+    #[test]
+    fn signup_input_needs_only_an_email() {
+        let input = SignupInput::parse(json!({"email": " Ann@Shop.Example "}).as_object().unwrap()).ok().unwrap();
+        assert_eq!(input.email.as_str(), "Ann@Shop.Example");
+        assert!(input.password.is_none() && input.address.is_none());
+        assert_eq!(input.details, CustomerDetails::default());
+    }
+
+    #[test]
+    fn activation_passwords_come_in_equal_pairs() {
+        let some = |s: &str| Some(s.to_owned());
+        let err = ActivateInput::parse(None, None, some("a b c d e"), None).err().unwrap();
+        assert_eq!(fields(err), ["identifier", "password_check", "secret"]);
+        let err = ActivateInput::parse(some("id"), some("s"), some("one"), some("two")).err().unwrap();
+        assert_eq!(fields(err), ["password_check"]);
+        let ok = ActivateInput::parse(some("id"), some("s"), some("same"), some("same")).ok().unwrap();
+        assert!(ok.password.is_some() && ok.identifier.is_some());
+        let odd = ActivateInput::parse(some("not an id!"), some("s"), None, None).ok().unwrap();
+        assert!(odd.identifier.is_none(), "a malformed identifier is an invalid link, not a field error");
+    }
+}
