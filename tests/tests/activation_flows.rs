@@ -402,3 +402,18 @@ async fn a_newer_email_change_key_retires_the_older_one() {
     assert_eq!(confirm(&app, &second).await.status, StatusCode::OK);
     assert_eq!(app.login("second@example.com", PASSWORD).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn email_change_requests_are_capped_per_hour() {
+    let app = TestApp::new().await;
+    app.create_customer("busy@example.com", PASSWORD).await;
+    let token = app.login("busy@example.com", PASSWORD).await.field("access_token");
+    for i in 0..5 {
+        let reply = change_email(&app, &token, "busy@example.com", &format!("to{i}@example.com"), false).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{i}: {}", reply.body);
+    }
+    let capped = change_email(&app, &token, "busy@example.com", "to5@example.com", false).await;
+    assert_eq!(capped.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(capped.headers.contains_key("retry-after"));
+    assert!(app.mails_to("to5@example.com").is_empty());
+}

@@ -17,6 +17,10 @@ use crate::store::{EmailSwap, OneTimeTokenRecord, ThrottleRecord, TokenChangeOut
 use crate::table_keys::ItemKey;
 
 pub const EMAIL_CHANGE_TTL_SECS: i64 = 3600;
+/// Change requests (each mails two addresses) per account and hour, so a
+/// customer token cannot turn the service into a mail cannon.
+pub const CHANGE_LIMIT: u32 = 5;
+pub const CHANGE_WINDOW_SECS: i64 = 3600;
 
 /// A change request, parsed.
 pub struct ChangeRequest {
@@ -89,6 +93,10 @@ pub async fn request_change(
         let record = state.store.record_login_failure(tenant, &subject, &settings, now).await?;
         tracing::info!(event = "email_change", outcome = "wrong_password", tenant = %tenant, customer_id = %customer, failures = record.failures, "e-mail change refused");
         return Err(INVALID_CREDENTIALS);
+    }
+
+    if !state.store.take_mail_quota(tenant, "EMAIL_CHANGE", customer, CHANGE_LIMIT, CHANGE_WINDOW_SECS, now).await? {
+        return Err(ApiError::TooManyRequests { retry_after_secs: CHANGE_WINDOW_SECS as u64 });
     }
 
     let details = &profile.details;
