@@ -1,6 +1,7 @@
 //! The rules, one module per concern. Handlers parse input and call these;
 //! these call the store and mailer.
 
+pub mod email_change;
 pub mod import;
 pub mod login;
 pub mod notify;
@@ -8,4 +9,5 @@ pub mod password_reset;
 pub mod profile;
 pub mod provisioning;
 pub mod sessions;
+pub mod signup;
 pub mod token_set;

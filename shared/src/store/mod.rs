@@ -2,6 +2,7 @@
 //! and concurrency are condition expressions and transactions, never
 //! read-then-write.
 
+mod activation;
 mod customers;
 mod one_time_tokens;
 mod password_reset;
@@ -20,6 +21,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use activation::{Activation, EmailSwap, TokenChangeOutcome};
 pub use customers::{CreateCustomerOutcome, LoginTarget};
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
 pub use password_reset::ResetProfile;

@@ -1,0 +1,461 @@
+//! Sign-up, activation and activation resend.
+//!
+//! Sign-up never tells whether an e-mail is registered: a taken address gets
+//! the same 202 (after the same password hashing) and its owner a notice.
+//! Activation secrets are 256-bit, stored only as hashes, single-use, valid
+//! 24 h, and the newest one retires the older (`pendingTokens.ACTIVATION`).
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::address::{Address, AddressRecord};
+use crate::clock;
+use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, EmailGuard, new_customer_number};
+use crate::domain::{CustomerId, Email, Password, TenantId};
+use crate::error::{ApiError, FieldError};
+use crate::mail::templates::Template;
+use crate::password_policy;
+use crate::passwords;
+use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::services::notify;
+use crate::state::AppState;
+use crate::store::{Activation, CreateCustomerOutcome, OneTimeTokenRecord, TokenChangeOutcome, TokenPurpose};
+use crate::table_keys::ItemKey;
+use crate::tenant::TenantSettings;
+use crate::tokens::{Subject, VerifiedToken};
+
+pub const ACTIVATION_TTL_SECS: i64 = 24 * 3600;
+/// Resent activation mails per account and hour.
+pub const RESEND_LIMIT: u32 = 3;
+pub const RESEND_WINDOW_SECS: i64 = 3600;
+const QUOTA_PURPOSE: &str = "ACTIVATION";
+
+/// One answer for a used, expired, retired, unknown or mismatched secret or key.
+pub fn invalid_token() -> ApiError {
+    ApiError::BadRequest {
+        code: "invalid_token",
+        detail: "The link is invalid, has been used already or has expired.".into(),
+    }
+}
+
+/// Sign-up and resend are storefront actions: they need the anonymous token.
+pub fn require_anonymous(token: &VerifiedToken) -> Result<(), ApiError> {
+    if token.subject == Subject::Anonymous { Ok(()) } else { Err(ApiError::Forbidden("anonymous_token_required")) }
+}
+
+/// Settings of a tenant that a valid token or link names; a missing tenant
+/// (deleted meanwhile) is answered as `missing`.
+pub(crate) async fn settings_or(
+    state: &AppState,
+    tenant: &TenantId,
+    missing: ApiError,
+) -> Result<Arc<TenantSettings>, ApiError> {
+    state.tenant_settings(tenant).await?.ok_or(missing)
+}
+
+/// `{base}?tenant=..&identifier=..&{secret_name}=..`, where `base` is the
+/// tenant's configured page or, when unset or not a URL, the API route that
+/// takes the values (documented in the README).
+pub(crate) fn one_time_link(
+    state: &AppState,
+    tenant: &TenantId,
+    configured: Option<&str>,
+    api_route: &str,
+    identifier: &CustomerId,
+    secret_name: &str,
+    secret: &str,
+) -> String {
+    let base = configured
+        .filter(|uri| url::Url::parse(uri).is_ok())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{}/{api_route}", state.config.issuer(tenant)));
+    notify::link(&base, &[("tenant", tenant.as_str()), ("identifier", identifier.as_str()), (secret_name, secret)])
+}
+
+/// Words a password must not lean on: the e-mail and the names.
+pub(crate) fn personal_words<'a>(email: &'a str, details: &'a CustomerDetails) -> Vec<&'a str> {
+    let names = [&details.first_name, &details.middle_name, &details.last_name, &details.company];
+    std::iter::once(email).chain(names.into_iter().filter_map(|n| n.as_deref())).collect()
+}
+
+/// A sign-up body, parsed: every bad field of every part is named at once.
+pub struct SignupInput {
+    pub email: Email,
+    pub password: Option<Password>,
+    pub details: CustomerDetails,
+    pub address: Option<Address>,
+}
+
+const SIGNUP_FIELDS: &[&str] = &["email", "password", "customerDetails", "customerAddress"];
+
+impl SignupInput {
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
+        let mut errors: Vec<FieldError> = body
+            .keys()
+            .filter(|k| !SIGNUP_FIELDS.contains(&k.as_str()))
+            .map(|k| FieldError::new(k, "is not a known field"))
+            .collect();
+        let email = match body.get("email") {
+            None | Some(Value::Null) => Err("is required"),
+            Some(Value::String(raw)) => Email::parse(raw).map_err(|e| e.0),
+            Some(_) => Err("must be a string"),
+        }
+        .map_err(|message| errors.push(FieldError::new("email", message)))
+        .ok();
+        let password = match body.get("password") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(raw)) => Password::parse(raw.clone()).map(Some).map_err(|e| e.0),
+            Some(_) => Err("must be a string"),
+        }
+        .map_err(|message| errors.push(FieldError::new("password", message)))
+        .ok()
+        .flatten();
+        let details = match body.get("customerDetails") {
+            None | Some(Value::Null) => Some(CustomerDetails::default()),
+            Some(Value::Object(map)) => {
+                CustomerDetails::parse(map, "customerDetails.", &[]).map_err(|e| errors.extend(e)).ok()
+            }
+            Some(_) => {
+                errors.push(FieldError::new("customerDetails", "must be an object"));
+                None
+            }
+        };
+        let address = match body.get("customerAddress") {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::Object(map)) => {
+                Address::parse(map, "customerAddress.").map(|p| Some(p.address)).map_err(|e| errors.extend(e)).ok()
+            }
+            Some(_) => {
+                errors.push(FieldError::new("customerAddress", "must be an object"));
+                None
+            }
+        };
+        match (email, details, address) {
+            (Some(email), Some(details), Some(address)) if errors.is_empty() => {
+                Ok(Self { email, password, details, address })
+            }
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
+}
+
+/// Signs a customer up as `PENDING` and mails the activation link; for an
+/// e-mail that is taken, mails its owner a notice instead. Both end the same.
+pub async fn signup(state: &AppState, token: &VerifiedToken, input: SignupInput) -> Result<(), ApiError> {
+    require_anonymous(token)?;
+    let tenant = &token.tenant;
+    let settings = settings_or(state, tenant, ApiError::Unauthorized("session_revoked")).await?;
+    if let Some(password) = &input.password {
+        password_policy::check(&settings, "password", password, &personal_words(input.email.as_str(), &input.details))?;
+    }
+    // Hashed before we know whether the e-mail is taken: both paths cost the same.
+    let password_hash = match &input.password {
+        Some(password) => Some(passwords::hash(password).await.map_err(ApiError::internal)?),
+        None => None,
+    };
+
+    let now = clock::now_epoch();
+    let stamp = clock::rfc3339(now);
+    let id = CustomerId::generate();
+    let mut details = input.details;
+    // Unless told otherwise, the customer is reached where they signed up.
+    details.contact_email.get_or_insert_with(|| input.email.to_string());
+    let secret = OpaqueSecret::generate();
+    let address = input.address.map(|address| AddressRecord {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        address,
+        version: 1,
+        created_at: stamp.clone(),
+        modified_at: stamp.clone(),
+    });
+    let record = CustomerRecord {
+        id: id.to_string(),
+        customer_number: new_customer_number(),
+        email: input.email.to_string(),
+        status: CustomerStatus::Pending,
+        password_hash,
+        initial_password: false,
+        details,
+        pending_tokens: [(TokenPurpose::Activation.as_str().to_owned(), secret.hash.clone())].into(),
+        address_count: u32::from(address.is_some()),
+        default_address_id: address.as_ref().map(|a| a.id.clone()),
+        version: 1,
+        created_at: stamp.clone(),
+        modified_at: stamp,
+        ..Default::default()
+    };
+    let mut extra = vec![state.store.put_one_time_token_item(tenant, &secret.hash, &activation_token(&id, now))?];
+    if let Some(address) = &address {
+        extra.push(state.store.put_address_item(tenant, &id, address)?);
+    }
+
+    match state.store.create_customer(tenant, &record, extra).await? {
+        CreateCustomerOutcome::Created => {
+            tracing::info!(event = "signup", outcome = "created", tenant = %tenant, customer_id = %id, "customer signed up");
+            send_activation(state, tenant, &settings, &record, &secret.value).await;
+        }
+        CreateCustomerOutcome::EmailTaken => {
+            tracing::info!(event = "signup", outcome = "email_taken", tenant = %tenant, "sign-up for a taken e-mail");
+            notify_existing_owner(state, tenant, &settings, &input.email).await?;
+        }
+    }
+    Ok(())
+}
+
+fn activation_token(id: &CustomerId, now: i64) -> OneTimeTokenRecord {
+    OneTimeTokenRecord {
+        purpose: TokenPurpose::Activation,
+        customer_id: id.to_string(),
+        new_email: None,
+        sync_contact_email: None,
+        created_at: now,
+        expires_at: now + ACTIVATION_TTL_SECS,
+        ttl: now + ACTIVATION_TTL_SECS,
+    }
+}
+
+async fn send_activation(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    customer: &CustomerRecord,
+    secret: &str,
+) {
+    let Ok(id) = CustomerId::parse(&customer.id) else { return };
+    let link = one_time_link(state, tenant, settings.activation_uri.as_deref(), "activate", &id, "secret", secret);
+    let details = &customer.details;
+    notify::send(
+        state,
+        tenant,
+        settings,
+        &customer.email,
+        Template::Activation,
+        details.preferred_language.as_deref(),
+        minijinja::context! { link => link, first_name => details.first_name.clone() },
+    )
+    .await;
+}
+
+/// "You already have an account", to the address as the owner registered it,
+/// in the owner's language.
+async fn notify_existing_owner(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    email: &Email,
+) -> Result<(), ApiError> {
+    let Some(guard) = state.store.get::<EmailGuard>(&ItemKey::email_guard(tenant, &email.normalized())).await? else {
+        return Ok(()); // deleted meanwhile: nobody to tell
+    };
+    let owner = match CustomerId::parse(&guard.customer_id) {
+        Ok(id) => state.store.get_customer(tenant, &id).await?,
+        Err(_) => None,
+    };
+    let language = owner.as_ref().and_then(|o| o.details.preferred_language.clone());
+    let first_name = owner.and_then(|o| o.details.first_name);
+    notify::send(
+        state,
+        tenant,
+        settings,
+        &guard.email,
+        Template::AccountExists,
+        language.as_deref(),
+        minijinja::context! { first_name => first_name },
+    )
+    .await;
+    Ok(())
+}
+
+/// An activation request, parsed.
+pub struct ActivateInput {
+    pub identifier: Option<CustomerId>,
+    pub secret: String,
+    pub password: Option<Password>,
+}
+
+impl ActivateInput {
+    /// `identifier` and `secret` are required; `password` and
+    /// `password_check` come together and must be equal. A malformed
+    /// identifier is not named: it is just another invalid link.
+    pub fn parse(
+        identifier: Option<String>,
+        secret: Option<String>,
+        password: Option<String>,
+        password_check: Option<String>,
+    ) -> Result<Self, ApiError> {
+        let mut v = crate::error::Validator::default();
+        let identifier = v.require("identifier", identifier.filter(|i| !i.is_empty()), |raw| {
+            Ok::<_, ApiError>(CustomerId::parse(raw.trim()).ok())
+        });
+        let secret =
+            v.require("secret", secret.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()), Ok::<_, ApiError>);
+        let password = match (password, password_check) {
+            (None, None) => None,
+            (Some(password), None) => {
+                v.push("password_check", "is required with password");
+                v.check("password", Password::parse(password))
+            }
+            (None, Some(_)) => {
+                v.push("password", "is required with password_check");
+                None
+            }
+            (Some(password), Some(check)) => {
+                if password != check {
+                    v.push("password_check", "must equal password");
+                }
+                v.check("password", Password::parse(password))
+            }
+        };
+        match (identifier, secret) {
+            (Some(identifier), Some(secret)) if v.is_ok() => Ok(Self { identifier, secret, password }),
+            _ => Err(v.into_error()),
+        }
+    }
+}
+
+/// Activates the account the secret was issued for. If it has no password
+/// yet, the request must choose one; a chosen password replaces one given
+/// at sign-up (whoever holds the mailbox decides, not whoever typed the
+/// address into a sign-up form).
+pub async fn activate(state: &AppState, tenant: &TenantId, input: ActivateInput) -> Result<(), ApiError> {
+    let Some(id) = input.identifier else { return Err(invalid_token()) };
+    let hash = hash_secret(&input.secret);
+    let token = state.store.get_one_time_token(tenant, &hash).await?;
+    if !token.is_some_and(|t| t.purpose == TokenPurpose::Activation && t.customer_id == id.as_str()) {
+        return Err(invalid_token());
+    }
+    let profile = state.store.get_customer(tenant, &id).await?.filter(|p| {
+        p.status == CustomerStatus::Pending
+            && p.pending_tokens.get(TokenPurpose::Activation.as_str()).is_some_and(|current| *current == hash)
+    });
+    let Some(profile) = profile else { return Err(invalid_token()) };
+    let settings = settings_or(state, tenant, invalid_token()).await?;
+
+    let password_hash = match &input.password {
+        None if profile.password_hash.is_none() => {
+            return Err(ApiError::Validation(vec![
+                FieldError::new("password", "is required: the account has no password yet"),
+                FieldError::new("password_check", "is required: the account has no password yet"),
+            ]));
+        }
+        None => None,
+        Some(password) => {
+            password_policy::check(&settings, "password", password, &personal_words(&profile.email, &profile.details))?;
+            Some(passwords::hash(password).await.map_err(ApiError::internal)?)
+        }
+    };
+    let email = Email::parse(&profile.email).map_err(|_| ApiError::internal("stored e-mail does not parse"))?;
+    let outcome = state
+        .store
+        .activate_customer(
+            tenant,
+            Activation {
+                customer: &id,
+                normalized_email: &email.normalized(),
+                token_hash: &hash,
+                password_hash: password_hash.as_deref(),
+                now: clock::now_epoch(),
+            },
+        )
+        .await?;
+    match outcome {
+        TokenChangeOutcome::Done => {
+            tracing::info!(event = "activation", outcome = "activated", tenant = %tenant, customer_id = %id, "customer activated");
+            Ok(())
+        }
+        _ => Err(invalid_token()),
+    }
+}
+
+/// Mails a fresh activation link to a pending account (retiring the old
+/// link), at most `RESEND_LIMIT` per hour. Says nothing either way.
+pub async fn resend(state: &AppState, token: &VerifiedToken, email: &Email) -> Result<(), ApiError> {
+    require_anonymous(token)?;
+    let tenant = &token.tenant;
+    let settings = settings_or(state, tenant, ApiError::Unauthorized("session_revoked")).await?;
+    let guard = state.store.get::<EmailGuard>(&ItemKey::email_guard(tenant, &email.normalized())).await?;
+    let Some(id) =
+        guard.filter(|g| g.status == CustomerStatus::Pending).and_then(|g| CustomerId::parse(&g.customer_id).ok())
+    else {
+        return Ok(());
+    };
+    let Some(profile) = state.store.get_customer(tenant, &id).await?.filter(|p| p.status == CustomerStatus::Pending)
+    else {
+        return Ok(());
+    };
+    let now = clock::now_epoch();
+    if !state.store.take_mail_quota(tenant, QUOTA_PURPOSE, &id, RESEND_LIMIT, RESEND_WINDOW_SECS, now).await? {
+        tracing::info!(event = "activation_resend", outcome = "quota_exhausted", tenant = %tenant, customer_id = %id, "resend refused");
+        return Ok(());
+    }
+    let secret = OpaqueSecret::generate();
+    let mut items = vec![
+        state.store.put_one_time_token_item(tenant, &secret.hash, &activation_token(&id, now))?,
+        state.store.set_pending_token_item(tenant, &profile, TokenPurpose::Activation, &secret.hash, true)?,
+    ];
+    if let Some(old) = profile.pending_tokens.get(TokenPurpose::Activation.as_str()) {
+        items.push(state.store.delete_one_time_token_item(tenant, old)?);
+    }
+    if state.store.transact(items).await?.is_err() {
+        // Activated, or another resend won the race: that one mails.
+        return Ok(());
+    }
+    tracing::info!(event = "activation_resend", outcome = "sent", tenant = %tenant, customer_id = %id, "activation link sent again");
+    send_activation(state, tenant, &settings, &profile, &secret.value).await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields(err: ApiError) -> Vec<String> {
+        let ApiError::Validation(errors) = err else { panic!("not a validation error: {err:?}") };
+        let mut fields: Vec<String> = errors.into_iter().map(|e| e.field).collect();
+        fields.sort();
+        fields
+    }
+
+    #[test]
+    fn signup_input_names_every_bad_field_of_every_part() {
+        let body =
+            json!({"email": 7, "password": "", "customerDetails": "x", "customerAddress": {"city": "B"}, "extra": 1});
+        let err = SignupInput::parse(body.as_object().unwrap()).err().unwrap();
+        assert_eq!(
+            fields(err),
+            [
+                "customerAddress.country",
+                "customerAddress.street",
+                "customerAddress.zipCode",
+                "customerDetails",
+                "email",
+                "extra",
+                "password"
+            ]
+        );
+    }
+
+    #[test]
+    fn signup_input_needs_only_an_email() {
+        let input = SignupInput::parse(json!({"email": " Ann@Shop.Example "}).as_object().unwrap()).ok().unwrap();
+        assert_eq!(input.email.as_str(), "Ann@Shop.Example");
+        assert!(input.password.is_none() && input.address.is_none());
+        assert_eq!(input.details, CustomerDetails::default());
+    }
+
+    #[test]
+    fn activation_passwords_come_in_equal_pairs() {
+        let some = |s: &str| Some(s.to_owned());
+        let err = ActivateInput::parse(None, None, some("a b c d e"), None).err().unwrap();
+        assert_eq!(fields(err), ["identifier", "password_check", "secret"]);
+        let err = ActivateInput::parse(some("id"), some("s"), some("one"), some("two")).err().unwrap();
+        assert_eq!(fields(err), ["password_check"]);
+        let ok = ActivateInput::parse(some("id"), some("s"), some("same"), some("same")).ok().unwrap();
+        assert!(ok.password.is_some() && ok.identifier.is_some());
+        let odd = ActivateInput::parse(some("not an id!"), some("s"), None, None).ok().unwrap();
+        assert!(odd.identifier.is_none(), "a malformed identifier is an invalid link, not a field error");
+    }
+}

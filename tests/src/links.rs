@@ -1,0 +1,40 @@
+//! One-time links as a customer receives them: read from the outbox mail's
+//! text part, so tests use exactly what the mail carries.
+
+use serde_json::Value;
+
+use crate::TestApp;
+
+/// The value of query parameter `param` in the first link of `text` that has it.
+pub fn link_param(text: &str, param: &str) -> Option<String> {
+    text.split_whitespace().filter(|word| word.starts_with("http")).find_map(|link| {
+        let query = link.split_once('?')?.1;
+        query.split('&').find_map(|pair| pair.strip_prefix(&format!("{param}=")).map(str::to_owned))
+    })
+}
+
+/// A link's `identifier` and its secret parameter (`secret` or `key`).
+#[derive(Debug, Clone)]
+pub struct MailedLink {
+    pub identifier: String,
+    pub secret: String,
+}
+
+impl TestApp {
+    /// Mails sent to `to` (compared case-insensitively), oldest first.
+    pub fn mails_to(&self, to: &str) -> Vec<Value> {
+        let to = to.trim().to_lowercase();
+        self.outbox_messages()
+            .into_iter()
+            .filter(|m| m["to"].as_str().is_some_and(|t| t.to_lowercase() == to))
+            .collect()
+    }
+
+    /// The newest link mailed to `to` that carries `param` (`secret` or `key`).
+    pub fn latest_link(&self, to: &str, param: &str) -> Option<MailedLink> {
+        self.mails_to(to).iter().rev().find_map(|mail| {
+            let text = mail["text"].as_str()?;
+            Some(MailedLink { identifier: link_param(text, "identifier")?, secret: link_param(text, param)? })
+        })
+    }
+}

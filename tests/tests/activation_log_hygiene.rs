@@ -1,0 +1,88 @@
+//! No password, activation secret, e-mail key or hash from sign-up,
+//! activation and e-mail change reaches a log line (production format and level).
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use http::StatusCode;
+use serde_json::json;
+use shared::secrets::hash_secret;
+use tests::TestApp;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_activation_or_email_secret_reaches_the_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_env_filter("info")
+        .with_writer(move || writer.clone())
+        .init();
+
+    let app = TestApp::new().await;
+    let password = "log hygiene sign-up passphrase";
+    let chosen = "log hygiene chosen passphrase";
+    let wrong = "log hygiene wrong guess";
+    let anonymous = app.anonymous().await.field("access_token");
+    let signup = json!({"email": "logs@example.com", "password": password});
+    for _ in 0..2 {
+        // The second one meets a taken e-mail.
+        let reply = app.post("/customer/demo/signup", Some(&anonymous), signup.clone()).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED);
+    }
+    let resent =
+        app.post("/customer/demo/activate/resend", Some(&anonymous), json!({"email": "logs@example.com"})).await;
+    assert_eq!(resent.status, StatusCode::ACCEPTED);
+    let activation = app.latest_link("logs@example.com", "secret").unwrap();
+    let body = json!({"identifier": activation.identifier, "secret": activation.secret,
+        "password": chosen, "password_check": chosen});
+    assert_eq!(app.post("/customer/demo/activate", None, body.clone()).await.status, StatusCode::OK);
+    assert_eq!(app.post("/customer/demo/activate", None, body).await.status, StatusCode::BAD_REQUEST);
+
+    let token = app.login("logs@example.com", chosen).await.field("access_token");
+    let change = |password: &str| json!({"email": "logs@example.com", "password": password, "newEmail": "moved@example.com", "syncContactEmail": true});
+    let uri = "/customer/demo/me/accounts/internal/email/change";
+    assert_eq!(app.post(uri, Some(&token), change(wrong)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post(uri, Some(&token), change(chosen)).await.status, StatusCode::ACCEPTED);
+    let key = app.latest_link("moved@example.com", "key").unwrap();
+    let confirm = json!({"identifier": key.identifier, "key": key.secret});
+    assert_eq!(app.post("/customer/demo/email/confirm", None, confirm).await.status, StatusCode::OK);
+
+    let guard: serde_json::Value = app
+        .store()
+        .get(&shared::table_keys::ItemKey::email_guard(&app.tenant, "moved@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    let password_hash = guard["passwordHash"].as_str().unwrap().to_owned();
+    let mut secrets = vec![password.to_owned(), chosen.to_owned(), wrong.to_owned(), password_hash.clone()];
+    for secret in [&activation.secret, &key.secret] {
+        secrets.push(secret.clone());
+        secrets.push(hash_secret(secret));
+    }
+    secrets.extend(password_hash.rsplit('$').take(2).map(str::to_owned));
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for event in ["\"event\":\"signup\"", "\"event\":\"activation\"", "\"event\":\"email_change\""] {
+        assert!(logs.contains(event), "audit lines are captured: {event}");
+    }
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a secret reached the logs: {secret}");
+    }
+    assert!(!logs.contains("$argon2"), "no hash in the logs");
+}
