@@ -2,6 +2,7 @@
 //! and concurrency are condition expressions and transactions, never
 //! read-then-write.
 
+mod addresses;
 mod customers;
 mod one_time_tokens;
 mod schema;
@@ -18,6 +19,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use addresses::{DefaultChange, DeleteOutcome, DeletePlan, InsertOutcome, WriteOutcome};
 pub use customers::{CreateCustomerOutcome, LoginTarget};
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
 pub use sessions::{RefreshTokenRecord, RotateOutcome, SessionRecord};
