@@ -247,6 +247,7 @@ fn sent_version(body: &Map<String, Value>) -> Result<Option<u64>, FieldError> {
 /// Contention backs off a little more each time, with jitter so parallel
 /// requests do not collide again in lock-step.
 async fn pause(attempt: u32) {
+    tracing::debug!(attempt, "address book contended; retrying");
     let [jitter] = crate::secrets::random_bytes::<1>();
     let millis = (10 * u64::from(attempt + 1)).min(150) + u64::from(jitter % 40);
     tokio::time::sleep(Duration::from_millis(millis)).await;
