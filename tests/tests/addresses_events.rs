@@ -185,5 +185,9 @@ async fn every_addresses_fixture_answers_as_documented() {
     assert_eq!(defaults[0]["id"], second.as_str());
     assert!(list.as_array().unwrap().iter().all(|a| a["id"] != third.as_str()), "third was deleted");
     let bob = app.get(&format!("/customer/demo/me/addresses/{other}"), Some(&other_token)).await;
-    assert_eq!((bob.status, bob.body["street"].clone()), (StatusCode::OK, json!("Bob Street")), "B's address untouched");
+    assert_eq!(
+        (bob.status, bob.body["street"].clone()),
+        (StatusCode::OK, json!("Bob Street")),
+        "B's address untouched"
+    );
 }

@@ -197,7 +197,12 @@ pub async fn update(
 
 /// Deletes an address. When it was the default, the oldest remaining address
 /// becomes the default in the same transaction.
-pub async fn delete(state: &AppState, tenant: &TenantId, customer: &CustomerId, id: &AddressId) -> Result<(), ApiError> {
+pub async fn delete(
+    state: &AppState,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    id: &AddressId,
+) -> Result<(), ApiError> {
     for attempt in 0..MAX_ATTEMPTS {
         let (_, default_id) =
             state.store.get_address_and_default(tenant, customer, id).await?.ok_or(ApiError::NotFound)?;

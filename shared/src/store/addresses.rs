@@ -118,15 +118,20 @@ impl Store {
         make_default: bool,
         max: u32,
     ) -> Result<InsertOutcome, StoreError> {
-        let default_expression =
-            if make_default { "defaultAddressId = :id" } else { "defaultAddressId = if_not_exists(defaultAddressId, :id)" };
+        let default_expression = if make_default {
+            "defaultAddressId = :id"
+        } else {
+            "defaultAddressId = if_not_exists(defaultAddressId, :id)"
+        };
         let profile = Update::builder()
             .table_name(&self.table)
             .set_key(Some(ItemKey::profile(tenant, customer).to_attributes()))
             .update_expression(format!(
                 "SET addressCount = if_not_exists(addressCount, :zero) + :one, {default_expression}"
             ))
-            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(addressCount) OR addressCount < :max)")
+            .condition_expression(
+                "attribute_exists(PK) AND (attribute_not_exists(addressCount) OR addressCount < :max)",
+            )
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max", n(max))
