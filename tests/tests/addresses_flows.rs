@@ -297,3 +297,38 @@ async fn a_put_replaces_the_whole_address_and_keeps_the_default() {
     assert_eq!(got["metadata"]["version"], 2);
     assert_eq!(got, replaced.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_creates_default_moves_and_deletes_keep_the_book_consistent() {
+    let app = Arc::new(TestApp::new().await);
+    let ann = Arc::new(customer(&app, "ann@example.com").await);
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        ids.push(add(&app, &ann, &format!("Street {i}")).await);
+    }
+    let mut tasks = Vec::new();
+    // Delete the default and two more, move the default to three others, and add four.
+    for id in &ids[..3] {
+        let (app, ann, id) = (app.clone(), ann.clone(), id.clone());
+        tasks.push(tokio::spawn(async move { send(&app, Method::DELETE, &ann, &id, None).await }));
+    }
+    for id in &ids[3..6] {
+        let (app, ann, id) = (app.clone(), ann.clone(), id.clone());
+        let body = json!({"isDefault": true, "metadata": {"version": 1}});
+        tasks.push(tokio::spawn(async move { send(&app, Method::PATCH, &ann, &id, Some(body)).await }));
+    }
+    for i in 0..4 {
+        let (app, ann) = (app.clone(), ann.clone());
+        let mut body = address(&format!("New {i}"));
+        body["isDefault"] = json!(i % 2 == 0);
+        tasks.push(tokio::spawn(async move { create(&app, &ann, body).await }));
+    }
+    for reply in join_all(tasks).await {
+        assert!(reply.status.is_success(), "{} {}", reply.status, reply.body);
+    }
+    let list = list(&app, &ann).await;
+    assert_eq!(list.len(), 8 - 3 + 4);
+    let defaults = default_ids(&list);
+    assert_eq!(defaults.len(), 1, "{list:?}");
+    assert_eq!(book_on_profile(&app, &ann).await, (9, Some(defaults[0].clone())));
+}
