@@ -18,9 +18,15 @@ pub fn now_rfc3339() -> String {
     rfc3339(now_epoch())
 }
 
-/// Now, RFC 3339 with milliseconds (log timestamps).
+/// RFC 3339 UTC with exactly three fractional digits, so that records made
+/// within one second (parallel address creates) still sort by creation.
 pub fn now_rfc3339_millis() -> String {
     let now = OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now);
-    now.format(&Rfc3339).unwrap_or_default()
+    let seconds = rfc3339(now.unix_timestamp());
+    format!("{}.{:03}Z", seconds.trim_end_matches('Z'), now.millisecond())
+}
+
+/// Parses an RFC 3339 timestamp (any precision).
+pub fn parse_rfc3339(value: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(value, &Rfc3339).ok()
 }

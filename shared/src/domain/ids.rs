@@ -37,3 +37,4 @@ macro_rules! opaque_id {
 opaque_id!(CustomerId, "customer id");
 opaque_id!(SessionId, "session id");
 opaque_id!(ClientId, "client id");
+opaque_id!(AddressId, "address id");

@@ -7,7 +7,7 @@ mod password;
 mod tenant_id;
 
 pub use email::Email;
-pub use ids::{ClientId, CustomerId, SessionId};
+pub use ids::{AddressId, ClientId, CustomerId, SessionId};
 pub use password::Password;
 pub use tenant_id::TenantId;
 

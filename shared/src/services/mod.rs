@@ -1,6 +1,7 @@
 //! The rules, one module per concern. Handlers parse input and call these;
 //! these call the store and mailer.
 
+pub mod addresses;
 pub mod email_change;
 pub mod import;
 pub mod login;

@@ -3,6 +3,7 @@
 //! read-then-write.
 
 mod activation;
+mod addresses;
 mod customers;
 mod one_time_tokens;
 mod password_reset;
@@ -22,6 +23,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use activation::{Activation, EmailSwap, TokenChangeOutcome};
+pub use addresses::{DefaultChange, DeleteOutcome, DeletePlan, InsertOutcome, WriteOutcome};
 pub use customers::{CreateCustomerOutcome, LoginTarget};
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
 pub use password_reset::ResetProfile;
