@@ -5,6 +5,7 @@
 
 pub mod fixtures;
 pub mod links;
+pub mod logs;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

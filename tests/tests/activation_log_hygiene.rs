@@ -1,38 +1,14 @@
 //! No password, activation secret, e-mail key or hash from sign-up,
 //! activation and e-mail change reaches a log line (production format and level).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use http::StatusCode;
 use serde_json::json;
 use shared::secrets::hash_secret;
 use tests::TestApp;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_activation_or_email_secret_reaches_the_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_env_filter("info")
-        .with_writer(move || writer.clone())
-        .init();
+    let captured = tests::logs::CapturedLogs::install();
 
     let app = TestApp::new().await;
     let password = "log hygiene sign-up passphrase";
@@ -77,7 +53,7 @@ async fn no_activation_or_email_secret_reaches_the_logs() {
     }
     secrets.extend(password_hash.rsplit('$').take(2).map(str::to_owned));
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     for event in ["\"event\":\"signup\"", "\"event\":\"activation\"", "\"event\":\"email_change\""] {
         assert!(logs.contains(event), "audit lines are captured: {event}");
     }

@@ -98,13 +98,15 @@ fn concrete(path: &str) -> String {
 
 #[test]
 fn template_and_openapi_describe_the_same_routes() {
-    let template: BTreeSet<(String, String)> =
-        template_routes().into_iter().map(|(_, m, p)| (m, shape(&p))).collect();
+    let template: BTreeSet<(String, String)> = template_routes().into_iter().map(|(_, m, p)| (m, shape(&p))).collect();
     let openapi: BTreeSet<(String, String)> = openapi_routes().into_iter().map(|(m, p)| (m, shape(&p))).collect();
     assert!(template.len() >= 31, "{template:?}");
     let only_template: Vec<_> = template.difference(&openapi).collect();
     let only_openapi: Vec<_> = openapi.difference(&template).collect();
-    assert!(only_template.is_empty() && only_openapi.is_empty(), "template only: {only_template:?}; openapi only: {only_openapi:?}");
+    assert!(
+        only_template.is_empty() && only_openapi.is_empty(),
+        "template only: {only_template:?}; openapi only: {only_openapi:?}"
+    );
     let all = template_routes();
     assert_eq!(all.len(), template.len(), "a route is mapped twice in template.yaml");
 }

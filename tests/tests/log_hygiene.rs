@@ -2,38 +2,14 @@
 //! flow are captured in the production format and level, then searched for
 //! every secret the flow handled.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use http::StatusCode;
 use serde_json::json;
 use shared::secrets::hash_secret;
 use tests::TestApp;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_secret_reaches_the_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    // The production format (shared::telemetry), at the production level.
-    tracing_subscriber::fmt()
-        .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
-        .event_format(shared::telemetry::PowertoolsJson)
-        .with_env_filter("info")
-        .with_writer(move || writer.clone())
-        .init();
+    let captured = tests::logs::CapturedLogs::install();
 
     let app = TestApp::new().await;
     let password = "log-hygiene password 2026";
@@ -85,7 +61,7 @@ async fn no_secret_reaches_the_logs() {
     // The salt and digest parts of the PHC string, on their own.
     secrets.extend(password_hash.rsplit('$').take(2).map(str::to_owned));
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("\"event\":\"login\""), "audit lines are captured: {logs}");
     assert!(logs.contains("refresh_token_reuse"));
     // Powertools keys at the top level of every request line.

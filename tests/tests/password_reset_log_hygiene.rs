@@ -2,26 +2,10 @@
 //! during the reset flows. (Its own test binary: it installs the global
 //! subscriber in the production format.)
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use http::StatusCode;
 use serde_json::json;
 use shared::secrets::hash_secret;
 use tests::TestApp;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn newest_token(app: &TestApp) -> String {
     let mails = app.outbox_messages();
@@ -32,15 +16,7 @@ fn newest_token(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn no_reset_secret_reaches_the_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_env_filter("info")
-        .with_writer(move || writer.clone())
-        .init();
+    let captured = tests::logs::CapturedLogs::install();
 
     let app = TestApp::new().await;
     let email = "logs@example.com";
@@ -83,7 +59,7 @@ async fn no_reset_secret_reaches_the_logs() {
     assert_eq!(generated.status, StatusCode::OK);
     let jwt = generated.field("token");
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("\"event\":\"password_reset_request\""), "audit lines are captured: {logs}");
     assert!(logs.contains("\"event\":\"password_reset\""));
     let passphrase_part = jwt.split('.').nth(1).unwrap().to_owned();

@@ -2,38 +2,14 @@
 //! a password, token or hash. Own test binary: it installs the global
 //! subscriber in the production format.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use http::{Method, StatusCode};
 use serde_json::json;
 use shared::secrets::hash_secret;
 use tests::{TestApp, request};
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn profile_routes_log_audit_lines_without_secrets() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_env_filter("info")
-        .with_writer(move || writer.clone())
-        .init();
+    let captured = tests::logs::CapturedLogs::install();
 
     let app = TestApp::new().await;
     let email = "logs@example.com";
@@ -52,7 +28,7 @@ async fn profile_routes_log_audit_lines_without_secrets() {
             json!({"currentPassword": current, "newPassword": new_password}),
         )
     };
-    assert_eq!(change(wrong).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(change(wrong).await.status, StatusCode::FORBIDDEN);
     assert_eq!(change(password).await.status, StatusCode::NO_CONTENT);
     let hash_after = app.store().get_customer(&app.tenant, &id).await.unwrap().unwrap().password_hash.unwrap();
     let patch = json!({"firstName": "Logs", "metadata": {"version": 1}});
@@ -64,7 +40,7 @@ async fn profile_routes_log_audit_lines_without_secrets() {
     let delete = |pw: &'static str| {
         app.send(request(Method::DELETE, "/customer/demo/me", Some(&token), Some(json!({"password": pw}))))
     };
-    assert_eq!(delete(wrong).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(delete(wrong).await.status, StatusCode::FORBIDDEN);
     assert_eq!(delete(new_password).await.status, StatusCode::OK);
 
     let mut secrets = vec![password.to_owned(), wrong.to_owned(), new_password.to_owned()];
@@ -78,7 +54,7 @@ async fn profile_routes_log_audit_lines_without_secrets() {
         secrets.push(value);
     }
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     for event in ["password_change", "profile_updated", "profile_exported", "account_deletion", "account_deleted"] {
         assert!(logs.contains(&format!("\"event\":\"{event}\"")), "audit line {event} missing: {logs}");
     }
