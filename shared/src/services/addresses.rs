@@ -227,7 +227,8 @@ pub async fn delete(
 
 /// Creation order: `createdAt` (parsed, as precision may differ between
 /// writers), then id.
-fn oldest_first(mut records: Vec<AddressRecord>) -> Vec<AddressRecord> {
+/// Creation order (parsed times: sign-up stores seconds, the address book milliseconds).
+pub fn oldest_first(mut records: Vec<AddressRecord>) -> Vec<AddressRecord> {
     records.sort_by(|a, b| {
         let created = |r: &AddressRecord| clock::parse_rfc3339(&r.created_at);
         created(a).cmp(&created(b)).then_with(|| a.id.cmp(&b.id))

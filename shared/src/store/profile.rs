@@ -100,16 +100,14 @@ impl Store {
         }
     }
 
-    /// The customer's addresses, oldest first.
+    /// The customer's addresses (unordered: `services::addresses::oldest_first` orders them).
     pub async fn addresses_of_profile(
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
     ) -> Result<Vec<AddressRecord>, StoreError> {
         let items = self.query_prefix(&ItemKey::customer_partition(tenant, customer), ItemKey::ADDRESS_PREFIX).await?;
-        let mut addresses = items.into_iter().map(from_item::<AddressRecord>).collect::<Result<Vec<_>, _>>()?;
-        addresses.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
-        Ok(addresses)
+        items.into_iter().map(from_item::<AddressRecord>).collect()
     }
 
     /// Removes the profile and its e-mail guard in one transaction, only if

@@ -41,7 +41,7 @@ pub async fn get(
     let (profile, addresses) = if expand.addresses {
         let (profile, addresses) =
             tokio::join!(load(state, tenant, customer), state.store.addresses_of_profile(tenant, customer));
-        (profile?, Some(addresses?))
+        (profile?, Some(crate::services::addresses::oldest_first(addresses?)))
     } else {
         (load(state, tenant, customer).await?, None)
     };
@@ -120,7 +120,10 @@ pub async fn export(
     );
     let profile = profile?;
     let default_address = profile.default_address_id.as_deref();
-    let addresses = addresses?.into_iter().map(|a| view::AddressView::of(a, default_address)).collect();
+    let addresses = crate::services::addresses::oldest_first(addresses?)
+        .into_iter()
+        .map(|a| view::AddressView::of(a, default_address))
+        .collect();
     tracing::info!(event = "profile_exported", tenant = %tenant, customer_id = %customer, "profile exported");
     Ok(Export {
         exported_at: clock::now_rfc3339(),

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::address::{Address, AddressRecord};
+use crate::address::AddressRecord;
 use crate::customer::{B2bDetails, CustomerRecord, Subscription};
 use crate::error::ApiError;
 
@@ -57,31 +57,8 @@ pub struct Metadata {
     pub modified_at: String,
 }
 
-/// An address as `me/addresses` shows it; `isDefault` comes from the profile.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AddressView {
-    pub id: String,
-    #[serde(flatten)]
-    pub address: Address,
-    pub is_default: bool,
-    pub metadata: Metadata,
-}
-
-impl AddressView {
-    pub fn of(record: AddressRecord, default_address_id: Option<&str>) -> Self {
-        Self {
-            is_default: default_address_id == Some(record.id.as_str()),
-            id: record.id,
-            address: record.address,
-            metadata: Metadata {
-                version: record.version,
-                created_at: record.created_at,
-                modified_at: record.modified_at,
-            },
-        }
-    }
-}
+/// Addresses look exactly as `me/addresses` shows them.
+pub use crate::services::addresses::AddressView;
 
 /// Which mixins a response carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
