@@ -4,6 +4,7 @@
 //! that Lambda and the local server run.
 
 pub mod fixtures;
+pub mod oidc_provider;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -6,4 +6,5 @@ pub mod login;
 pub mod notify;
 pub mod provisioning;
 pub mod sessions;
+pub mod social_login;
 pub mod token_set;

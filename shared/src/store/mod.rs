@@ -6,6 +6,7 @@ mod customers;
 mod one_time_tokens;
 mod schema;
 mod sessions;
+mod social;
 mod tenants;
 mod throttle;
 
@@ -21,6 +22,7 @@ use serde::de::DeserializeOwned;
 pub use customers::{CreateCustomerOutcome, LoginTarget};
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
 pub use sessions::{RefreshTokenRecord, RotateOutcome, SessionRecord};
+pub use social::SocialLinkRecord;
 pub use throttle::ThrottleRecord;
 
 use crate::table_keys::{ItemKey, PK, TTL};
