@@ -15,7 +15,8 @@ use serde_json::Value;
 use crate::tenant::SocialProvider;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-const TOTAL_TIMEOUT: Duration = Duration::from_secs(5);
+// Three calls at most (discovery, JWKS, token) stay under the 10 s Lambda timeout.
+const TOTAL_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a discovery document and key set are trusted before re-fetching.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
 /// A key set is re-fetched for an unknown `kid` (key rotation) at most this often.
