@@ -3,7 +3,7 @@
 // with S256 PKCE checks and one-time codes, RS256 ID tokens).
 //
 // Installed by the tests into .tools/oidc (see tests/src/oidc_provider.rs).
-// Prints {"issuer": "..."} once listening; exits when stdin closes (the test
+// Listens on OIDC_PORT (default: any free port) and prints {"issuer": "..."} once listening; exits when stdin closes (the test
 // process ended or dropped its handle).
 //
 // Test hook: an authorization request may carry `test_claims` (JSON); they
@@ -18,7 +18,7 @@ const { OAuth2Server } = require('oauth2-mock-server');
 
 const server = new OAuth2Server();
 await server.issuer.keys.generate('RS256');
-await server.start(0, '127.0.0.1');
+await server.start(Number(process.env.OIDC_PORT ?? 0), '127.0.0.1');
 
 const claimsByCode = new Map();
 server.service.on('beforeAuthorizeRedirect', (redirect, req) => {
