@@ -3,8 +3,9 @@
 // with S256 PKCE checks and one-time codes, RS256 ID tokens).
 //
 // Installed by the tests into .tools/oidc (see tests/src/oidc_provider.rs).
-// Listens on OIDC_PORT (default: any free port) and prints {"issuer": "..."} once listening; exits when stdin closes (the test
-// process ended or dropped its handle).
+// Listens on OIDC_PORT (default: any free port) and prints {"issuer": "..."}
+// once listening. With OIDC_EXIT_ON_STDIN_CLOSE=1 (the tests) it exits when
+// stdin closes, i.e. when the test process ends or drops its handle.
 //
 // Test hook: an authorization request may carry `test_claims` (JSON); they
 // are merged into the ID token issued for that code, so a test can shape
@@ -19,6 +20,8 @@ const { OAuth2Server } = require('oauth2-mock-server');
 const server = new OAuth2Server();
 await server.issuer.keys.generate('RS256');
 await server.start(Number(process.env.OIDC_PORT ?? 0), '127.0.0.1');
+// The issuer is the address we listen on (the package would say `localhost`).
+server.issuer.url = `http://127.0.0.1:${server.address().port}`;
 
 const claimsByCode = new Map();
 server.service.on('beforeAuthorizeRedirect', (redirect, req) => {
@@ -33,8 +36,10 @@ server.service.on('beforeTokenSigning', (token, req) => {
 });
 
 process.stdout.write(`${JSON.stringify({ issuer: server.issuer.url })}\n`);
-process.stdin.resume();
-process.stdin.on('end', async () => {
-  await server.stop();
-  process.exit(0);
-});
+if (process.env.OIDC_EXIT_ON_STDIN_CLOSE === '1') {
+  process.stdin.resume();
+  process.stdin.on('end', async () => {
+    await server.stop();
+    process.exit(0);
+  });
+}

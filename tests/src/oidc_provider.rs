@@ -65,6 +65,7 @@ impl OidcProvider {
         let mut child = Command::new("node")
             .arg(repo_dir().join("tests/oidc/mock-provider.mjs"))
             .env("OIDC_TOOLS_DIR", tools_dir())
+            .env("OIDC_EXIT_ON_STDIN_CLOSE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -154,6 +154,15 @@ async fn issuer_mix_up_is_refused() {
     let reply = fresh_social_login(&app, &provider.authorize(person("sub-ada", EMAIL, true), None).await).await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
     assert_eq!(reply.body["code"], "provider_unavailable");
+
+    // Configured as `localhost`, while the provider calls itself `127.0.0.1`.
+    let app = TestApp::new().await;
+    let mut spelled = provider.settings("acme");
+    spelled.issuer = provider.issuer.replace("127.0.0.1", "localhost");
+    assert_ne!(spelled.issuer, provider.issuer);
+    configure(&app, vec![spelled]).await;
+    let reply = fresh_social_login(&app, &provider.authorize(person("sub-ada", EMAIL, true), None).await).await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
 }
 
 #[tokio::test]
