@@ -289,3 +289,51 @@ async fn parallel_first_logins_of_one_person_make_one_customer() {
     assert_eq!(ids.len(), 1, "{ids:?}");
     assert!(app.outbox_messages().is_empty(), "no linking notice: the account was made by this person");
 }
+
+#[tokio::test]
+async fn an_expired_id_token_is_refused() {
+    let provider = OidcProvider::start();
+    let app = app_with(&provider).await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let mut claims = person("sub-ada", EMAIL, true);
+    claims["iat"] = json!(now - 4000);
+    claims["exp"] = json!(now - 3600);
+    let reply = fresh_social_login(&app, &provider.authorize(claims, None).await).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+    assert_eq!(reply.body["code"], "invalid_id_token");
+}
+
+/// A "provider" on 127.0.0.1 that answers every request with `response`.
+async fn broken_provider(response: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket.write_all(response.as_bytes()).await;
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn provider_failures_are_a_bad_gateway_never_a_500() {
+    let provider = OidcProvider::start();
+    let auth = provider.authorize(person("sub-ada", EMAIL, true), None).await;
+    let answers = [
+        "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 8\r\nconnection: close\r\n\r\nnot json",
+        "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:9/\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+    ];
+    for answer in answers {
+        let app = TestApp::new().await;
+        let mut broken = provider.settings("acme");
+        broken.issuer = broken_provider(answer).await;
+        configure(&app, vec![broken]).await;
+        let reply = fresh_social_login(&app, &auth).await;
+        assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{answer:?}: {}", reply.body);
+        assert_eq!(reply.body["code"], "provider_unavailable");
+    }
+}
