@@ -394,6 +394,18 @@ mod tests {
     }
 
     #[test]
+    fn email_verified_is_a_bool_or_apples_string() {
+        let claims = |v: Value| -> IdClaims {
+            serde_json::from_value(serde_json::json!({"iss": "i", "sub": "s", "email_verified": v})).unwrap()
+        };
+        assert!(claims(Value::Bool(true)).email_verified());
+        assert!(claims(Value::String("true".into())).email_verified());
+        assert!(!claims(Value::String("false".into())).email_verified());
+        assert!(!claims(Value::Bool(false)).email_verified());
+        assert!(!claims(Value::Null).email_verified());
+    }
+
+    #[test]
     fn code_verifier_follows_rfc7636() {
         assert!(valid_code_verifier(&"a".repeat(43)));
         assert!(valid_code_verifier(&"A-._~9".repeat(20)));

@@ -287,8 +287,9 @@ async fn create_linked(
             Ok(Some(id))
         }
         Ok(CreateCustomerOutcome::EmailTaken) => Ok(None),
-        // The link item's condition failed alone: the same person signed up concurrently.
-        Err(crate::store::StoreError::Invalid(why)) if why.contains("ConditionalCheckFailed") => Ok(None),
+        // Cancelled otherwise: the link item's condition (the same person signed
+        // up concurrently) or a transaction conflict. The caller looks again.
+        Err(crate::store::StoreError::Invalid(why)) if why.starts_with("create customer cancelled") => Ok(None),
         Err(err) => Err(err.into()),
     }
 }
