@@ -337,3 +337,23 @@ async fn provider_failures_are_a_bad_gateway_never_a_500() {
         assert_eq!(reply.body["code"], "provider_unavailable");
     }
 }
+
+#[tokio::test]
+async fn a_link_left_behind_by_a_deleted_account_does_not_lock_the_person_out() {
+    let provider = OidcProvider::start();
+    let app = app_with(&provider).await;
+    let first = fresh_social_login(&app, &provider.authorize(person("sub-gone", EMAIL, true), None).await).await;
+    let old_id = CustomerId::parse(&first.field("customerId")).unwrap();
+    let record = profile(&app, old_id.as_str()).await;
+    // The profile and its e-mail guard are gone, the social link item stayed.
+    app.store()
+        .delete_keys(&[
+            shared::table_keys::ItemKey::profile(&app.tenant, &old_id),
+            shared::table_keys::ItemKey::email_guard(&app.tenant, &record.email.to_lowercase()),
+        ])
+        .await
+        .unwrap();
+    let again = fresh_social_login(&app, &provider.authorize(person("sub-gone", EMAIL, true), None).await).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_ne!(again.field("customerId"), old_id.to_string());
+}

@@ -167,7 +167,12 @@ async fn resolve_customer(
     // Two rounds: a concurrent first login of the same person may win the race.
     for _ in 0..2 {
         if let Some(link) = state.store.get_social_link(tenant, &claims.iss, &claims.sub).await? {
-            return linked_customer(state, tenant, &link).await;
+            if let Some(id) = linked_customer(state, tenant, &link).await? {
+                return Ok(id);
+            }
+            // The account is gone but its link was left behind: forget the link
+            // (customer ids are never reused), then treat the person as new.
+            state.store.delete_keys(&[ItemKey::social(tenant, &link.issuer, &link.subject)]).await?;
         }
         // From here on the e-mail decides: only a provider-verified one is trusted.
         let email = claims.email.as_deref().and_then(|e| Email::parse(e).ok());
@@ -199,13 +204,17 @@ async fn resolve_customer(
     })
 }
 
-async fn linked_customer(state: &AppState, tenant: &TenantId, link: &SocialLinkRecord) -> Result<CustomerId, ApiError> {
+/// The linked customer; `None` when the account no longer exists.
+async fn linked_customer(
+    state: &AppState,
+    tenant: &TenantId,
+    link: &SocialLinkRecord,
+) -> Result<Option<CustomerId>, ApiError> {
     let id = CustomerId::parse(&link.customer_id).map_err(ApiError::internal)?;
     match state.store.get_customer(tenant, &id).await? {
-        Some(customer) if customer.status == CustomerStatus::Active => Ok(id),
+        Some(customer) if customer.status == CustomerStatus::Active => Ok(Some(id)),
         Some(_) => Err(ApiError::Forbidden("account_not_activated")),
-        // The account was deleted but its link was left behind: the person is unknown.
-        None => Err(ApiError::Unauthorized("social_login_failed")),
+        None => Ok(None),
     }
 }
 
