@@ -11,6 +11,7 @@ pub mod error;
 pub mod fields;
 pub mod http;
 pub mod mail;
+pub mod oidc;
 pub mod password_policy;
 pub mod passwords;
 pub mod secrets;

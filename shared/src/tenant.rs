@@ -36,6 +36,9 @@ pub struct TenantSettings {
     /// First lock duration; doubles with each further failure.
     pub lockout_base_secs: i64,
     pub lockout_max_secs: i64,
+    /// OpenID Connect providers for social login (`provider` = `name`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub social_providers: Vec<SocialProvider>,
 }
 
 impl Default for TenantSettings {
@@ -58,6 +61,7 @@ impl Default for TenantSettings {
             lockout_threshold: 5,
             lockout_base_secs: 30,
             lockout_max_secs: 900,
+            social_providers: Vec::new(),
         }
     }
 }
@@ -70,6 +74,26 @@ impl TenantSettings {
         let factor = 1i64.checked_shl(over.min(30)).unwrap_or(i64::MAX);
         Some(self.lockout_base_secs.saturating_mul(factor).min(self.lockout_max_secs))
     }
+}
+
+/// An OpenID Connect provider of a tenant (Google, Apple, any certified provider).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SocialProvider {
+    /// What the storefront sends as `provider` (e.g. `google`).
+    pub name: String,
+    /// Compared exactly with the discovery document's and the ID token's `iss`.
+    pub issuer: String,
+    pub client_id: String,
+    /// Inline secret: development only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Secrets Manager ARN of the client secret (production); wins over `client_secret`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_arn: Option<String>,
+    /// `redirect_uri` values the storefront may use; exact matches.
+    pub redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

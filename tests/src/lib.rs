@@ -6,6 +6,7 @@
 pub mod fixtures;
 pub mod links;
 pub mod logs;
+pub mod oidc_provider;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

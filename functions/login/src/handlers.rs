@@ -7,7 +7,7 @@ use serde::Deserialize;
 use shared::domain::{ClientId, SessionId};
 use shared::error::Validator;
 use shared::http::{Authenticated, CustomerCaller, FormOrJson, Json, Query, SignedToken, tenant_path, user_agent};
-use shared::services::{login as login_service, sessions};
+use shared::services::{login as login_service, sessions, social_login as social_service};
 use shared::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -79,6 +79,36 @@ pub async fn login(
     tenant_path(&tenant)?;
     let (name, password) = login_service::parse_login(request.email, request.id, request.password)?;
     Ok(Json(login_service::login(&state, &token, name, password, user_agent(&headers)).await?))
+}
+
+/// `provider`, `code`, `redirect_uri`, `code_verifier` (and an optional
+/// `nonce`) as query parameters (API.md), or in a JSON body.
+#[derive(Deserialize, Default)]
+pub struct SocialLoginParams {
+    provider: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    nonce: Option<String>,
+}
+
+pub async fn social_login(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    SignedToken(token): SignedToken,
+    Query(query): Query<SocialLoginParams>,
+    Json(body): Json<SocialLoginParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    tenant_path(&tenant)?;
+    let request = social_service::parse_request(
+        query.provider.or(body.provider),
+        query.code.or(body.code),
+        query.redirect_uri.or(body.redirect_uri),
+        query.code_verifier.or(body.code_verifier),
+        query.nonce.or(body.nonce),
+    )?;
+    Ok(Json(social_service::social_login(&state, &token, request, user_agent(&headers)).await?))
 }
 
 #[derive(Deserialize)]

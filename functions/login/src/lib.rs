@@ -1,5 +1,5 @@
 //! Function `login`: anonymous and customer tokens, refresh, validation,
-//! logout, sessions, OpenID discovery and the JWKS.
+//! logout, sessions, social login (OpenID Connect), OpenID discovery and the JWKS.
 
 mod handlers;
 
@@ -15,6 +15,7 @@ pub fn routes() -> Router<AppState> {
             get(handlers::anonymous_refresh_query).post(handlers::anonymous_refresh_body),
         )
         .route("/customer/{tenant}/login", post(handlers::login))
+        .route("/customer/{tenant}/socialLogin", post(handlers::social_login))
         .route("/customer/{tenant}/refreshauthtoken", post(handlers::refresh))
         .route("/customer/{tenant}/validateauthtoken", get(handlers::validate))
         .route("/customer/{tenant}/logout", post(handlers::logout))

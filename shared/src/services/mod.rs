@@ -11,4 +11,5 @@ pub mod profile;
 pub mod provisioning;
 pub mod sessions;
 pub mod signup;
+pub mod social_login;
 pub mod token_set;

@@ -10,6 +10,7 @@ mod password_reset;
 pub mod profile;
 mod schema;
 mod sessions;
+mod social;
 mod tenants;
 mod throttle;
 
@@ -28,6 +29,7 @@ pub use customers::{CreateCustomerOutcome, LoginTarget};
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
 pub use password_reset::ResetProfile;
 pub use sessions::{RefreshTokenRecord, RotateOutcome, SessionRecord};
+pub use social::SocialLinkRecord;
 pub use throttle::ThrottleRecord;
 
 use crate::table_keys::{ItemKey, PK, TTL};

@@ -1,0 +1,304 @@
+//! Social login: the storefront ran the authorization-code flow with PKCE at
+//! an OpenID Connect provider of the tenant; we exchange the code, verify the
+//! ID token and sign the person in by (issuer, subject) — never by e-mail alone.
+
+use serde::Serialize;
+
+use crate::clock;
+use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, EmailGuard, SocialLink, new_customer_number};
+use crate::domain::{CustomerId, Email, TenantId};
+use crate::error::{ApiError, Validator};
+use crate::mail::templates::Template;
+use crate::oidc::{self, CodeExchange, IdClaims, OidcError};
+use crate::secrets::OpaqueSecret;
+use crate::services::notify;
+use crate::services::sessions::new_session;
+use crate::services::token_set::{self, Grant, TokenSet};
+use crate::state::AppState;
+use crate::store::{CreateCustomerOutcome, SessionRecord, SocialLinkRecord};
+use crate::table_keys::ItemKey;
+use crate::tenant::{SocialProvider, TenantSettings};
+use crate::tokens::{Subject, VerifiedToken};
+
+pub struct SocialLoginRequest {
+    pub provider: String,
+    pub code: String,
+    pub redirect_uri: String,
+    pub code_verifier: String,
+    pub nonce: Option<String>,
+}
+
+/// The customer token set plus the provider's ID token.
+#[derive(Debug, Serialize)]
+pub struct SocialTokenSet {
+    #[serde(flatten)]
+    pub tokens: TokenSet,
+    pub social_id_token: String,
+}
+
+const MAX_PARAM_LEN: usize = 4096;
+
+/// Names every missing or malformed parameter.
+pub fn parse_request(
+    provider: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    nonce: Option<String>,
+) -> Result<SocialLoginRequest, ApiError> {
+    let mut v = Validator::default();
+    let text = |max: usize| {
+        move |s: String| -> Result<String, String> {
+            if s.is_empty() || s.len() > max { Err(format!("must be 1-{max} characters")) } else { Ok(s) }
+        }
+    };
+    let provider = v.require("provider", provider, text(64));
+    let code = v.require("code", code, text(MAX_PARAM_LEN));
+    let redirect_uri = v.require("redirect_uri", redirect_uri, text(2048));
+    let code_verifier = v.require("code_verifier", code_verifier, |s: String| {
+        if oidc::valid_code_verifier(&s) {
+            Ok(s)
+        } else {
+            Err("must be 43-128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636, S256)")
+        }
+    });
+    let nonce = v.optional("nonce", nonce, text(512));
+    match (provider, code, redirect_uri, code_verifier, nonce) {
+        (Some(provider), Some(code), Some(redirect_uri), Some(code_verifier), Some(nonce)) if v.is_ok() => {
+            Ok(SocialLoginRequest { provider, code, redirect_uri, code_verifier, nonce })
+        }
+        _ => Err(v.into_error()),
+    }
+}
+
+fn provider_error(err: OidcError) -> ApiError {
+    match err {
+        OidcError::Rejected(code) => {
+            tracing::info!(event = "social_login", outcome = "rejected", provider_error = %code, "provider rejected the code");
+            ApiError::Unauthorized("social_login_failed")
+        }
+        OidcError::Unavailable(why) => {
+            tracing::warn!(event = "social_login", outcome = "provider_unavailable", error = %why, "provider failed");
+            ApiError::BadGateway("provider_unavailable")
+        }
+        OidcError::InvalidIdToken(why) => {
+            tracing::info!(event = "social_login", outcome = "invalid_id_token", reason = %why, "ID token refused");
+            ApiError::Unauthorized("invalid_id_token")
+        }
+    }
+}
+
+/// Signs a customer in with a provider's authorization code, on the
+/// storefront session of `anonymous` (as password login does).
+pub async fn social_login(
+    state: &AppState,
+    anonymous: &VerifiedToken,
+    request: SocialLoginRequest,
+    user_agent: Option<String>,
+) -> Result<SocialTokenSet, ApiError> {
+    if anonymous.subject != Subject::Anonymous {
+        return Err(ApiError::Forbidden("anonymous_token_required"));
+    }
+    let tenant = &anonymous.tenant;
+    let settings = state.tenant_settings(tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
+    let provider = settings
+        .social_providers
+        .iter()
+        .find(|p| p.name == request.provider)
+        .ok_or_else(|| ApiError::field("provider", "is not a provider of this shop"))?;
+    if !provider.redirect_uris.iter().any(|uri| uri == &request.redirect_uri) {
+        return Err(ApiError::field("redirect_uri", "is not an allowed redirect URI of this provider"));
+    }
+    let now = clock::now_epoch();
+    // A dead storefront session: refuse before spending the one-time code.
+    let session: Option<SessionRecord> =
+        state.store.get(&ItemKey::anonymous_session(tenant, &anonymous.session)).await?;
+    if !session.is_some_and(|s| s.client_id == anonymous.client.as_str() && s.expires_at > now) {
+        return Err(ApiError::Unauthorized("session_revoked"));
+    }
+
+    let secret = oidc::client_secret(provider).await.map_err(provider_error)?;
+    let exchange = CodeExchange {
+        code: &request.code,
+        redirect_uri: &request.redirect_uri,
+        code_verifier: &request.code_verifier,
+        nonce: request.nonce.as_deref(),
+    };
+    let sign_in = oidc::sign_in(provider, secret.as_deref(), exchange, now).await.map_err(provider_error)?;
+    let customer = resolve_customer(state, tenant, &settings, provider, &sign_in.claims).await?;
+
+    let session = new_session(
+        &anonymous.session,
+        &anonymous.client,
+        Some(&customer),
+        settings.customer_refresh_ttl_secs,
+        user_agent,
+        now,
+    );
+    let refresh = OpaqueSecret::generate();
+    let extra = vec![state.store.touch_last_login(tenant, &customer, &clock::rfc3339(now))?];
+    state.store.start_session(tenant, &session, &refresh.hash, extra).await?;
+    tracing::info!(event = "social_login", outcome = "success", tenant = %tenant, customer_id = %customer, provider = %provider.name, "social login succeeded");
+    let tokens = token_set::build(
+        state,
+        Grant {
+            tenant,
+            client: &anonymous.client,
+            session: &anonymous.session,
+            customer: Some((&customer, false)),
+            access_ttl: settings.customer_access_ttl_secs,
+            refresh_token: refresh.value,
+            session_expires_at: session.expires_at,
+        },
+        now,
+    )?;
+    Ok(SocialTokenSet { tokens, social_id_token: sign_in.id_token })
+}
+
+/// The customer of (issuer, sub): the linked one; else the account with the
+/// provider-verified e-mail, now linked; else a new active customer.
+async fn resolve_customer(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    provider: &SocialProvider,
+    claims: &IdClaims,
+) -> Result<CustomerId, ApiError> {
+    // Two rounds: a concurrent first login of the same person may win the race.
+    for _ in 0..2 {
+        if let Some(link) = state.store.get_social_link(tenant, &claims.iss, &claims.sub).await? {
+            if let Some(id) = linked_customer(state, tenant, &link).await? {
+                return Ok(id);
+            }
+            // The account is gone but its link was left behind: forget the link
+            // (customer ids are never reused), then treat the person as new.
+            state.store.delete_keys(&[ItemKey::social(tenant, &link.issuer, &link.subject)]).await?;
+        }
+        // From here on the e-mail decides: only a provider-verified one is trusted.
+        let email = claims.email.as_deref().and_then(|e| Email::parse(e).ok());
+        let Some(email) = email.filter(|_| claims.email_verified()) else {
+            tracing::info!(event = "social_login", outcome = "email_not_verified", tenant = %tenant, "provider e-mail missing or unverified");
+            return Err(ApiError::Forbidden("email_not_verified"));
+        };
+        let link = SocialLinkRecord {
+            customer_id: String::new(),
+            issuer: claims.iss.clone(),
+            subject: claims.sub.clone(),
+            created_at: clock::now_rfc3339(),
+        };
+        let guard: Option<EmailGuard> = state.store.get(&ItemKey::email_guard(tenant, &email.normalized())).await?;
+        if let Some(guard) = guard {
+            if link_existing(state, tenant, settings, provider, &guard, link).await? {
+                return CustomerId::parse(&guard.customer_id).map_err(ApiError::internal);
+            }
+            continue;
+        }
+        if let Some(id) = create_linked(state, tenant, &email, claims, link).await? {
+            return Ok(id);
+        }
+    }
+    Err(ApiError::Conflict {
+        code: "concurrent_update",
+        detail: "The account changed while signing in; try again.".into(),
+        current_version: None,
+    })
+}
+
+/// The linked customer; `None` when the account no longer exists.
+async fn linked_customer(
+    state: &AppState,
+    tenant: &TenantId,
+    link: &SocialLinkRecord,
+) -> Result<Option<CustomerId>, ApiError> {
+    let id = CustomerId::parse(&link.customer_id).map_err(ApiError::internal)?;
+    match state.store.get_customer(tenant, &id).await? {
+        Some(customer) if customer.status == CustomerStatus::Active => Ok(Some(id)),
+        Some(_) => Err(ApiError::Forbidden("account_not_activated")),
+        None => Ok(None),
+    }
+}
+
+/// Links (issuer, sub) to the existing account with the verified e-mail and
+/// tells the owner. `Ok(false)` when the account changed meanwhile (retry).
+async fn link_existing(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    provider: &SocialProvider,
+    guard: &EmailGuard,
+    mut link: SocialLinkRecord,
+) -> Result<bool, ApiError> {
+    if guard.status != CustomerStatus::Active {
+        return Err(ApiError::Forbidden("account_not_activated"));
+    }
+    let id = CustomerId::parse(&guard.customer_id).map_err(ApiError::internal)?;
+    let Some(customer) = state.store.get_customer(tenant, &id).await? else { return Ok(false) };
+    link.customer_id = id.to_string();
+    if !state.store.link_social_identity(tenant, &id, customer.version, &link).await? {
+        return Ok(false);
+    }
+    tracing::info!(event = "social_linked", tenant = %tenant, customer_id = %id, provider = %provider.name, "social identity linked to an existing account");
+    notify::send(
+        state,
+        tenant,
+        settings,
+        &customer.email,
+        Template::SocialLinked,
+        customer.details.preferred_language.as_deref(),
+        minijinja::context! { first_name => customer.details.first_name.clone(), provider => provider.name.clone() },
+    )
+    .await;
+    Ok(true)
+}
+
+/// A new active customer without password, linked to (issuer, sub), in one
+/// transaction. `Ok(None)` when the e-mail or the link was taken meanwhile.
+async fn create_linked(
+    state: &AppState,
+    tenant: &TenantId,
+    email: &Email,
+    claims: &IdClaims,
+    mut link: SocialLinkRecord,
+) -> Result<Option<CustomerId>, ApiError> {
+    let id = CustomerId::generate();
+    link.customer_id = id.to_string();
+    let now = clock::now_rfc3339();
+    let trimmed = |s: &Option<String>| {
+        s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(100).collect())
+    };
+    let record = CustomerRecord {
+        id: id.to_string(),
+        customer_number: new_customer_number(),
+        email: email.to_string(),
+        status: CustomerStatus::Active,
+        password_hash: None,
+        initial_password: false,
+        details: CustomerDetails {
+            first_name: trimmed(&claims.given_name),
+            last_name: trimmed(&claims.family_name),
+            ..Default::default()
+        },
+        mixins: Default::default(),
+        subscriptions: Vec::new(),
+        pending_tokens: Default::default(),
+        address_count: 0,
+        default_address_id: None,
+        social_links: vec![SocialLink { issuer: link.issuer.clone(), subject: link.subject.clone() }],
+        version: 1,
+        created_at: now.clone(),
+        modified_at: now,
+        last_login_at: None,
+    };
+    let extra = vec![state.store.new_social_link_item(tenant, &link)?];
+    match state.store.create_customer(tenant, &record, extra).await {
+        Ok(CreateCustomerOutcome::Created) => {
+            tracing::info!(event = "social_signup", tenant = %tenant, customer_id = %id, "customer created by social login");
+            Ok(Some(id))
+        }
+        Ok(CreateCustomerOutcome::EmailTaken) => Ok(None),
+        // Cancelled otherwise: the link item's condition (the same person signed
+        // up concurrently) or a transaction conflict. The caller looks again.
+        Err(crate::store::StoreError::Invalid(why)) if why.starts_with("create customer cancelled") => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}

@@ -1,0 +1,84 @@
+//! The social login fixtures in `events/`, through `lambda_http::request::from_str`
+//! into the `login` function's router, against DynamoDB Local and a real
+//! OpenID Connect provider on 127.0.0.1 (oauth2-mock-server).
+
+use http::StatusCode;
+use serde_json::{Value, json};
+use tests::TestApp;
+use tests::fixtures::invoke;
+use tests::oidc_provider::{OidcProvider, configure};
+
+fn person(sub: &str) -> Value {
+    json!({"sub": sub, "email": format!("{sub}@example.com"), "email_verified": true})
+}
+
+fn problem(body: &Value, status: StatusCode, code: &str) {
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    assert_eq!(body["code"], code, "{body}");
+}
+
+#[tokio::test]
+async fn every_social_login_fixture_answers_as_documented() {
+    let provider = OidcProvider::start();
+    let app = TestApp::new().await;
+    let mut down = provider.settings("down");
+    down.issuer = "http://127.0.0.1:9".into();
+    configure(&app, vec![provider.settings("acme"), down]).await;
+    let router = || login::router(app.state.clone());
+    let anonymous = app.anonymous().await;
+    let anonymous_token = anonymous.field("access_token");
+
+    // Happy path: a customer token set on the anonymous session, plus the provider's ID token.
+    let auth = provider.authorize(person("fixture-person"), None).await;
+    let values =
+        [("ANONYMOUS_TOKEN", anonymous_token.as_str()), ("CODE", &auth.code), ("CODE_VERIFIER", &auth.verifier)];
+    let ok = invoke(router(), "login-social.json", &values).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.body["sessionId"], anonymous.body["sessionId"]);
+    assert!(ok.body["customerId"].is_string() && ok.body["social_id_token"].is_string(), "{}", ok.body);
+    assert!(ok.body["access_token"].is_string() && ok.body["refresh_token"].is_string());
+    let customer_token = ok.body["access_token"].as_str().unwrap().to_owned();
+
+    // The same parameters in a JSON body; the same person → the same customer.
+    let auth = provider.authorize(person("fixture-person"), None).await;
+    let fresh = app.anonymous().await.field("access_token");
+    let values = [("ANONYMOUS_TOKEN", fresh.as_str()), ("CODE", &auth.code), ("CODE_VERIFIER", &auth.verifier)];
+    let body = invoke(router(), "login-social-json-body.json", &values).await;
+    assert_eq!(body.status, StatusCode::OK, "{}", body.body);
+    assert_eq!(body.body["customerId"], ok.body["customerId"]);
+
+    let auth = provider.authorize(person("fixture-person"), None).await;
+    let values = [("ANONYMOUS_TOKEN", anonymous_token.as_str()), ("CODE", &auth.code)];
+    let wrong = invoke(router(), "login-social-wrong-verifier.json", &values).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    problem(&wrong.body, StatusCode::UNAUTHORIZED, "social_login_failed");
+
+    let mut other_audience = person("fixture-person");
+    other_audience["aud"] = json!("someone-else");
+    let auth = provider.authorize(other_audience, None).await;
+    let values =
+        [("ANONYMOUS_TOKEN", anonymous_token.as_str()), ("CODE", &auth.code), ("CODE_VERIFIER", &auth.verifier)];
+    let invalid = invoke(router(), "login-social-invalid-id-token.json", &values).await;
+    problem(&invalid.body, StatusCode::UNAUTHORIZED, "invalid_id_token");
+
+    let values = [("ANONYMOUS_TOKEN", anonymous_token.as_str())];
+    let unknown = invoke(router(), "login-social-unknown-provider.json", &values).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert_eq!(unknown.body["errors"][0]["field"], "provider", "{}", unknown.body);
+
+    let redirect = invoke(router(), "login-social-redirect-not-allowed.json", &values).await;
+    assert_eq!(redirect.status, StatusCode::BAD_REQUEST);
+    assert_eq!(redirect.body["errors"][0]["field"], "redirect_uri", "{}", redirect.body);
+
+    let missing = invoke(router(), "login-social-missing-params.json", &values).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    let fields: Vec<_> = missing.body["errors"].as_array().unwrap().iter().map(|e| e["field"].clone()).collect();
+    assert_eq!(fields, ["provider", "code", "redirect_uri", "code_verifier"]);
+
+    let unavailable = invoke(router(), "login-social-provider-unavailable.json", &values).await;
+    problem(&unavailable.body, StatusCode::BAD_GATEWAY, "provider_unavailable");
+    assert_eq!(unavailable.headers["content-type"], "application/problem+json");
+
+    let customer = invoke(router(), "login-social-customer-token.json", &[("CUSTOMER_TOKEN", &customer_token)]).await;
+    problem(&customer.body, StatusCode::FORBIDDEN, "anonymous_token_required");
+}
