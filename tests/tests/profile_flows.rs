@@ -347,3 +347,25 @@ async fn customer_a_never_reads_or_changes_customer_b() {
     app.add_tenant("other").await;
     assert_eq!(app.get("/customer/other/me", Some(&token_b)).await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn after_deletion_the_email_signs_up_again_through_the_signup_route() {
+    let app = TestApp::new().await;
+    let old_id = app.create_customer(EMAIL, PASSWORD).await;
+    let token = app.login(EMAIL, PASSWORD).await.field("access_token");
+    assert_eq!(delete_me(&app, &token, PASSWORD).await.status, StatusCode::OK);
+
+    let anonymous = app.anonymous().await.field("access_token");
+    let signup =
+        app.post("/customer/demo/signup", Some(&anonymous), json!({"email": EMAIL, "password": NEW_PASSWORD})).await;
+    assert_eq!(signup.status, StatusCode::ACCEPTED, "{}", signup.body);
+    // A new account is created (an activation link, not "you already have an account").
+    let link = app.latest_link(EMAIL, "secret").expect("an activation link was mailed");
+    let activated =
+        app.post("/customer/demo/activate", None, json!({"identifier": link.identifier, "secret": link.secret})).await;
+    assert_eq!(activated.status, StatusCode::OK, "{}", activated.body);
+    let again = app.login(EMAIL, NEW_PASSWORD).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_ne!(again.field("customerId"), old_id.to_string(), "a new customer, not the deleted one");
+    assert_eq!(app.login(EMAIL, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+}
