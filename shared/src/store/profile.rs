@@ -7,7 +7,6 @@ use aws_sdk_dynamodb::types::{
 use serde_json::{Map, Value};
 
 use super::{Store, StoreError, from_item, n, s};
-use crate::address::AddressRecord;
 use crate::customer::{CustomerDetails, CustomerRecord, Subscription};
 use crate::domain::{CustomerId, TenantId};
 use crate::table_keys::{ItemKey, PK, SK};
@@ -98,16 +97,6 @@ impl Store {
                 _ => Err(err.into()),
             },
         }
-    }
-
-    /// The customer's addresses (unordered: `services::addresses::oldest_first` orders them).
-    pub async fn addresses_of_profile(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerId,
-    ) -> Result<Vec<AddressRecord>, StoreError> {
-        let items = self.query_prefix(&ItemKey::customer_partition(tenant, customer), ItemKey::ADDRESS_PREFIX).await?;
-        items.into_iter().map(from_item::<AddressRecord>).collect()
     }
 
     /// Removes the profile and its e-mail guard in one transaction, only if

@@ -40,7 +40,7 @@ pub async fn get(
 ) -> Result<ProfileView, ApiError> {
     let (profile, addresses) = if expand.addresses {
         let (profile, addresses) =
-            tokio::join!(load(state, tenant, customer), state.store.addresses_of_profile(tenant, customer));
+            tokio::join!(load(state, tenant, customer), state.store.list_addresses(tenant, customer));
         (profile?, Some(crate::services::addresses::oldest_first(addresses?)))
     } else {
         (load(state, tenant, customer).await?, None)
@@ -115,7 +115,7 @@ pub async fn export(
 ) -> Result<Export, ApiError> {
     let (profile, addresses, sessions) = tokio::join!(
         load(state, tenant, customer),
-        state.store.addresses_of_profile(tenant, customer),
+        state.store.list_addresses(tenant, customer),
         sessions::list(state, tenant, customer, current_session),
     );
     let profile = profile?;
