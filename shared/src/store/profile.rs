@@ -140,28 +140,16 @@ impl Store {
         tenant: &TenantId,
         customer: &CustomerId,
     ) -> Result<Vec<ItemKey>, StoreError> {
-        let pk = ItemKey::customer_partition(tenant, customer);
-        let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .projection_expression("#pk, #sk")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            keys.extend(out.items.unwrap_or_default().iter().filter_map(ItemKey::of_item));
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(keys),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .projection_expression("#pk, #sk")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", AttributeValue::S(ItemKey::customer_partition(tenant, customer)))
+            .consistent_read(true);
+        Ok(self.query_all(query).await?.iter().filter_map(ItemKey::of_item).collect())
     }
 }
