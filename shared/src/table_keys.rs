@@ -11,7 +11,7 @@ pub const PK: &str = "PK";
 pub const SK: &str = "SK";
 pub const TTL: &str = "ttl";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ItemKey {
     pub pk: String,
     pub sk: String,

@@ -75,7 +75,7 @@ pub async fn request_change(
     let profile_key = ItemKey::profile(tenant, customer);
     let throttle_key = ItemKey::throttle(tenant, &subject);
     let mut found = state.store.get_many(&[profile_key.clone(), throttle_key.clone()]).await?;
-    let mut take = |key: &ItemKey| found.remove(&(key.pk.clone(), key.sk.clone()));
+    let mut take = |key: &ItemKey| found.remove(key);
     let Some(profile) = take(&profile_key).map(from_item::<crate::customer::CustomerRecord>).transpose()? else {
         return Err(ApiError::Unauthorized("session_revoked"));
     };

@@ -126,7 +126,7 @@ pub async fn import(state: &AppState, tenant: &TenantId, records: &[CustomerReco
         let keys: Vec<ItemKey> = chunk.iter().map(|r| ItemKey::email_guard(tenant, &r.email.to_lowercase())).collect();
         let found = state.store.get_many(&keys).await?;
         for (record, key) in chunk.iter().zip(&keys) {
-            if found.contains_key(&(key.pk.clone(), key.sk.clone())) {
+            if found.contains_key(key) {
                 taken.push(format!("{}: an account with this e-mail exists already", record.email));
             }
         }

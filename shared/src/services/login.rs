@@ -64,7 +64,7 @@ pub async fn login(
         LoginName::Id(id) => ItemKey::profile(tenant, id),
     };
     let mut found = state.store.get_many(&[session_key.clone(), throttle_key.clone(), target_key.clone()]).await?;
-    let mut take = |key: &ItemKey| found.remove(&(key.pk.clone(), key.sk.clone()));
+    let mut take = |key: &ItemKey| found.remove(key);
 
     let session: Option<SessionRecord> = take(&session_key).map(from_item).transpose()?;
     if !session.is_some_and(|s| s.client_id == anonymous.client.as_str() && s.expires_at > now) {

@@ -99,8 +99,8 @@ impl Store {
         let address_key = ItemKey::address(tenant, customer, id.as_str());
         let profile_key = ItemKey::profile(tenant, customer);
         let mut found = self.get_many(&[address_key.clone(), profile_key.clone()]).await?;
-        let Some(address) = found.remove(&(address_key.pk, address_key.sk)) else { return Ok(None) };
-        let default = match found.remove(&(profile_key.pk, profile_key.sk)) {
+        let Some(address) = found.remove(&address_key) else { return Ok(None) };
+        let default = match found.remove(&profile_key) {
             Some(item) => from_item::<CustomerRecord>(item)?.default_address_id,
             None => None,
         };

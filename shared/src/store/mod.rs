@@ -97,7 +97,7 @@ impl Store {
 
     /// Reads several items in one round trip (strongly consistent); expired
     /// items are left out. Returns items by key.
-    pub async fn get_many(&self, keys: &[ItemKey]) -> Result<HashMap<(String, String), Item>, StoreError> {
+    pub async fn get_many(&self, keys: &[ItemKey]) -> Result<HashMap<ItemKey, Item>, StoreError> {
         use aws_sdk_dynamodb::types::KeysAndAttributes;
         let mut pending = KeysAndAttributes::builder()
             .set_keys(Some(keys.iter().map(ItemKey::to_attributes).collect()))
@@ -111,7 +111,7 @@ impl Store {
                 if let Some(key) = ItemKey::of_item(&item)
                     && !is_expired(&item, now)
                 {
-                    found.insert((key.pk, key.sk), item);
+                    found.insert(key, item);
                 }
             }
             match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {

@@ -46,7 +46,7 @@ async fn load_unlocked(
     let profile_key = ItemKey::profile(tenant, customer);
     let throttle_key = ItemKey::throttle(tenant, &throttle_subject(customer));
     let mut found = state.store.get_many(&[profile_key.clone(), throttle_key.clone()]).await?;
-    let mut take = |key: &ItemKey| found.remove(&(key.pk.clone(), key.sk.clone()));
+    let mut take = |key: &ItemKey| found.remove(key);
     let profile: CustomerRecord = take(&profile_key).map(from_item).transpose()?.ok_or(super::ACCOUNT_GONE)?;
     let throttle: ThrottleRecord = take(&throttle_key).map(from_item).transpose()?.unwrap_or_default();
     let now = clock::now_epoch();
