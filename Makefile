@@ -1,7 +1,7 @@
 # customer-accounts: the two commands are `make dev` and `make test`.
 SHELL := /bin/bash
 
-.PHONY: dev test lint fmt package dynamodb-local clean-local
+.PHONY: dev test bench lint fmt package dynamodb-local clean-local
 
 ## Fetch DynamoDB Local, start it, and serve the whole API on 127.0.0.1:3000.
 dev:
@@ -10,6 +10,10 @@ dev:
 ## Every test, against a DynamoDB Local of its own on a free port; then fmt and clippy.
 test:
 	@scripts/test.sh
+
+## Cold start, size, memory, warm latency, throughput and cost, measured in one run (not part of test).
+bench:
+	@scripts/bench.sh
 
 ## sam build of every function (release, arm64, via cargo-lambda from PyPI) and their sizes.
 package:

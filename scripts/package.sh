@@ -5,10 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv-deploy
-if [ ! -x "$venv/bin/sam" ] || [ ! -x "$venv/bin/cargo-lambda" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-deploy.txt
-fi
+scripts/deploy-tools.sh
 # sam runs cargo-lambda, which needs the python that has ziglang first on PATH.
 export PATH="$PWD/$venv/bin:$PATH"
 export SAM_CLI_TELEMETRY=0

@@ -6,9 +6,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
-use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse, RSAKeyParameters, RSAKeyType,
+};
+use jsonwebtoken::{DecodingKey, Header};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,11 +48,15 @@ pub enum KeyError {
     ActiveCount(usize),
     #[error("generating a key failed")]
     Generate,
+    #[error("signing failed")]
+    Sign,
 }
 
 pub struct SigningKeys {
     active_kid: String,
-    active: EncodingKey,
+    /// Parsed (and checked) once per container: parsing an RSA key costs
+    /// about as much as signing with it, so it must not happen per token.
+    active: RsaKeyPair,
     verifying: HashMap<String, DecodingKey>,
     jwks: JwkSet,
 }
@@ -64,17 +72,27 @@ impl SigningKeys {
         let mut active = None;
         for stored in &set.keys {
             let bad = |message: String| KeyError::BadKey { kid: stored.kid.clone(), message };
-            let encoding =
-                EncodingKey::from_rsa_pem(stored.private_key_pem.as_bytes()).map_err(|e| bad(e.to_string()))?;
-            let mut jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).map_err(|e| bad(e.to_string()))?;
-            jwk.common.key_id = Some(stored.kid.clone());
-            jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-            jwk.common.key_algorithm = Some(KeyAlgorithm::RS256);
-            let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| bad(e.to_string()))?;
-            verifying.insert(stored.kid.clone(), decoding);
-            jwks.keys.push(jwk);
+            let pem = pem::parse(&stored.private_key_pem).map_err(|e| bad(e.to_string()))?;
+            let pair = RsaKeyPair::from_pkcs8(pem.contents()).map_err(|e| bad(e.to_string()))?;
+            let public = pair.public_key();
+            let (n, e) = (public.modulus(), public.exponent());
+            let (n, e) = (n.big_endian_without_leading_zero(), e.big_endian_without_leading_zero());
+            verifying.insert(stored.kid.clone(), DecodingKey::from_rsa_raw_components(n, e));
+            jwks.keys.push(Jwk {
+                common: CommonParameters {
+                    public_key_use: Some(PublicKeyUse::Signature),
+                    key_algorithm: Some(KeyAlgorithm::RS256),
+                    key_id: Some(stored.kid.clone()),
+                    ..Default::default()
+                },
+                algorithm: AlgorithmParameters::RSA(RSAKeyParameters {
+                    key_type: RSAKeyType::RSA,
+                    n: URL_SAFE_NO_PAD.encode(n),
+                    e: URL_SAFE_NO_PAD.encode(e),
+                }),
+            });
             if stored.status == KeyStatus::Active {
-                active = Some((stored.kid.clone(), encoding));
+                active = Some((stored.kid.clone(), pair));
             }
         }
         let (active_kid, active) = active.ok_or(KeyError::ActiveCount(0))?;
@@ -103,8 +121,20 @@ impl SigningKeys {
         &self.active_kid
     }
 
-    pub fn active_key(&self) -> &EncodingKey {
-        &self.active
+    /// A compact JWS of `claims`, RS256 with the active key and its `kid`.
+    /// (jsonwebtoken's `encode` would parse the private key again for every token.)
+    pub fn sign_jwt<T: Serialize>(&self, claims: &T) -> Result<String, KeyError> {
+        let mut header = Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(self.active_kid.clone());
+        let mut message = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
+        message.push('.');
+        message.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?));
+        let mut signature = vec![0; self.active.public_modulus_len()];
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        self.active.sign(&RSA_PKCS1_SHA256, &rng, message.as_bytes(), &mut signature).map_err(|_| KeyError::Sign)?;
+        message.push('.');
+        message.push_str(&URL_SAFE_NO_PAD.encode(signature));
+        Ok(message)
     }
 
     pub fn verifying_key(&self, kid: &str) -> Option<&DecodingKey> {
@@ -121,13 +151,7 @@ pub fn generate_key(status: KeyStatus) -> Result<StoredKey, KeyError> {
     use aws_lc_rs::encoding::AsDer;
     let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).map_err(|_| KeyError::Generate)?;
     let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).map_err(|_| KeyError::Generate)?;
-    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
-    for line in body.as_bytes().chunks(64) {
-        pem.push_str(std::str::from_utf8(line).unwrap_or_default());
-        pem.push('\n');
-    }
-    pem.push_str("-----END PRIVATE KEY-----\n");
+    let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref()));
     let kid = format!(
         "{}-{}",
         crate::clock::now_rfc3339().get(..10).unwrap_or("key"),

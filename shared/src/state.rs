@@ -60,10 +60,22 @@ impl AppState {
         Self(Arc::new(Inner { config, store, keys, mailer, tenants: Mutex::new(HashMap::new()) }))
     }
 
-    /// Everything from the environment (see `Config::from_env`).
+    /// Everything from the environment (see `Config::from_env`), with the
+    /// SDK's default credential chain (profiles, SSO, …): the local server and the CLI.
     pub async fn from_env() -> Result<Self, StartupError> {
         let config = Config::from_env();
         let sdk = sdk_config(&config).await;
+        Self::build(config, sdk).await
+    }
+
+    /// Inside Lambda (see `lambda_sdk_config`).
+    pub async fn for_lambda() -> Result<Self, StartupError> {
+        let config = Config::from_env();
+        let sdk = lambda_sdk_config(&config);
+        Self::build(config, sdk).await
+    }
+
+    async fn build(config: Config, sdk: aws_config::SdkConfig) -> Result<Self, StartupError> {
         let store = Store::new(dynamodb_client(&sdk, &config), &config.table_name);
         let keys = match &config.signing_keys {
             SigningKeySource::File(path) => SigningKeys::load_or_create_file(path)?,
@@ -77,7 +89,6 @@ impl AppState {
             MailTransport::Outbox(dir) => Mailer::Outbox(OutboxMailer::new(dir)),
             MailTransport::Ses => Mailer::Ses(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
         };
-        crate::passwords::prepare();
         Ok(Self::new(config, store, keys, mailer))
     }
 
@@ -109,6 +120,21 @@ pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local"));
     }
     loader.load().await
+}
+
+/// The SDK configuration inside Lambda, where the execution role's
+/// credentials are in the environment and the region is known. Skipping the
+/// default chain (profile files, SSO, IMDS, STS web identity) keeps that code
+/// out of the function binaries and its work out of the cold start.
+pub fn lambda_sdk_config(config: &Config) -> aws_config::SdkConfig {
+    use aws_config::environment::EnvironmentVariableCredentialsProvider;
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_config::Region::new(config.region.clone()))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            EnvironmentVariableCredentialsProvider::new(),
+        ))
+        .build()
 }
 
 pub fn dynamodb_client(sdk: &aws_config::SdkConfig, config: &Config) -> aws_sdk_dynamodb::Client {

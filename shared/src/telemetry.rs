@@ -8,24 +8,29 @@ use std::fmt;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Installs the global subscriber (once per process). `service` names the
 /// function. Honours `RUST_LOG`/`AWS_LAMBDA_LOG_LEVEL`; JSON unless
 /// `LOG_FORMAT=text`.
 pub fn init(service: &'static str) {
     SERVICE.get_or_init(|| service);
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(std::env::var("AWS_LAMBDA_LOG_LEVEL").unwrap_or_else(|_| "info".into())))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    // `Targets` (`info`, `shared=debug,warn`) rather than `EnvFilter`: same
+    // syntax for what operators set, without a regex engine in every binary.
+    let filter = ["RUST_LOG", "AWS_LAMBDA_LOG_LEVEL"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok()?.to_ascii_lowercase().parse::<Targets>().ok())
+        .unwrap_or_else(|| "info".parse().expect("a level parses"));
+    let builder = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_target(false);
     let _ = if std::env::var("LOG_FORMAT").as_deref() == Ok("text") {
-        builder.try_init()
+        builder.finish().with(filter).try_init()
     } else {
-        builder.fmt_fields(JsonFields::new()).event_format(PowertoolsJson).try_init()
+        builder.fmt_fields(JsonFields::new()).event_format(PowertoolsJson).finish().with(filter).try_init()
     };
 }
 

@@ -1,7 +1,7 @@
 //! Access tokens: RS256 JWTs with a `kid`, verifiable by anyone holding the
 //! JWKS (an API Gateway JWT authorizer, another service).
 
-use jsonwebtoken::{Algorithm, Header, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -70,7 +70,7 @@ pub fn issue(
     keys: &SigningKeys,
     token: NewAccessToken<'_>,
     now: i64,
-) -> Result<String, jsonwebtoken::errors::Error> {
+) -> Result<String, crate::signing::KeyError> {
     let (sub, scope) = match token.subject {
         Subject::Anonymous => (format!("{ANONYMOUS_PREFIX}{}", token.session), anonymous_scope(token.tenant)),
         Subject::Customer(id) => (id.to_string(), customer_scope(token.tenant)),
@@ -87,9 +87,7 @@ pub fn issue(
         exp: now + token.lifetime_secs,
         jti: uuid::Uuid::new_v4().simple().to_string(),
     };
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(keys.active_kid().to_owned());
-    jsonwebtoken::encode(&header, &claims, keys.active_key())
+    keys.sign_jwt(&claims)
 }
 
 pub fn verify(config: &Config, keys: &SigningKeys, token: &str) -> Result<VerifiedToken, TokenError> {

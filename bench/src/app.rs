@@ -1,0 +1,136 @@
+//! The bench's own table in DynamoDB Local, with the demo tenant, one active
+//! customer, and an in-process router over the same state the functions build.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use http::StatusCode;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use shared::AppState;
+use shared::config::{Config, MailTransport, SigningKeySource};
+use shared::customer::CustomerDetails;
+use shared::domain::{ClientId, Email, Password, TenantId};
+use shared::mail::{Mailer, OutboxMailer};
+use shared::services::provisioning;
+use shared::signing::{KeySetFile, KeyStatus, SigningKeys, generate_key};
+use shared::state::sdk_config;
+use shared::store::Store;
+use tower::ServiceExt;
+
+use crate::apigw::Call;
+use crate::capture::{Recorder, SharedRecorder};
+
+pub const TENANT: &str = "demo";
+pub const CLIENT: &str = "storefront";
+pub const EMAIL: &str = "bench@shop.test";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct BenchApp {
+    pub config: Config,
+    pub key_set_json: String,
+    pub recorder: Arc<Recorder>,
+    pub raw: aws_sdk_dynamodb::Client,
+    router: Router,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn field(&self, name: &str) -> String {
+        self.body[name].as_str().unwrap_or_else(|| panic!("no field {name} in {}", self.body)).to_owned()
+    }
+}
+
+impl BenchApp {
+    pub async fn new(endpoint: &str, outbox: PathBuf) -> Self {
+        let key_set = KeySetFile { keys: vec![generate_key(KeyStatus::Active).expect("RSA key generation")] };
+        let key_set_json = serde_json::to_string(&key_set).expect("key set serializes");
+        let config = Config {
+            table_name: format!("bench-{}", uuid::Uuid::new_v4().simple()),
+            issuer_base: "https://accounts.bench".into(),
+            dynamodb_endpoint: Some(endpoint.into()),
+            region: "us-east-1".into(),
+            signing_keys: SigningKeySource::Inline(key_set_json.clone()),
+            mail: MailTransport::Outbox(outbox.clone()),
+            default_sender: "no-reply@shop.test".into(),
+        };
+        let sdk = sdk_config(&config).await;
+        let recorder = Arc::new(Recorder::default());
+        let recording = aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .endpoint_url(endpoint)
+            .interceptor(SharedRecorder(recorder.clone()))
+            .build();
+        let raw = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(endpoint).build(),
+        );
+        let store = Store::new(aws_sdk_dynamodb::Client::from_conf(recording), &config.table_name);
+        let keys = SigningKeys::from_json(&key_set_json).expect("bench keys load");
+        let state = AppState::new(config.clone(), store, keys, Mailer::Outbox(OutboxMailer::new(&outbox)));
+        let tenant = TenantId::parse(TENANT).unwrap();
+        provisioning::ensure_tenant(&state, &tenant, &cli::demo_settings(&tenant), &ClientId::parse(CLIENT).unwrap())
+            .await
+            .expect("table and demo tenant are created in DynamoDB Local");
+        provisioning::create_active_customer(
+            &state,
+            &tenant,
+            &Email::parse(EMAIL).unwrap(),
+            &Password::parse(PASSWORD.into()).unwrap(),
+            false,
+            CustomerDetails {
+                first_name: Some("Bench".into()),
+                last_name: Some("Customer".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("bench customer is created");
+        let router = shared::http::service(cli::all_routes(), state.clone());
+        Self { config, key_set_json, recorder, raw, router }
+    }
+
+    /// Runs `call` through the router the way Lambda does: from an API Gateway event.
+    pub async fn send(&self, call: &Call) -> Reply {
+        let request = lambda_http::request::from_str(&call.event("bench")).expect("a valid API Gateway event");
+        let response = self.router.clone().oneshot(request).await.expect("the router is infallible");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, body }
+    }
+
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    pub async fn anonymous_token(&self) -> String {
+        let reply = self.send(&anonymous_login()).await;
+        assert_eq!(reply.status, StatusCode::OK, "anonymous login: {}", reply.body);
+        reply.field("access_token")
+    }
+
+    /// The bench customer's token set.
+    pub async fn customer_login(&self) -> Reply {
+        let anonymous = self.anonymous_token().await;
+        let reply = self.send(&login(&anonymous)).await;
+        assert_eq!(reply.status, StatusCode::OK, "customer login: {}", reply.body);
+        reply
+    }
+}
+
+pub fn anonymous_login() -> Call {
+    Call::get(format!("/customerlogin/auth/anonymous/login?tenant={TENANT}&client_id={CLIENT}"), None)
+}
+
+pub fn login(anonymous_token: &str) -> Call {
+    Call::with_body(
+        "POST",
+        format!("/customer/{TENANT}/login"),
+        Some(anonymous_token),
+        json!({"email": EMAIL, "password": PASSWORD}),
+    )
+}

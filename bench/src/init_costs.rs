@@ -1,0 +1,66 @@
+//! What a cold start spends before the first request, piece by piece, timed
+//! in process: the first call (cold caches, lazy statics) and the median of
+//! later ones. Pieces the functions no longer pay are listed as such.
+
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::PasswordHasher as _;
+use serde::Serialize;
+use shared::config::Config;
+use shared::signing::SigningKeys;
+
+use crate::stats::median;
+
+#[derive(Debug, Serialize)]
+pub struct InitCost {
+    pub step: &'static str,
+    /// Whether a function's cold start still pays it.
+    pub paid_at_cold_start: bool,
+    pub first_ms: f64,
+    pub median_ms: f64,
+}
+
+async fn time<F, Fut, T>(step: &'static str, paid_at_cold_start: bool, runs: usize, mut f: F) -> InitCost
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut samples: Vec<Duration> = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        std::hint::black_box(f().await);
+        samples.push(started.elapsed());
+    }
+    let ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    InitCost { step, paid_at_cold_start, first_ms: ms[0], median_ms: median(&ms[1..]) }
+}
+
+pub async fn measure(config: &Config, key_set_json: &str) -> Vec<InitCost> {
+    let keys = SigningKeys::from_json(key_set_json).expect("bench keys load");
+    let claims = serde_json::json!({"sub": "bench", "iat": 0, "exp": 1});
+    vec![
+        time("SDK config, Lambda (environment credentials)", true, 20, || async {
+            shared::state::lambda_sdk_config(config)
+        })
+        .await,
+        time("SDK config, default chain (profiles, SSO, IMDS)", false, 20, || async {
+            shared::state::sdk_config(config).await
+        })
+        .await,
+        time("DynamoDB + SES clients", true, 20, || async {
+            let sdk = shared::state::lambda_sdk_config(config);
+            (shared::state::dynamodb_client(&sdk, config), aws_sdk_sesv2::Client::new(&sdk))
+        })
+        .await,
+        time("signing keys: parse and check the RSA key set", true, 20, || async {
+            SigningKeys::from_json(key_set_json).expect("keys load")
+        })
+        .await,
+        time("sign one access token (key parsed once)", true, 20, || async { keys.sign_jwt(&claims).expect("signs") })
+            .await,
+        time("argon2id dummy hash (was computed per cold start)", false, 5, || async {
+            argon2::Argon2::default().hash_password(b"dummy").expect("hashes").to_string()
+        })
+        .await,
+    ]
+}

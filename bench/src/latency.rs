@@ -1,0 +1,321 @@
+//! Warm latency per route, in process, against DynamoDB Local: each request
+//! goes from an API Gateway event through the function's router, as in a warm
+//! Lambda. The baseline is the same DynamoDB calls, recorded from the route and
+//! replayed raw through the SDK in the same run.
+
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use http::StatusCode;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::apigw::Call;
+use crate::app::{self, BenchApp, TENANT};
+use crate::capture::{Capacity, DynamoCall};
+use crate::stats::Summary;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Route {
+    AnonymousLogin,
+    Login,
+    Refresh,
+    Validate,
+    Sessions,
+    Jwks,
+    GetMe,
+    PatchMe,
+    Export,
+    ListAddresses,
+    CreateAddress,
+    UpdateAddress,
+    DeleteAddress,
+    AddressFields,
+}
+
+impl Route {
+    const ALL: [Route; 14] = [
+        Route::AnonymousLogin,
+        Route::Login,
+        Route::Refresh,
+        Route::Validate,
+        Route::Sessions,
+        Route::Jwks,
+        Route::GetMe,
+        Route::PatchMe,
+        Route::Export,
+        Route::ListAddresses,
+        Route::CreateAddress,
+        Route::UpdateAddress,
+        Route::DeleteAddress,
+        Route::AddressFields,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Route::AnonymousLogin => "GET /customerlogin/auth/anonymous/login",
+            Route::Login => "POST /customer/{tenant}/login",
+            Route::Refresh => "POST /customer/{tenant}/refreshauthtoken",
+            Route::Validate => "GET /customer/{tenant}/validateauthtoken",
+            Route::Sessions => "GET /customer/{tenant}/me/sessions",
+            Route::Jwks => "GET /.well-known/jwks.json",
+            Route::GetMe => "GET /customer/{tenant}/me",
+            Route::PatchMe => "PATCH /customer/{tenant}/me",
+            Route::Export => "GET /customer/{tenant}/me/export",
+            Route::ListAddresses => "GET /customer/{tenant}/me/addresses",
+            Route::CreateAddress => "POST /customer/{tenant}/me/addresses",
+            Route::UpdateAddress => "PATCH /customer/{tenant}/me/addresses/{id}",
+            Route::DeleteAddress => "DELETE /customer/{tenant}/me/addresses/{id}",
+            Route::AddressFields => "GET /customer/{tenant}/me/addresses/fields",
+        }
+    }
+
+    fn function(self) -> &'static str {
+        match self {
+            Route::AnonymousLogin | Route::Login | Route::Refresh | Route::Validate | Route::Sessions | Route::Jwks => {
+                "login"
+            }
+            Route::GetMe | Route::PatchMe | Route::Export => "profile",
+            _ => "addresses",
+        }
+    }
+
+    fn hashes(self) -> bool {
+        self == Route::Login
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RouteLatency {
+    pub route: &'static str,
+    pub function: &'static str,
+    pub hashes_password: bool,
+    pub dynamodb_calls: f64,
+    /// Mean capacity per request, as DynamoDB (Local) reports it.
+    pub capacity: Capacity,
+    pub route_ms: Summary,
+    pub raw_sdk_ms: Summary,
+    pub overhead_p50_ms: f64,
+    pub overhead_p99_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LatencyReport {
+    pub routes: Vec<RouteLatency>,
+    /// One argon2id verify (m=19456 KiB, t=2, p=1) on this machine: the login yardstick.
+    pub argon2id_verify_ms: Summary,
+    pub login_vs_argon2id_verify: f64,
+}
+
+/// Per-iteration state for routes whose next request depends on the last reply.
+struct Session {
+    customer_token: String,
+    refresh_token: String,
+    profile_version: i64,
+    address_id: Option<String>,
+    address_version: i64,
+}
+
+impl Session {
+    /// Untimed setup for one request of `route`; returns the request.
+    async fn prepare(&mut self, app: &BenchApp, route: Route) -> Call {
+        let me = format!("/customer/{TENANT}/me");
+        let customer_token = self.customer_token.clone();
+        let token = Some(customer_token.as_str());
+        match route {
+            Route::AnonymousLogin => app::anonymous_login(),
+            Route::Login => app::login(&app.anonymous_token().await),
+            Route::Refresh => Call::with_body(
+                "POST",
+                format!("/customer/{TENANT}/refreshauthtoken"),
+                None,
+                json!({"refresh_token": self.refresh_token}),
+            ),
+            Route::Validate => Call::get(format!("/customer/{TENANT}/validateauthtoken"), token),
+            Route::Sessions => Call::get(format!("{me}/sessions"), token),
+            Route::Jwks => Call::get("/.well-known/jwks.json", None),
+            Route::GetMe => Call::get(&me, token),
+            Route::PatchMe => Call::with_body(
+                "PATCH",
+                &me,
+                token,
+                json!({"firstName": "Bench", "metadata": {"version": self.profile_version}}),
+            ),
+            Route::Export => Call::get(format!("{me}/export"), token),
+            Route::ListAddresses => Call::get(format!("{me}/addresses"), token),
+            Route::CreateAddress => {
+                // Keep the book small: remove the address the last iteration made.
+                if let Some(id) = self.address_id.take() {
+                    app.send(&Call::get(format!("{me}/addresses/{id}"), token).method("DELETE")).await;
+                }
+                Call::with_body("POST", format!("{me}/addresses"), token, address_body())
+            }
+            Route::UpdateAddress => {
+                let id = self.ensure_address(app).await;
+                Call::with_body(
+                    "PATCH",
+                    format!("{me}/addresses/{id}"),
+                    token,
+                    json!({"city": "Hamburg", "metadata": {"version": self.address_version}}),
+                )
+            }
+            Route::DeleteAddress => {
+                let id = self.ensure_address(app).await;
+                self.address_id = None;
+                Call::get(format!("{me}/addresses/{id}"), token).method("DELETE")
+            }
+            Route::AddressFields => Call::get(format!("{me}/addresses/fields"), token),
+        }
+    }
+
+    async fn ensure_address(&mut self, app: &BenchApp) -> String {
+        if let Some(id) = &self.address_id {
+            return id.clone();
+        }
+        let token = Some(self.customer_token.as_str());
+        let reply =
+            app.send(&Call::with_body("POST", format!("/customer/{TENANT}/me/addresses"), token, address_body())).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "address create: {}", reply.body);
+        self.observe(Route::CreateAddress, &reply.body);
+        reply.field("id")
+    }
+
+    fn observe(&mut self, route: Route, body: &Value) {
+        let version = body["metadata"]["version"].as_i64();
+        match route {
+            Route::Refresh => {
+                if let Some(token) = body["refresh_token"].as_str() {
+                    self.refresh_token = token.to_owned();
+                }
+            }
+            Route::PatchMe => self.profile_version = version.unwrap_or(self.profile_version),
+            Route::CreateAddress | Route::UpdateAddress => {
+                self.address_id = body["id"].as_str().map(str::to_owned).or(self.address_id.take());
+                self.address_version = version.unwrap_or(self.address_version);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn address_body() -> Value {
+    json!({"street": "Invalidenstraße 1", "zipCode": "10115", "city": "Berlin", "country": "DE"})
+}
+
+impl Session {
+    async fn start(app: &BenchApp) -> Self {
+        let tokens = app.customer_login().await;
+        let profile = app.send(&Call::get(format!("/customer/{TENANT}/me"), Some(&tokens.field("access_token")))).await;
+        Session {
+            customer_token: tokens.field("access_token"),
+            refresh_token: tokens.field("refresh_token"),
+            profile_version: profile.body["metadata"]["version"].as_i64().unwrap_or(1),
+            address_id: None,
+            address_version: 1,
+        }
+    }
+}
+
+pub async fn run(app: &BenchApp, iterations: usize, login_iterations: usize) -> LatencyReport {
+    let mut session = Session::start(app).await;
+    let mut routes = Vec::new();
+    for route in Route::ALL {
+        let n = if route.hashes() { login_iterations } else { iterations };
+        routes.push(measure(app, &mut session, route, n).await);
+    }
+    let argon2id_verify_ms = argon2id_verify(login_iterations);
+    let login = routes.iter().find(|r| r.hashes_password).map(|r| r.route_ms.p50_ms).unwrap_or(f64::NAN);
+    LatencyReport { routes, argon2id_verify_ms, login_vs_argon2id_verify: login / argon2id_verify_ms.p50_ms }
+}
+
+async fn measure(app: &BenchApp, session: &mut Session, route: Route, n: usize) -> RouteLatency {
+    // Warm-up: connections, JIT in DynamoDB Local, the tenant cache.
+    for _ in 0..(n / 5).max(3) {
+        let call = session.prepare(app, route).await;
+        let reply = app.send(&call).await;
+        session.observe(route, &reply.body);
+    }
+    // Record which DynamoDB calls the route makes, and the capacity they consume.
+    let mut recorded: Vec<Vec<DynamoCall>> = Vec::with_capacity(n);
+    let mut capacity = Capacity::default();
+    let mut timings = Vec::with_capacity(n);
+    for _ in 0..n {
+        let call = session.prepare(app, route).await;
+        app.recorder.start();
+        let reply = app.send(&call).await;
+        let (calls, used) = app.recorder.stop();
+        assert!(reply.status.is_success(), "{}: {} {}", route.name(), reply.status, reply.body);
+        session.observe(route, &reply.body);
+        recorded.push(calls);
+        capacity.read_units += used.read_units / n as f64;
+        capacity.write_units += used.write_units / n as f64;
+    }
+    // Timed: the route as a warm function serves it (recorder off).
+    for _ in 0..n {
+        let call = session.prepare(app, route).await;
+        let started = Instant::now();
+        let reply = app.send(&call).await;
+        timings.push(started.elapsed());
+        session.observe(route, &reply.body);
+    }
+    // Timed: the same DynamoDB calls, raw.
+    let mut raw = Vec::with_capacity(n);
+    for calls in &recorded {
+        let started = Instant::now();
+        for call in calls {
+            call.replay(&app.raw).await;
+        }
+        raw.push(started.elapsed());
+    }
+    let route_ms = Summary::of(&timings);
+    let raw_sdk_ms = Summary::of(&raw);
+    RouteLatency {
+        route: route.name(),
+        function: route.function(),
+        hashes_password: route.hashes(),
+        dynamodb_calls: recorded.iter().map(Vec::len).sum::<usize>() as f64 / n as f64,
+        capacity,
+        route_ms,
+        raw_sdk_ms,
+        overhead_p50_ms: route_ms.p50_ms - raw_sdk_ms.p50_ms,
+        overhead_p99_ms: route_ms.p99_ms - raw_sdk_ms.p99_ms,
+    }
+}
+
+/// One argon2id verify with the crate directly, as login's yardstick.
+fn argon2id_verify(n: usize) -> Summary {
+    let argon2 = argon2::Argon2::default();
+    let phc = argon2.hash_password(app::PASSWORD.as_bytes()).expect("argon2 hashes").to_string();
+    let parsed = PasswordHash::new(&phc).expect("a PHC string");
+    let samples: Vec<Duration> = (0..n)
+        .map(|_| {
+            let started = Instant::now();
+            argon2.verify_password(app::PASSWORD.as_bytes(), &parsed).expect("the password verifies");
+            started.elapsed()
+        })
+        .collect();
+    Summary::of(&samples)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bench's own machinery, not its figures: every route it measures
+    /// answers 2xx, and the recorder sees the DynamoDB calls and their capacity.
+    #[tokio::test]
+    async fn every_route_runs_and_its_dynamodb_calls_are_recorded() {
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT: run with `make test`");
+        let outbox = std::env::temp_dir().join(format!("bench-outbox-{}", uuid::Uuid::new_v4().simple()));
+        let app = BenchApp::new(&endpoint, outbox).await;
+        let mut session = Session::start(&app).await;
+        for route in Route::ALL {
+            let measured = measure(&app, &mut session, route, 2).await;
+            if route == Route::GetMe {
+                assert!(measured.dynamodb_calls >= 1.0, "{measured:?}");
+                assert!(measured.capacity.read_units > 0.0, "DynamoDB Local reports capacity: {measured:?}");
+            }
+        }
+    }
+}

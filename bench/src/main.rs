@@ -1,0 +1,218 @@
+//! `make bench`: measures, in one run on this machine, what matters for the
+//! functions on Lambda: cold start against a hello-world binary, binary and zip
+//! size, peak memory, warm latency per route against the raw DynamoDB calls,
+//! throughput beside a reference stack, and the cost that follows. Prints
+//! tables and writes the figures as JSON.
+
+mod apigw;
+mod app;
+mod capture;
+mod cost;
+mod init_costs;
+mod latency;
+mod report;
+mod runtime_api;
+mod sizes;
+mod stats;
+mod throughput;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use serde::Serialize;
+
+use crate::apigw::Call;
+use crate::app::{BenchApp, TENANT};
+
+#[derive(Parser)]
+struct Args {
+    /// DynamoDB Local (scripts/bench.sh starts one).
+    #[arg(long, env = "DYNAMODB_ENDPOINT")]
+    endpoint: String,
+    /// Where the release binaries are.
+    #[arg(long, default_value = "target/release")]
+    bin_dir: PathBuf,
+    /// Also measure arm64 bootstraps here (`<dir>/<function>/bootstrap`, as
+    /// `cargo lambda build --arm64` writes them; `ARM64=1 make bench` does).
+    #[arg(long)]
+    arm64_dir: Option<PathBuf>,
+    /// The repository root (events, wrk scripts, reference app, template).
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    #[arg(long, default_value = "target/bench/results.json")]
+    out: PathBuf,
+    /// Cold starts per function.
+    #[arg(long, default_value_t = 10)]
+    cold_runs: usize,
+    /// Warm invocations after each cold start.
+    #[arg(long, default_value_t = 50)]
+    warm: usize,
+    /// Requests per route for warm latency (login: `login_iterations`).
+    #[arg(long, default_value_t = 300)]
+    iterations: usize,
+    #[arg(long, default_value_t = 40)]
+    login_iterations: usize,
+    /// Skip the wrk runs (no wrk, no reference venv).
+    #[arg(long)]
+    skip_throughput: bool,
+}
+
+pub const FUNCTIONS: [&str; 5] = ["login", "activation", "profile", "addresses", "password-reset"];
+
+#[derive(Serialize)]
+pub struct Results {
+    pub measured_at: String,
+    pub machine: String,
+    pub sizes: Vec<sizes::BinarySize>,
+    pub cold_start: Vec<runtime_api::ColdStart>,
+    pub cold_start_vs_hello_world: Vec<(String, f64)>,
+    pub init_costs: Vec<init_costs::InitCost>,
+    pub latency: latency::LatencyReport,
+    pub throughput: Vec<throughput::Throughput>,
+    pub throughput_error: Option<String>,
+    pub cost: Vec<cost::CostPerMillion>,
+    pub cost_assumptions: cost::Assumptions,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let args = Args::parse();
+    let work = args.out.parent().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let app = BenchApp::new(&args.endpoint, work.join("outbox")).await;
+
+    eprintln!("sizes…");
+    let mut all_sizes = Vec::new();
+    for name in FUNCTIONS.iter().chain(&["hello-world"]) {
+        all_sizes.push(sizes::measure(name, "x86_64", &args.bin_dir.join(name))?);
+    }
+    if let Some(dir) = &args.arm64_dir {
+        for name in FUNCTIONS {
+            all_sizes.push(sizes::measure(name, "arm64", &dir.join(name).join("bootstrap"))?);
+        }
+    }
+
+    eprintln!("cold starts…");
+    let cold_start = cold_starts(&args, &app, &work).await?;
+    let hello = cold_start.iter().find(|c| c.function == "hello-world").map(|c| c.cold_start_ms).unwrap_or(f64::NAN);
+    let ratios = cold_start.iter().map(|c| (c.function.clone(), c.cold_start_ms / hello)).collect();
+
+    let init_costs = init_costs::measure(&app.config, &app.key_set_json).await;
+
+    eprintln!("warm latency…");
+    let latency = latency::run(&app, args.iterations, args.login_iterations).await;
+
+    let (throughput, throughput_error) = if args.skip_throughput {
+        (Vec::new(), Some("skipped".to_owned()))
+    } else {
+        eprintln!("throughput…");
+        match run_throughput(&args, &app, &work).await {
+            Ok(t) => (t, None),
+            Err(e) => (Vec::new(), Some(e)),
+        }
+    };
+
+    let memory_mb = cost::template_memory_mb(&args.root.join("template.yaml")).unwrap_or(1024);
+    let (cost, cost_assumptions) = cost::from_latency(&latency, memory_mb);
+
+    let results = Results {
+        measured_at: shared::clock::rfc3339(shared::clock::now_epoch()),
+        machine: report::machine(),
+        sizes: all_sizes,
+        cold_start,
+        cold_start_vs_hello_world: ratios,
+        init_costs,
+        latency,
+        throughput,
+        throughput_error,
+        cost,
+        cost_assumptions,
+    };
+    print!("{}", report::tables(&results));
+    let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+    std::fs::write(&args.out, json).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
+
+async fn run_throughput(
+    args: &Args,
+    app: &BenchApp,
+    work: &std::path::Path,
+) -> Result<Vec<throughput::Throughput>, String> {
+    let mut all = throughput::ours(&args.root, app).await?;
+    all.extend(throughput::reference(&args.root, work).await?);
+    Ok(all)
+}
+
+/// Each function's binary started cold against the emulator, with the
+/// environment Lambda and `template.yaml` give it (SES as the mail transport).
+async fn cold_starts(
+    args: &Args,
+    app: &BenchApp,
+    work: &std::path::Path,
+) -> Result<Vec<runtime_api::ColdStart>, String> {
+    let customer = app.customer_login().await.field("access_token");
+    let anonymous = app.anonymous_token().await;
+    let me = format!("/customer/{TENANT}/me");
+    let nobody = serde_json::json!({"email": "nobody@shop.test"});
+    // (label, binary, event): each function with a request that reaches DynamoDB.
+    let events: Vec<(&str, &str, Call)> = vec![
+        ("hello-world", "hello-world", app::anonymous_login()),
+        ("login", "login", app::anonymous_login()),
+        // The same binary logging a customer in: argon2id's 19 MiB is the peak memory.
+        ("login (password)", "login", app::login(&anonymous)),
+        (
+            "activation",
+            "activation",
+            Call::with_body("POST", format!("/customer/{TENANT}/activate/resend"), Some(&anonymous), nobody.clone()),
+        ),
+        ("profile", "profile", Call::get(&me, Some(&customer))),
+        ("addresses", "addresses", Call::get(format!("{me}/addresses"), Some(&customer))),
+        // (A reset request is answered no sooner than 400 ms by design; an update with an unknown token is not.)
+        (
+            "password-reset",
+            "password-reset",
+            Call::with_body(
+                "POST",
+                format!("/customer/{TENANT}/password/reset/update"),
+                Some(&anonymous),
+                serde_json::json!({"token": "not-a-reset-token", "password": "a brand new passphrase 2026"}),
+            ),
+        ),
+    ];
+    let env: Vec<(String, String)> = [
+        ("PATH", std::env::var("PATH").unwrap_or_default()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_DEFAULT_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "local".into()),
+        ("AWS_SECRET_ACCESS_KEY", "local".into()),
+        ("AWS_SESSION_TOKEN", "local".into()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024".into()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench".into()),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench".into()),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+        ("LAMBDA_TASK_ROOT", "/var/task".into()),
+        ("TABLE_NAME", app.config.table_name.clone()),
+        ("DYNAMODB_ENDPOINT", args.endpoint.clone()),
+        ("ISSUER_BASE_URL", app.config.issuer_base.clone()),
+        ("SIGNING_KEYS", app.key_set_json.clone()),
+        ("MAIL_TRANSPORT", "ses".into()),
+        ("MAIL_FROM", "no-reply@shop.test".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let mut results = Vec::new();
+    for (label, name, call) in events {
+        let mut env = env.clone();
+        env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), name.into()));
+        let log = work.join(format!("{name}.log"));
+        let binary = args.bin_dir.join(name);
+        results.push(
+            runtime_api::measure(label, &binary, &env, &call.event("cold"), args.cold_runs, args.warm, &log).await?,
+        );
+    }
+    Ok(results)
+}

@@ -1,0 +1,206 @@
+//! Throughput of the local server under `wrk`, beside the reference stack
+//! (fastapi-users with SQLite on uvicorn) run the same way in the same bench.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::{BenchApp, EMAIL, PASSWORD, TENANT};
+
+/// How wrk drives one route.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Load {
+    pub threads: u32,
+    pub connections: u32,
+    pub seconds: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Throughput {
+    pub stack: &'static str,
+    pub route: &'static str,
+    pub load: Load,
+    pub requests: u64,
+    pub requests_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub non_2xx: u64,
+    pub socket_errors: u64,
+}
+
+/// The line `bench/wrk/report.lua` prints when wrk is done.
+#[derive(Debug, Deserialize)]
+struct WrkJson {
+    requests: u64,
+    rps: f64,
+    non_2xx: u64,
+    errors: WrkErrors,
+    latency_us: WrkLatency,
+}
+
+#[derive(Debug, Deserialize)]
+struct WrkErrors {
+    connect: u64,
+    read: u64,
+    write: u64,
+    timeout: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct WrkLatency {
+    p50: f64,
+    p99: f64,
+}
+
+struct Target<'a> {
+    url: String,
+    script: &'a str,
+    token: Option<String>,
+    body: Option<(String, &'static str)>,
+}
+
+fn wrk(root: &Path, target: &Target<'_>, load: Load) -> Result<WrkJson, String> {
+    let mut cmd = std::process::Command::new("wrk");
+    cmd.current_dir(root)
+        .arg(format!("-t{}", load.threads))
+        .arg(format!("-c{}", load.connections))
+        .arg(format!("-d{}s", load.seconds))
+        .args(["-s", target.script, &target.url])
+        .stderr(Stdio::inherit());
+    if let Some(token) = &target.token {
+        cmd.env("BENCH_TOKEN", token);
+    }
+    if let Some((body, content_type)) = &target.body {
+        cmd.env("BENCH_BODY", body).env("BENCH_CONTENT_TYPE", content_type);
+    }
+    let out = cmd.output().map_err(|e| format!("running wrk (scripts/ensure-wrk.sh installs it): {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find_map(|l| l.strip_prefix("WRK_JSON ")).ok_or_else(|| format!("wrk printed: {text}"))?;
+    serde_json::from_str(line).map_err(|e| format!("wrk summary {line}: {e}"))
+}
+
+fn record(stack: &'static str, route: &'static str, load: Load, w: WrkJson) -> Throughput {
+    Throughput {
+        stack,
+        route,
+        load,
+        requests: w.requests,
+        requests_per_sec: w.rps,
+        p50_ms: w.latency_us.p50 / 1e3,
+        p99_ms: w.latency_us.p99 / 1e3,
+        non_2xx: w.non_2xx,
+        socket_errors: w.errors.connect + w.errors.read + w.errors.write + w.errors.timeout,
+    }
+}
+
+pub const GET_LOAD: Load = Load { threads: 1, connections: 10, seconds: 10 };
+pub const LOGIN_LOAD: Load = Load { threads: 1, connections: 4, seconds: 10 };
+
+/// Our local server: the same routers `accounts serve` mounts, on a free port.
+pub async fn ours(root: &Path, app: &BenchApp) -> Result<Vec<Throughput>, String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let router = app.router();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let tokens = app.customer_login().await;
+    let anonymous = app.anonymous_token().await;
+    let login_body = serde_json::json!({"email": EMAIL, "password": PASSWORD}).to_string();
+    let root = root.to_owned();
+    let results = tokio::task::spawn_blocking(move || -> Result<Vec<Throughput>, String> {
+        let me = Target {
+            url: format!("{base}/customer/{TENANT}/me"),
+            script: "bench/wrk/get.lua",
+            token: Some(tokens.field("access_token")),
+            body: None,
+        };
+        let login = Target {
+            url: format!("{base}/customer/{TENANT}/login"),
+            script: "bench/wrk/post.lua",
+            token: Some(anonymous),
+            body: Some((login_body, "application/json")),
+        };
+        Ok(vec![
+            record("customer-accounts", "GET me", GET_LOAD, wrk(&root, &me, GET_LOAD)?),
+            record("customer-accounts", "login", LOGIN_LOAD, wrk(&root, &login, LOGIN_LOAD)?),
+        ])
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    server.abort();
+    results
+}
+
+/// fastapi-users' JWT example on SQLite (`bench/reference/app.py`), one uvicorn worker.
+pub async fn reference(root: &Path, work: &Path) -> Result<Vec<Throughput>, String> {
+    let python: PathBuf = root.join(".venv-bench/bin/python");
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let db = work.join("reference.db");
+    let _ = std::fs::remove_file(&db);
+    let mut server = tokio::process::Command::new(&python)
+        .current_dir(root)
+        .args(["-m", "uvicorn", "app:app", "--app-dir", "bench/reference", "--workers", "1", "--log-level", "warning"])
+        .args(["--port", &port.to_string()])
+        .env("REFERENCE_DB", &db)
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("{} (scripts/bench-venv.sh makes it): {e}", python.display()))?;
+    let http = reqwest::Client::new();
+    let email = "bench@example.com";
+    let mut registered = false;
+    for _ in 0..100 {
+        let reply = http
+            .post(format!("{base}/auth/register"))
+            .json(&serde_json::json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await;
+        if let Ok(reply) = reply {
+            registered = reply.status().is_success();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !registered {
+        return Err("the reference app did not register the bench user".into());
+    }
+    let form = [("username", email), ("password", PASSWORD)];
+    let token: serde_json::Value = http
+        .post(format!("{base}/auth/jwt/login"))
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let token = token["access_token"].as_str().ok_or("no access_token from the reference login")?.to_owned();
+    let login_body = format!("username={email}&password={}", PASSWORD.replace(' ', "+"));
+    let root = root.to_owned();
+    let results = tokio::task::spawn_blocking(move || -> Result<Vec<Throughput>, String> {
+        let me =
+            Target { url: format!("{base}/users/me"), script: "bench/wrk/get.lua", token: Some(token), body: None };
+        let login = Target {
+            url: format!("{base}/auth/jwt/login"),
+            script: "bench/wrk/post.lua",
+            token: None,
+            body: Some((login_body, "application/x-www-form-urlencoded")),
+        };
+        Ok(vec![
+            record("fastapi-users (SQLite)", "GET me", GET_LOAD, wrk(&root, &me, GET_LOAD)?),
+            record("fastapi-users (SQLite)", "login", LOGIN_LOAD, wrk(&root, &login, LOGIN_LOAD)?),
+        ])
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let _ = server.kill().await;
+    let _ = std::fs::remove_file(&db);
+    results
+}
+
+fn free_port() -> Result<u16, String> {
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(socket.local_addr().map_err(|e| e.to_string())?.port())
+}
