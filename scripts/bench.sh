@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .local target/bench
 args=("$@")
-if ! scripts/ensure-wrk.sh || ! scripts/bench-venv.sh >/dev/null; then
+if ! scripts/ensure-wrk.sh || ! scripts/venv.sh .venv-bench bench/reference/requirements.txt >/dev/null; then
     echo "bench: no wrk or reference stack; throughput is skipped" >&2
     args+=(--skip-throughput)
 fi

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# A project-local Python venv (.venv) with the checking tools make test uses:
-# cfn-lint (template.yaml) and openapi-spec-validator (openapi.yaml).
-# Prints the venv's bin directory. Reinstalls only when requirements change.
+# A project-local Python venv with pinned tools; prints its bin directory and
+# reinstalls only when the requirements change.
+#   scripts/venv.sh                 .venv: cfn-lint and openapi-spec-validator (make test)
+#   scripts/venv.sh .venv-bench bench/reference/requirements.txt
+#                                   the reference stack make bench compares against
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-venv="$root/.venv"
-req="$root/scripts/requirements-check.txt"
-stamp="$venv/.requirements-check.sha256"
+venv="$root/${1:-.venv}"
+req="$root/${2:-scripts/requirements-check.txt}"
+stamp="$venv/.requirements.sha256"
 want="$(sha256sum "$req" | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   python3 -m venv "$venv" >&2

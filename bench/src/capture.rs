@@ -23,20 +23,6 @@ use aws_sdk_dynamodb::operation::transact_get_items::{TransactGetItemsInput, Tra
 use aws_sdk_dynamodb::operation::transact_write_items::{TransactWriteItemsInput, TransactWriteItemsOutput};
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemInput, UpdateItemOutput};
 
-/// One DynamoDB call, as the store made it.
-#[derive(Debug, Clone)]
-pub enum DynamoCall {
-    GetItem(GetItemInput),
-    BatchGetItem(BatchGetItemInput),
-    Query(QueryInput),
-    PutItem(PutItemInput),
-    UpdateItem(UpdateItemInput),
-    DeleteItem(DeleteItemInput),
-    TransactWriteItems(TransactWriteItemsInput),
-    TransactGetItems(TransactGetItemsInput),
-    BatchWriteItem(BatchWriteItemInput),
-}
-
 /// Capacity a call consumed, as DynamoDB reports it (`ReturnConsumedCapacity::Total`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct Capacity {
@@ -85,126 +71,83 @@ impl Recorder {
 #[derive(Debug)]
 pub struct SharedRecorder(pub std::sync::Arc<Recorder>);
 
-impl Intercept for SharedRecorder {
-    fn name(&self) -> &'static str {
-        "bench-recorder"
-    }
+/// Every operation the store uses: its input and output types, whether it
+/// writes, and whether it reports one capacity or one per table.
+macro_rules! operations {
+    ($($op:ident($input:ident, $output:ident) writes: $writes:literal, capacity: $shape:ident;)*) => {
+        /// One DynamoDB call, as the store made it.
+        #[derive(Debug, Clone)]
+        pub enum DynamoCall {
+            $($op($input),)*
+        }
 
-    fn modify_before_serialization(
-        &self,
-        context: &mut BeforeSerializationInterceptorContextMut<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if !self.0.recording.load(Ordering::SeqCst) {
-            return Ok(());
-        }
-        let input = context.input_mut();
-        let call = None
-            .or_else(|| {
-                input.downcast_mut::<GetItemInput>().map(|i| {
-                    i.return_consumed_capacity = Some(ReturnConsumedCapacity::Total);
-                    DynamoCall::GetItem(i.clone())
-                })
-            })
-            .or_else(|| {
-                input.downcast_mut::<BatchGetItemInput>().map(|i| {
-                    i.return_consumed_capacity = Some(ReturnConsumedCapacity::Total);
-                    DynamoCall::BatchGetItem(i.clone())
-                })
-            })
-            .or_else(|| {
-                input.downcast_mut::<QueryInput>().map(|i| {
-                    i.return_consumed_capacity = Some(ReturnConsumedCapacity::Total);
-                    DynamoCall::Query(i.clone())
-                })
-            })
-            .or_else(|| {
-                input.downcast_mut::<PutItemInput>().map(|i| {
-                    i.return_consumed_capacity = Some(ReturnConsumedCapacity::Total);
-                    DynamoCall::PutItem(i.clone())
-                })
-            })
-            .or_else(|| {
-                input.downcast_mut::<UpdateItemInput>().map(|i| {
-                    i.return_consumed_capacity = Some(ReturnConsumedCapacity::Total);
-                    DynamoCall::UpdateItem(i.clone())
-                })
-            })
-            .or_else(|| {
-                input.downcast_mut::<DeleteItemInput>().map(|i| {
-                    i.return_consumed_capacity = Some(ReturnConsumedCapacity::Total);
-                    DynamoCall::DeleteItem(i.clone())
-                })
-            })
-            .or_else(|| {
-                input.downcast_mut::<TransactWriteItemsInput>().map(|i| {
-                    i.return_consumed_capacity = Some(ReturnConsumedCapacity::Total);
-                    DynamoCall::TransactWriteItems(i.clone())
-                })
-            })
-            .or_else(|| {
-                input.downcast_mut::<TransactGetItemsInput>().map(|i| {
-                    i.return_consumed_capacity = Some(ReturnConsumedCapacity::Total);
-                    DynamoCall::TransactGetItems(i.clone())
-                })
-            })
-            .or_else(|| {
-                input.downcast_mut::<BatchWriteItemInput>().map(|i| {
-                    i.return_consumed_capacity = Some(ReturnConsumedCapacity::Total);
-                    DynamoCall::BatchWriteItem(i.clone())
-                })
-            });
-        if let Some(call) = call {
-            self.0.calls.lock().unwrap().push(call);
-        }
-        Ok(())
-    }
+        impl Intercept for SharedRecorder {
+            fn name(&self) -> &'static str {
+                "bench-recorder"
+            }
 
-    fn read_after_deserialization(
-        &self,
-        context: &AfterDeserializationInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if !self.0.recording.load(Ordering::SeqCst) {
-            return Ok(());
+            fn modify_before_serialization(
+                &self,
+                context: &mut BeforeSerializationInterceptorContextMut<'_>,
+                _: &RuntimeComponents,
+                _: &mut ConfigBag,
+            ) -> Result<(), BoxError> {
+                if !self.0.recording.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
+                let input = context.input_mut();
+                $(
+                    if let Some(i) = input.downcast_mut::<$input>() {
+                        i.return_consumed_capacity = Some(ReturnConsumedCapacity::Total);
+                        self.0.calls.lock().unwrap().push(DynamoCall::$op(i.clone()));
+                    }
+                )*
+                Ok(())
+            }
+
+            fn read_after_deserialization(
+                &self,
+                context: &AfterDeserializationInterceptorContextRef<'_>,
+                _: &RuntimeComponents,
+                _: &mut ConfigBag,
+            ) -> Result<(), BoxError> {
+                if !self.0.recording.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
+                let Ok(output) = context.output_or_error() else { return Ok(()) };
+                let mut sums = self.0.capacity.lock().unwrap();
+                $(
+                    if let Some(o) = output.downcast_ref::<$output>() {
+                        for c in capacities!($shape, o) {
+                            sums.add(&c, $writes);
+                        }
+                    }
+                )*
+                Ok(())
+            }
         }
-        let Ok(output) = context.output_or_error() else { return Ok(()) };
-        let mut consumed: Vec<(ConsumedCapacity, bool)> = Vec::new();
-        if let Some(o) = output.downcast_ref::<GetItemOutput>() {
-            consumed.extend(o.consumed_capacity.clone().map(|c| (c, false)));
-        }
-        if let Some(o) = output.downcast_ref::<BatchGetItemOutput>() {
-            consumed.extend(o.consumed_capacity.clone().unwrap_or_default().into_iter().map(|c| (c, false)));
-        }
-        if let Some(o) = output.downcast_ref::<QueryOutput>() {
-            consumed.extend(o.consumed_capacity.clone().map(|c| (c, false)));
-        }
-        if let Some(o) = output.downcast_ref::<PutItemOutput>() {
-            consumed.extend(o.consumed_capacity.clone().map(|c| (c, true)));
-        }
-        if let Some(o) = output.downcast_ref::<UpdateItemOutput>() {
-            consumed.extend(o.consumed_capacity.clone().map(|c| (c, true)));
-        }
-        if let Some(o) = output.downcast_ref::<DeleteItemOutput>() {
-            consumed.extend(o.consumed_capacity.clone().map(|c| (c, true)));
-        }
-        if let Some(o) = output.downcast_ref::<TransactWriteItemsOutput>() {
-            consumed.extend(o.consumed_capacity.clone().unwrap_or_default().into_iter().map(|c| (c, true)));
-        }
-        if let Some(o) = output.downcast_ref::<TransactGetItemsOutput>() {
-            consumed.extend(o.consumed_capacity.clone().unwrap_or_default().into_iter().map(|c| (c, false)));
-        }
-        if let Some(o) = output.downcast_ref::<BatchWriteItemOutput>() {
-            consumed.extend(o.consumed_capacity.clone().unwrap_or_default().into_iter().map(|c| (c, true)));
-        }
-        let mut sums = self.0.capacity.lock().unwrap();
-        for (c, writes) in &consumed {
-            sums.add(c, *writes);
-        }
-        Ok(())
-    }
+    };
+}
+
+macro_rules! capacities {
+    (one, $o:expr) => {
+        $o.consumed_capacity.clone().into_iter().collect::<Vec<_>>()
+    };
+    (per_table, $o:expr) => {
+        $o.consumed_capacity.clone().unwrap_or_default()
+    };
+}
+
+operations! {
+    GetItem(GetItemInput, GetItemOutput) writes: false, capacity: one;
+    BatchGetItem(BatchGetItemInput, BatchGetItemOutput) writes: false, capacity: per_table;
+    Query(QueryInput, QueryOutput) writes: false, capacity: one;
+    PutItem(PutItemInput, PutItemOutput) writes: true, capacity: one;
+    UpdateItem(UpdateItemInput, UpdateItemOutput) writes: true, capacity: one;
+    DeleteItem(DeleteItemInput, DeleteItemOutput) writes: true, capacity: one;
+    TransactWriteItems(TransactWriteItemsInput, TransactWriteItemsOutput) writes: true, capacity: per_table;
+    TransactGetItems(TransactGetItemsInput, TransactGetItemsOutput) writes: false, capacity: per_table;
+    BatchWriteItem(BatchWriteItemInput, BatchWriteItemOutput) writes: true, capacity: per_table;
 }
 
 impl DynamoCall {

@@ -147,7 +147,7 @@ pub async fn reference(root: &Path, work: &Path) -> Result<Vec<Throughput>, Stri
         .stdout(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("{} (scripts/bench-venv.sh makes it): {e}", python.display()))?;
+        .map_err(|e| format!("{} (scripts/bench.sh makes it with scripts/venv.sh): {e}", python.display()))?;
     let http = reqwest::Client::new();
     let email = "bench@example.com";
     let mut registered = false;
