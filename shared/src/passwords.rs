@@ -32,10 +32,6 @@ fn argon2() -> Argon2<'static> {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$xsphnvp0DmYNsZs0XZqfjQ$s5j/KsIrVDgwn+zzfwf/xNLwYoAhyy8QEVL7gn2AoVs";
 
-fn dummy_hash() -> &'static str {
-    DUMMY_HASH
-}
-
 pub async fn hash(password: &Password) -> Result<String, HashError> {
     let secret = SecretString::from(password.expose().to_owned());
     tokio::task::spawn_blocking(move || {
@@ -54,13 +50,13 @@ pub async fn verify(password: &Password, stored: Option<Arc<str>>) -> Result<boo
     tokio::task::spawn_blocking(move || {
         let (phc, real) = match &stored {
             Some(phc) => (phc.as_ref(), true),
-            None => (dummy_hash(), false),
+            None => (DUMMY_HASH, false),
         };
         let ok = match Scheme::of(phc) {
             Some(scheme) => verify_with(scheme, secret.expose_secret(), phc),
             None => {
                 // A corrupt stored hash must not open the account; still spend the time.
-                let _ = verify_with(Scheme::Argon2, secret.expose_secret(), dummy_hash());
+                let _ = verify_with(Scheme::Argon2, secret.expose_secret(), DUMMY_HASH);
                 false
             }
         };
