@@ -8,22 +8,19 @@ use axum::Router;
 use http::StatusCode;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use shared::AppState;
-use shared::config::{Config, MailTransport, SigningKeySource};
+use shared::config::Config;
 use shared::customer::CustomerDetails;
-use shared::domain::{ClientId, Email, Password, TenantId};
-use shared::mail::{Mailer, OutboxMailer};
+use shared::domain::{Email, Password, TenantId};
 use shared::services::provisioning;
-use shared::signing::{KeySetFile, KeyStatus, SigningKeys, generate_key};
+use shared::signing::{KeySetFile, KeyStatus, generate_key};
 use shared::state::sdk_config;
-use shared::store::Store;
 use tower::ServiceExt;
 
 use crate::apigw::Call;
 use crate::capture::{Recorder, SharedRecorder};
 
-pub const TENANT: &str = "demo";
-pub const CLIENT: &str = "storefront";
+pub const TENANT: &str = cli::DEMO_TENANT;
+pub const CLIENT: &str = cli::DEMO_CLIENT;
 pub const EMAIL: &str = "bench@shop.test";
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -50,15 +47,14 @@ impl BenchApp {
     pub async fn new(endpoint: &str, outbox: PathBuf) -> Self {
         let key_set = KeySetFile { keys: vec![generate_key(KeyStatus::Active).expect("RSA key generation")] };
         let key_set_json = serde_json::to_string(&key_set).expect("key set serializes");
-        let config = Config {
+        let scratch = cli::Scratch {
             table_name: format!("bench-{}", uuid::Uuid::new_v4().simple()),
-            issuer_base: "https://accounts.bench".into(),
-            dynamodb_endpoint: Some(endpoint.into()),
-            region: "us-east-1".into(),
-            signing_keys: SigningKeySource::Inline(key_set_json.clone()),
-            mail: MailTransport::Outbox(outbox.clone()),
-            default_sender: "no-reply@shop.test".into(),
+            issuer_base: "https://accounts.bench",
+            endpoint,
+            key_set_json: &key_set_json,
+            outbox: &outbox,
         };
+        let config = scratch.config();
         let sdk = sdk_config(&config).await;
         let recorder = Arc::new(Recorder::default());
         let recording = aws_sdk_dynamodb::config::Builder::from(&sdk)
@@ -68,13 +64,8 @@ impl BenchApp {
         let raw = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(endpoint).build(),
         );
-        let store = Store::new(aws_sdk_dynamodb::Client::from_conf(recording), &config.table_name);
-        let keys = SigningKeys::from_json(&key_set_json).expect("bench keys load");
-        let state = AppState::new(config.clone(), store, keys, Mailer::Outbox(OutboxMailer::new(&outbox)));
+        let state = scratch.provision(aws_sdk_dynamodb::Client::from_conf(recording)).await;
         let tenant = TenantId::parse(TENANT).unwrap();
-        provisioning::ensure_tenant(&state, &tenant, &cli::demo_settings(&tenant), &ClientId::parse(CLIENT).unwrap())
-            .await
-            .expect("table and demo tenant are created in DynamoDB Local");
         provisioning::create_active_customer(
             &state,
             &tenant,

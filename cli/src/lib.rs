@@ -1,12 +1,23 @@
-//! The pieces of `accounts` that tests share: the merged routes of all five
-//! functions and the demo tenant's settings.
+//! The pieces of `accounts` that the tests and the bench share: the merged
+//! routes of all five functions, the demo tenant's settings, and a scratch
+//! table in DynamoDB Local provisioned with them.
 
 pub mod docs;
 
+use std::path::Path;
+
 use axum::Router;
 use shared::AppState;
-use shared::domain::TenantId;
+use shared::config::{Config, MailTransport, SigningKeySource, TlsRoots};
+use shared::domain::{ClientId, TenantId};
+use shared::mail::{Mailer, OutboxMailer};
+use shared::services::provisioning;
+use shared::signing::SigningKeys;
+use shared::store::Store;
 use shared::tenant::TenantSettings;
+
+pub const DEMO_TENANT: &str = "demo";
+pub const DEMO_CLIENT: &str = "storefront";
 
 /// Every function's routes, merged: the local server's whole API.
 pub fn all_routes() -> Router<AppState> {
@@ -27,5 +38,45 @@ pub fn demo_settings(tenant: &TenantId) -> TenantSettings {
         reset_uri: Some(format!("{storefront}/reset-password")),
         allowed_link_uris: vec![format!("{storefront}/reset-password"), format!("{storefront}/activate")],
         ..TenantSettings::default()
+    }
+}
+
+/// A table of its own in DynamoDB Local at `endpoint`, named `table_name`,
+/// with mail to `outbox` and tokens signed by `key_set_json`.
+pub struct Scratch<'a> {
+    pub table_name: String,
+    pub issuer_base: &'a str,
+    pub endpoint: &'a str,
+    pub key_set_json: &'a str,
+    pub outbox: &'a Path,
+}
+
+impl Scratch<'_> {
+    pub fn config(&self) -> Config {
+        Config {
+            table_name: self.table_name.clone(),
+            issuer_base: self.issuer_base.into(),
+            dynamodb_endpoint: Some(self.endpoint.into()),
+            region: "us-east-1".into(),
+            signing_keys: SigningKeySource::Inline(self.key_set_json.into()),
+            mail: MailTransport::Outbox(self.outbox.into()),
+            default_sender: "no-reply@shop.test".into(),
+            tls_roots: TlsRoots::System,
+        }
+    }
+
+    /// The state over `dynamodb`, once the table exists with the demo tenant
+    /// and its storefront client. Panics if DynamoDB Local is not there.
+    pub async fn provision(&self, dynamodb: aws_sdk_dynamodb::Client) -> AppState {
+        let config = self.config();
+        let store = Store::new(dynamodb, &config.table_name);
+        let keys = SigningKeys::from_json(self.key_set_json).expect("the key set loads");
+        let state = AppState::new(config, store, keys, Mailer::Outbox(OutboxMailer::new(self.outbox)));
+        let tenant = TenantId::parse(DEMO_TENANT).expect("a valid tenant id");
+        let client = ClientId::parse(DEMO_CLIENT).expect("a valid client id");
+        provisioning::ensure_tenant(&state, &tenant, &demo_settings(&tenant), &client)
+            .await
+            .expect("table and demo tenant are created in DynamoDB Local");
+        state
     }
 }

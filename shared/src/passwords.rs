@@ -3,12 +3,16 @@
 //! timing does not tell whether an account exists. Imported legacy hashes
 //! (bcrypt, scrypt, PBKDF2) verify too, and `needs_rehash` tells login to
 //! replace them (and argon2 hashes with weaker parameters) by argon2id.
+//!
+//! Argon2 runs in memory this module keeps (see `ArgonMemory`) rather than in
+//! a fresh 19 MiB allocation per hash: mapping and faulting in new pages
+//! cost more than the hash itself in a warm Lambda container.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::password_hash::PasswordVerifier as _;
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::domain::Password;
@@ -34,13 +38,21 @@ const DUMMY_HASH: &str =
 
 pub async fn hash(password: &Password) -> Result<String, HashError> {
     let secret = SecretString::from(password.expose().to_owned());
-    tokio::task::spawn_blocking(move || {
-        argon2()
-            .hash_password(secret.expose_secret().as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| HashError::Hash(e.to_string()))
-    })
-    .await?
+    tokio::task::spawn_blocking(move || hash_argon2(secret.expose_secret().as_bytes())).await?
+}
+
+fn hash_argon2(password: &[u8]) -> Result<String, HashError> {
+    let context = argon2();
+    let salt = Salt::generate();
+    let output = argon2_output(&context, password, &salt, Params::DEFAULT_OUTPUT_LEN)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(context.params()).map_err(|e| HashError::Hash(e.to_string()))?,
+        salt: Some(salt),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
 }
 
 /// Verifies `password` against `stored` (a PHC string), or against a dummy
@@ -98,10 +110,64 @@ fn verify_with(scheme: Scheme, password: &str, stored: &str) -> bool {
     let bytes = password.as_bytes();
     // Each verifier takes its parameters (and PBKDF2 its digest) from the hash itself.
     match scheme {
-        Scheme::Argon2 => argon2().verify_password(bytes, &parsed).is_ok(),
+        Scheme::Argon2 => verify_argon2(bytes, &parsed),
         Scheme::Scrypt => scrypt::Scrypt::new().verify_password(bytes, &parsed).is_ok(),
         Scheme::Pbkdf2 => pbkdf2::Pbkdf2::SHA256.verify_password(bytes, &parsed).is_ok(),
         Scheme::Bcrypt => false,
+    }
+}
+
+/// What `Argon2::verify_password` does, with the hash computed in kept memory.
+fn verify_argon2(password: &[u8], stored: &PasswordHash) -> bool {
+    let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else { return false };
+    let Ok(algorithm) = Algorithm::try_from(stored.algorithm.as_str()) else { return false };
+    let Ok(version) = stored.version.map_or(Ok(Version::default()), Version::try_from) else { return false };
+    // Takes m, t, p from the string and the output length from the stored hash.
+    let Ok(params) = Params::try_from(stored) else { return false };
+    let context = Argon2::new(algorithm, version, params);
+    // `Output`'s equality is constant-time.
+    argon2_output(&context, password, salt, expected.len()).is_ok_and(|computed| computed == *expected)
+}
+
+fn argon2_output(context: &Argon2<'_>, password: &[u8], salt: &[u8], len: usize) -> Result<Output, HashError> {
+    let error = |e: &dyn std::fmt::Display| HashError::Hash(e.to_string());
+    let mut buffer = [0u8; Output::MAX_LENGTH];
+    let out = buffer.get_mut(..len).ok_or_else(|| error(&"output too long"))?;
+    ARGON_MEMORY
+        .with_blocks(context.params().block_count(), |blocks| {
+            context.hash_password_into_with_memory(password, salt, out, blocks)
+        })
+        .map_err(|e| error(&e))?;
+    Output::new(out).map_err(|e| error(&e))
+}
+
+/// Argon2 working memory kept between hashes. A Lambda container hashes one
+/// request at a time, so it keeps one set, resident like the rest of the
+/// process (≈ 19 MiB with the default parameters); the local server may hash
+/// in parallel, and sets beyond `KEPT` are freed after use to bound memory.
+struct ArgonMemory {
+    free: Mutex<Vec<Vec<Block>>>,
+}
+
+static ARGON_MEMORY: ArgonMemory = ArgonMemory { free: Mutex::new(Vec::new()) };
+
+impl ArgonMemory {
+    const KEPT: usize = 2;
+
+    fn with_blocks<R>(&self, count: usize, use_blocks: impl FnOnce(&mut [Block]) -> R) -> R {
+        let taken = self.free.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut blocks = taken.unwrap_or_default();
+        // Argon2's first pass overwrites every block before reading it, so
+        // what an earlier hash left needs no clearing.
+        if blocks.len() < count {
+            blocks.resize(count, Block::new());
+        }
+        let result = use_blocks(&mut blocks[..count]);
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        if free.len() < Self::KEPT {
+            free.push(blocks);
+        }
+        result
     }
 }
 
@@ -119,6 +185,8 @@ pub fn needs_rehash(stored: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use argon2::password_hash::PasswordHasher as _;
+
     use super::*;
 
     #[tokio::test]
@@ -132,6 +200,28 @@ mod tests {
         let dummy_pw = Password::parse("dummy password for unknown accounts".into()).unwrap();
         assert!(!verify(&dummy_pw, None).await.unwrap());
         assert!(!verify(&pw, Some("not a phc string".into())).await.unwrap());
+    }
+
+    #[test]
+    fn hashes_in_kept_memory_match_the_crates_own() {
+        let pw = b"cross-checked password";
+        let ours = hash_argon2(pw).unwrap();
+        assert!(Argon2::default().verify_password(pw, &PasswordHash::new(&ours).unwrap()).is_ok());
+        let with = |algorithm, version, params| Argon2::new(algorithm, version, params).hash_password(pw).unwrap();
+        let small = || Params::new(1024, 1, 1, None).unwrap();
+        // Default, smaller, other variants and versions, then default again:
+        // the kept memory shrinks and grows between them.
+        let theirs = [
+            Argon2::default().hash_password(pw).unwrap(),
+            with(Algorithm::Argon2id, Version::V0x13, small()),
+            with(Algorithm::Argon2i, Version::V0x10, small()),
+            with(Algorithm::Argon2d, Version::V0x13, Params::new(2048, 2, 2, Some(64)).unwrap()),
+            PasswordHash::new(&ours).unwrap(),
+        ];
+        for stored in theirs {
+            assert!(verify_argon2(pw, &stored), "{stored}");
+            assert!(!verify_argon2(b"another password", &stored), "{stored}");
+        }
     }
 
     #[test]

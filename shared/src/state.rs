@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_config::BehaviorVersion;
 
-use crate::config::{Config, MailTransport, SigningKeySource};
+use crate::config::{Config, MailTransport, SigningKeySource, TlsRoots};
 use crate::domain::TenantId;
 use crate::error::ApiError;
 use crate::mail::{Mailer, OutboxMailer, SesMailer};
@@ -128,13 +128,36 @@ pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
 /// out of the function binaries and its work out of the cold start.
 pub fn lambda_sdk_config(config: &Config) -> aws_config::SdkConfig {
     use aws_config::environment::EnvironmentVariableCredentialsProvider;
-    aws_config::SdkConfig::builder()
+    let mut builder = aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(aws_config::Region::new(config.region.clone()))
         .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
             EnvironmentVariableCredentialsProvider::new(),
-        ))
+        ));
+    if config.tls_roots == TlsRoots::AmazonTrustServices {
+        builder = builder.http_client(amazon_roots_https_client());
+    }
+    builder.build()
+}
+
+/// Amazon Root CA 1–4 and Starfield Services Root CA G2 (which cross-signs
+/// them), as Debian's ca-certificates ships them; their SHA-256 fingerprints
+/// are checked by a test against those Amazon Trust Services publishes.
+pub const AMAZON_TRUST_SERVICES_ROOTS: &str = include_str!("amazon-trust-services-roots.pem");
+
+/// The SDK's default HTTPS client (rustls on aws-lc), trusting only Amazon
+/// Trust Services' roots.
+fn amazon_roots_https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let trust_store = TrustStore::empty().with_native_roots(false).with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS);
+    let context = TlsContext::builder()
+        .with_trust_store(trust_store)
         .build()
+        .expect("a trust store without native roots always builds");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
 }
 
 pub fn dynamodb_client(sdk: &aws_config::SdkConfig, config: &Config) -> aws_sdk_dynamodb::Client {
@@ -143,4 +166,55 @@ pub fn dynamodb_client(sdk: &aws_config::SdkConfig, config: &Config) -> aws_sdk_
         builder = builder.endpoint_url(endpoint);
     }
     aws_sdk_dynamodb::Client::from_conf(builder.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    #[test]
+    fn the_pinned_roots_are_amazon_trust_services_own() {
+        // SHA-256 fingerprints as https://www.amazontrust.com/repository/ lists them.
+        let published = [
+            "8ecde6884f3d87b1125ba31ac3fcb13d7016de7f57cc904fe1cb97c6ae98196e", // Amazon Root CA 1
+            "1ba5b2aa8c65401a82960118f80bec4f62304d83cec4713a19c39c011ea46db4", // Amazon Root CA 2
+            "18ce6cfe7bf14e60b2e347b8dfe868cb31d02ebb3ada271569f50343b46db3a4", // Amazon Root CA 3
+            "e35d28419ed02025cfa69038cd623962458da5c695fbdea3c22b0bfb25897092", // Amazon Root CA 4
+            "568d6905a2c88708a4b3025190edcfedb1974a606a13c6e5290fcb2ae63edab5", // Starfield Services Root CA G2
+        ];
+        let fingerprints: Vec<String> = pem::parse_many(AMAZON_TRUST_SERVICES_ROOTS)
+            .expect("the bundle is PEM")
+            .iter()
+            .map(|cert| Sha256::digest(cert.contents()).iter().map(|b| format!("{b:02x}")).collect())
+            .collect();
+        assert_eq!(fingerprints, published);
+    }
+
+    #[test]
+    fn lambda_clients_trust_the_pinned_roots_unless_told_otherwise() {
+        let mut config = Config::from_env();
+        config.tls_roots = TlsRoots::AmazonTrustServices;
+        assert!(lambda_sdk_config(&config).http_client().is_some());
+        config.tls_roots = TlsRoots::System;
+        // Without a client of its own, each SDK client builds the default one.
+        assert!(lambda_sdk_config(&config).http_client().is_none());
+    }
+
+    #[tokio::test]
+    async fn the_pinned_client_loads_its_roots_and_connects() {
+        let mut config = Config::from_env();
+        config.tls_roots = TlsRoots::AmazonTrustServices;
+        let sdk = lambda_sdk_config(&config);
+        // Nothing listens on port 9: the request gets as far as connecting,
+        // after the connector has parsed the pinned roots (it panics on a bad one).
+        let dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .endpoint_url("https://127.0.0.1:9")
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("a", "b", None, None, "test"))
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .build();
+        let error = aws_sdk_dynamodb::Client::from_conf(dynamodb).list_tables().send().await.unwrap_err();
+        assert!(matches!(error, aws_sdk_dynamodb::error::SdkError::DispatchFailure(_)), "{error:?}");
+    }
 }

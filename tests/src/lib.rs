@@ -17,18 +17,16 @@ use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use shared::AppState;
-use shared::config::{Config, MailTransport, SigningKeySource};
 use shared::customer::CustomerDetails;
 use shared::domain::{ClientId, CustomerId, Email, Password, TenantId};
-use shared::mail::{Mailer, OutboxMailer};
 use shared::services::provisioning;
-use shared::signing::{KeySetFile, KeyStatus, SigningKeys, generate_key};
+use shared::signing::{KeySetFile, KeyStatus, generate_key};
 use shared::state::{dynamodb_client, sdk_config};
 use shared::store::Store;
 use tower::ServiceExt;
 
-pub const TENANT: &str = "demo";
-pub const CLIENT: &str = "storefront";
+pub const TENANT: &str = cli::DEMO_TENANT;
+pub const CLIENT: &str = cli::DEMO_CLIENT;
 pub const ISSUER_BASE: &str = "https://accounts.test";
 
 /// One RSA key set per test process (key generation is the slow part).
@@ -86,24 +84,17 @@ impl TestApp {
         init_test_logging();
         let id = uuid::Uuid::new_v4().simple().to_string();
         let outbox = std::env::temp_dir().join(format!("customer-accounts-outbox-{id}"));
-        let config = Config {
+        let scratch = cli::Scratch {
             table_name: format!("test-{id}"),
-            issuer_base: ISSUER_BASE.into(),
-            dynamodb_endpoint: Some(endpoint()),
-            region: "us-east-1".into(),
-            signing_keys: SigningKeySource::Inline(key_set_json().to_owned()),
-            mail: MailTransport::Outbox(outbox.clone()),
-            default_sender: "no-reply@shop.test".into(),
+            issuer_base: ISSUER_BASE,
+            endpoint: &endpoint(),
+            key_set_json: key_set_json(),
+            outbox: &outbox,
         };
-        let sdk = sdk_config(&config).await;
-        let store = Store::new(dynamodb_client(&sdk, &config), &config.table_name);
-        let keys = SigningKeys::from_json(key_set_json()).expect("test keys load");
-        let state = AppState::new(config, store, keys, Mailer::Outbox(OutboxMailer::new(&outbox)));
+        let sdk = sdk_config(&scratch.config()).await;
+        let state = scratch.provision(dynamodb_client(&sdk, &scratch.config())).await;
         let tenant = TenantId::parse(TENANT).unwrap();
         let client = ClientId::parse(CLIENT).unwrap();
-        provisioning::ensure_tenant(&state, &tenant, &cli::demo_settings(&tenant), &client)
-            .await
-            .expect("table and demo tenant are created in DynamoDB Local");
         let router = shared::http::service(cli::all_routes(), state.clone());
         Self { state, tenant, client, outbox, router }
     }
