@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: release builds of every function and the hello-world yardstick,
+# `make bench`: release builds of every function and the two cold-start yardsticks,
 # a DynamoDB Local of its own, wrk and the reference stack (fastapi-users) in
 # .venv-bench; then one run of the bench binary, which prints tables and writes
 # target/bench/results.json. Not part of `make test`: it measures, it asserts nothing.
@@ -11,9 +11,9 @@ if ! scripts/ensure-wrk.sh || ! scripts/venv.sh .venv-bench bench/reference/requ
     echo "bench: no wrk or reference stack; throughput is skipped" >&2
     args+=(--skip-throughput)
 fi
-# The functions exactly as shipped (their own feature set), the yardstick with
+# The functions exactly as shipped (their own feature set), the yardsticks with
 # the same profile; the driver in its own profile directory.
-cargo build --release -p login -p activation -p profile -p addresses -p password-reset -p hello-world
+cargo build --release -p login -p activation -p profile -p addresses -p password-reset -p hello-world -p hello-dynamodb
 cargo build --profile bench-tool -p bench
 # ARM64=1: also the arm64 bootstraps Lambda runs (cargo-lambda + zig from PyPI, as `make package`).
 if [ "${ARM64:-0}" = 1 ]; then

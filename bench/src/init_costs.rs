@@ -5,6 +5,8 @@
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::PasswordHasher as _;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 use serde::Serialize;
 use shared::config::Config;
 use shared::signing::SigningKeys;
@@ -58,6 +60,20 @@ pub async fn measure(config: &Config, key_set_json: &str) -> Vec<InitCost> {
         .await,
         time("sign one access token (key parsed once)", true, 20, || async { keys.sign_jwt(&claims).expect("signs") })
             .await,
+        time("trust store: Amazon Trust Services roots (pinned, the default)", true, 20, || async {
+            let mut roots = rustls::RootCertStore::empty();
+            let pinned = CertificateDer::pem_slice_iter(shared::state::AMAZON_TRUST_SERVICES_ROOTS.as_bytes());
+            roots.add_parsable_certificates(pinned.map(|cert| cert.expect("PEM")));
+            roots
+        })
+        .await,
+        time("trust store: the system's roots (TLS_ROOTS=system)", false, 20, || async {
+            // What the SDK's default client does once per process.
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            roots
+        })
+        .await,
         time("argon2id dummy hash (was computed per cold start)", false, 5, || async {
             argon2::Argon2::default().hash_password(b"dummy").expect("hashes").to_string()
         })
