@@ -75,23 +75,29 @@ pub fn tables(r: &Results) -> String {
             l.overhead_p99_ms
         );
     }
+    let verify = r.latency.argon2id_verify_ms.p50_ms;
+    let login = r.latency.routes.iter().find(|l| l.hashes_password);
     let _ = writeln!(
         s,
-        "\nOne argon2id verify: p50 {:.2} ms; login p50 / verify p50 = {:.2}",
-        r.latency.argon2id_verify_ms.p50_ms, r.latency.login_vs_argon2id_verify
+        "\nOne argon2id verify, timed between the login requests: p50 {verify:.2} ms; login p50 / verify p50 = {:.2}",
+        r.latency.login_vs_argon2id_verify
     );
-    let login_raw =
-        r.latency.routes.iter().find(|l| l.route == "POST /customer/{tenant}/login").map(|l| l.raw_sdk_ms.p50_ms);
-    if let (Some(shipped), Some(raw)) = (r.cold_start.iter().find(|c| c.function == "login (password)"), login_raw) {
-        let verify = r.latency.argon2id_verify_ms.p50_ms;
+    if let Some(login) = login {
+        let raw = login.raw_sdk_ms.p50_ms;
         let _ = writeln!(
             s,
-            "Shipped login binary (emulator, warm p50 {:.2} ms) / verify p50 = {:.2}; minus its DynamoDB calls' raw p50 ({:.2} ms) / verify = {:.2}",
-            shipped.warm_ms.p50_ms,
-            shipped.warm_ms.p50_ms / verify,
-            raw,
-            (shipped.warm_ms.p50_ms - raw) / verify
+            "Login minus its DynamoDB calls' raw p50 ({raw:.2} ms) / verify = {:.2}",
+            (login.route_ms.p50_ms - raw) / verify
         );
+        if let Some(shipped) = r.cold_start.iter().find(|c| c.function == "login (password)") {
+            let warm = shipped.warm_ms.p50_ms;
+            let _ = writeln!(
+                s,
+                "Shipped login binary (emulator, warm p50 {warm:.2} ms) / verify = {:.2}; minus the raw DynamoDB p50 / verify = {:.2}",
+                warm / verify,
+                (warm - raw) / verify
+            );
+        }
     }
 
     let _ = writeln!(s, "\n## Throughput (wrk)\n");

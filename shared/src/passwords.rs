@@ -145,6 +145,8 @@ fn argon2_output(context: &Argon2<'_>, password: &[u8], salt: &[u8], len: usize)
 /// request at a time, so it keeps one set, resident like the rest of the
 /// process (≈ 19 MiB with the default parameters); the local server may hash
 /// in parallel, and sets beyond `KEPT` are freed after use to bound memory.
+/// So is a set grown beyond the default size for a stored hash with a larger
+/// m, so that one imported hash cannot pin its memory in the container.
 struct ArgonMemory {
     free: Mutex<Vec<Vec<Block>>>,
 }
@@ -164,7 +166,7 @@ impl ArgonMemory {
         }
         let result = use_blocks(&mut blocks[..count]);
         let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
-        if free.len() < Self::KEPT {
+        if free.len() < Self::KEPT && blocks.len() <= Params::DEFAULT_M_COST as usize {
             free.push(blocks);
         }
         result
