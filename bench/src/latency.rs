@@ -317,3 +317,30 @@ impl Verifier {
         started.elapsed()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bench's own machinery, not its figures: every route it measures
+    /// answers 2xx, the recorder sees the DynamoDB calls and their capacity,
+    /// and login's yardstick is timed once per login request.
+    #[tokio::test]
+    async fn every_route_runs_and_its_dynamodb_calls_are_recorded() {
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT: run with `make test`");
+        let outbox = std::env::temp_dir().join(format!("bench-outbox-{}", uuid::Uuid::new_v4().simple()));
+        let app = BenchApp::new(&endpoint, outbox).await;
+        let mut session = Session::start(&app).await;
+        let verifier = Verifier::new();
+        let mut verifies = Vec::new();
+        for route in Route::ALL {
+            let yardstick = route.hashes().then_some((&verifier, &mut verifies));
+            let measured = measure(&app, &mut session, route, 2, yardstick).await;
+            if route == Route::GetMe {
+                assert!(measured.dynamodb_calls >= 1.0, "{measured:?}");
+                assert!(measured.capacity.read_units > 0.0, "DynamoDB Local reports capacity: {measured:?}");
+            }
+        }
+        assert_eq!(verifies.len(), 2, "one verify per timed login request");
+    }
+}
