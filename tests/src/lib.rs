@@ -91,8 +91,9 @@ impl TestApp {
             key_set_json: key_set_json(),
             outbox: &outbox,
         };
-        let sdk = sdk_config(&scratch.config()).await;
-        let state = scratch.provision(dynamodb_client(&sdk, &scratch.config())).await;
+        let config = scratch.config();
+        let sdk = sdk_config(&config).await;
+        let state = scratch.provision(dynamodb_client(&sdk, &config)).await;
         let tenant = TenantId::parse(TENANT).unwrap();
         let client = ClientId::parse(CLIENT).unwrap();
         let router = shared::http::service(cli::all_routes(), state.clone());
