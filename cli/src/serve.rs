@@ -15,10 +15,10 @@ pub struct ServeArgs {
     #[arg(long, env = "PORT", default_value_t = 3000)]
     port: u16,
     /// Tenant provisioned at start when missing.
-    #[arg(long, default_value = "demo")]
+    #[arg(long, default_value = cli::DEMO_TENANT)]
     tenant: String,
     /// Storefront client provisioned at start when missing.
-    #[arg(long, default_value = "storefront")]
+    #[arg(long, default_value = cli::DEMO_CLIENT)]
     client: String,
     /// Demo customer created at start when missing (e-mail:password); "" for none.
     #[arg(long, default_value = "demo@example.com:demo-password-2026")]

@@ -25,9 +25,13 @@ pub enum HashError {
     Join(#[from] tokio::task::JoinError),
 }
 
+/// New hashes: argon2id v19 with the crate's default parameters, m=19456 KiB,
+/// t=2, p=1 (OWASP's first choice). The PHC string names the same three.
+const ALGORITHM: Algorithm = Algorithm::Argon2id;
+const VERSION: Version = Version::V0x13;
+
 fn argon2() -> Argon2<'static> {
-    // Defaults are argon2id v19, m=19456 KiB, t=2, p=1 (OWASP's first choice).
-    Argon2::default()
+    Argon2::new(ALGORITHM, VERSION, Params::default())
 }
 
 /// What unknown accounts are verified against: an argon2id hash, with the
@@ -46,8 +50,8 @@ fn hash_argon2(password: &[u8]) -> Result<String, HashError> {
     let salt = Salt::generate();
     let output = argon2_output(&context, password, &salt, Params::DEFAULT_OUTPUT_LEN)?;
     let phc = PasswordHash {
-        algorithm: Algorithm::Argon2id.ident(),
-        version: Some(Version::V0x13.into()),
+        algorithm: ALGORITHM.ident(),
+        version: Some(VERSION.into()),
         params: ParamsString::try_from(context.params()).map_err(|e| HashError::Hash(e.to_string()))?,
         salt: Some(salt),
         hash: Some(output),
