@@ -62,6 +62,7 @@ impl Scratch<'_> {
             mail: MailTransport::Outbox(self.outbox.into()),
             default_sender: "no-reply@shop.test".into(),
             tls_roots: TlsRoots::System,
+            exempt_loopback: true,
         }
     }
 

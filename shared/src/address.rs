@@ -72,6 +72,9 @@ pub struct AddressRecord {
     pub version: u64,
     pub created_at: String,
     pub modified_at: String,
+    /// The sign-up address of a pending account expires with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
 }
 
 /// What a request asked for, beside the address itself.

@@ -17,6 +17,11 @@ pub struct Config {
     pub default_sender: String,
     /// Which roots Lambda's AWS clients trust (`TLS_ROOTS`).
     pub tls_roots: TlsRoots,
+    /// Requests from loopback addresses are exempt from the per-address
+    /// limits (`RATE_LIMIT_LOOPBACK=exempt`, the default; `limit` counts them):
+    /// development and tests are not throttled by their own address. API
+    /// Gateway never passes a loopback address.
+    pub exempt_loopback: bool,
 }
 
 /// The certificates the SDK clients trust for AWS endpoints inside Lambda.
@@ -82,6 +87,7 @@ impl Config {
                 Some("system") => TlsRoots::System,
                 _ => TlsRoots::AmazonTrustServices,
             },
+            exempt_loopback: var("RATE_LIMIT_LOOPBACK").as_deref() != Some("limit"),
         }
     }
 

@@ -193,10 +193,18 @@ pub struct CustomerRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub social_links: Vec<SocialLink>,
     pub version: u64,
+    /// The credential epoch: moves on with every password change, reset,
+    /// e-mail change and activation. Sessions and one-time secrets carry the
+    /// epoch they were issued under and are dead once it has moved on.
+    #[serde(default)]
+    pub epoch: u64,
     pub created_at: String,
     pub modified_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login_at: Option<String>,
+    /// Set while `PENDING`: an account nobody activates disappears (DynamoDB TTL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -227,6 +235,12 @@ pub struct EmailGuard {
     pub password_hash: Option<String>,
     #[serde(default)]
     pub initial_password: bool,
+    /// The profile's credential epoch, so a login by e-mail knows it from its one read.
+    #[serde(default)]
+    pub epoch: u64,
+    /// The profile's expiry while `PENDING`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
 }
 
 impl EmailGuard {
@@ -237,9 +251,14 @@ impl EmailGuard {
             status: customer.status,
             password_hash: customer.password_hash.clone(),
             initial_password: customer.initial_password,
+            epoch: customer.epoch,
+            ttl: customer.ttl,
         }
     }
 }
+
+/// How long a `PENDING` account waits for its activation before it goes.
+pub const PENDING_LIFETIME_SECS: i64 = 7 * 86_400;
 
 /// A short number for people (support calls, invoices), distinct from the id.
 pub fn new_customer_number() -> String {

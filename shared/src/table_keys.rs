@@ -63,13 +63,22 @@ impl ItemKey {
         Self::new(format!("T#{tenant}#TOKEN#{hash}"), "TOKEN")
     }
 
+    /// A login budget (see `store::throttle`): `subject` names an account,
+    /// an account on one device, or an identifier nobody has.
     pub fn throttle(tenant: &TenantId, subject: &str) -> Self {
         Self::new(format!("T#{tenant}#THROTTLE#{subject}"), "THROTTLE")
     }
 
-    /// A per-customer allowance of mails of one kind (activation resend, reset).
-    pub fn mail_quota(tenant: &TenantId, purpose: &str, customer: &CustomerId) -> Self {
-        Self::new(format!("T#{tenant}#QUOTA#{purpose}#{customer}"), "QUOTA")
+    /// A counter in a fixed window: per-source and per-tenant request limits,
+    /// mail caps per address (see `store::limits`).
+    pub fn limit(tenant: &TenantId, name: &str) -> Self {
+        Self::new(format!("T#{tenant}#LIMIT#{name}"), "LIMIT")
+    }
+
+    /// A device token of a customer, by hash (see `store::devices`): in the
+    /// customer's partition, so deleting the account deletes it.
+    pub fn device(tenant: &TenantId, customer: &CustomerId, hash: &str) -> Self {
+        Self::new(Self::customer_partition(tenant, customer), format!("DEVICE#{hash}"))
     }
 
     pub const ADDRESS_PREFIX: &'static str = "ADDR#";

@@ -39,6 +39,46 @@ pub struct TenantSettings {
     /// OpenID Connect providers for social login (`provider` = `name`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub social_providers: Vec<SocialProvider>,
+    /// Per-source and per-tenant request limits, and the mail cap.
+    pub limits: RequestLimits,
+    /// The shop's own servers (IP addresses or CIDR blocks) that call for
+    /// many shoppers, e.g. server-side rendering: for their requests the
+    /// shopper's address is read from the `X-Forwarded-For` they pass on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_proxies: Vec<String>,
+}
+
+/// Limits per client address and per tenant, each per `window_secs`;
+/// answered with 429 and `Retry-After`. "Mail requests" are the requests
+/// that mail someone on an address the request names: activation resend,
+/// password reset, e-mail change.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RequestLimits {
+    pub window_secs: i64,
+    pub per_ip_failed_logins: u32,
+    pub per_ip_signups: u32,
+    pub per_ip_mail_requests: u32,
+    pub per_tenant_failed_logins: u32,
+    pub per_tenant_signups: u32,
+    pub per_tenant_mail_requests: u32,
+    /// Mails of one kind (activation, reset, notices, ...) to one address per window.
+    pub mails_per_address: u32,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            window_secs: 3600,
+            per_ip_failed_logins: 100,
+            per_ip_signups: 20,
+            per_ip_mail_requests: 30,
+            per_tenant_failed_logins: 10_000,
+            per_tenant_signups: 2_000,
+            per_tenant_mail_requests: 5_000,
+            mails_per_address: 3,
+        }
+    }
 }
 
 impl Default for TenantSettings {
@@ -62,6 +102,8 @@ impl Default for TenantSettings {
             lockout_base_secs: 30,
             lockout_max_secs: 900,
             social_providers: Vec::new(),
+            limits: RequestLimits::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -17,6 +17,9 @@ pub struct AccessClaims {
     pub sub: String,
     pub tenant: String,
     pub sid: String,
+    /// The login this token belongs to (the session's family): a token of an
+    /// ended login stays dead when the same storefront session logs in again.
+    pub fam: String,
     pub scope: String,
     pub token_use: String,
     pub iat: i64,
@@ -39,6 +42,8 @@ pub struct VerifiedToken {
     pub client: ClientId,
     pub subject: Subject,
     pub session: SessionId,
+    /// The family of the session this token was issued for (see `AccessClaims::fam`).
+    pub family: String,
     pub scope: String,
     pub expires_at: i64,
 }
@@ -62,6 +67,7 @@ pub struct NewAccessToken<'a> {
     pub client: &'a ClientId,
     pub subject: &'a Subject,
     pub session: &'a SessionId,
+    pub family: &'a str,
     pub lifetime_secs: i64,
 }
 
@@ -81,6 +87,7 @@ pub fn issue(
         sub,
         tenant: token.tenant.to_string(),
         sid: token.session.to_string(),
+        fam: token.family.to_owned(),
         scope,
         token_use: "access".into(),
         iat: now,
@@ -120,6 +127,7 @@ pub fn verify(config: &Config, keys: &SigningKeys, token: &str) -> Result<Verifi
         client: ClientId::parse(&claims.aud).map_err(|_| TokenError::Invalid)?,
         subject,
         session: SessionId::parse(&claims.sid).map_err(|_| TokenError::Invalid)?,
+        family: claims.fam,
         scope: claims.scope,
         expires_at: claims.exp,
     })

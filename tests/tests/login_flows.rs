@@ -129,6 +129,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
     assert_eq!(app.get(validate_uri(), Some(&good)).await.status, StatusCode::OK);
     let sid = SessionId::parse(&customer.field("sessionId")).unwrap();
     let subject = Subject::Customer(customer_id);
+    let family = decode_claims(&good)["fam"].as_str().unwrap().to_owned();
     let now = shared::clock::now_epoch();
     let mint = |client: &str, lifetime: i64| {
         tokens::issue(
@@ -139,6 +140,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
                 client: &ClientId::parse(client).unwrap(),
                 subject: &subject,
                 session: &sid,
+                family: &family,
                 lifetime_secs: lifetime,
             },
             now,

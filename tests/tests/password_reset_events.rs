@@ -26,9 +26,9 @@ fn url_query(link: &str) -> Vec<(String, String)> {
 
 /// Fresh placeholder values; a reset token only for fixtures that use one.
 async fn values(app: &TestApp, needs_reset_token: bool) -> Vec<(&'static str, String)> {
-    // The mail allowance (3 an hour) would run out over this many cases.
-    let customer = shared::domain::CustomerId::parse(&customer_id(app).await).unwrap();
-    app.store().delete_keys(&[ItemKey::mail_quota(&app.tenant, "PASSWORD_RESET", &customer)]).await.unwrap();
+    // The mail caps (3 of a kind an hour) would run out over this many cases.
+    let caps = ["password_reset", "password_changed"].map(|kind| ItemKey::limit(&app.tenant, &format!("mail:{kind}:{EMAIL}")));
+    app.store().delete_keys(&caps).await.unwrap();
     let anonymous = app.anonymous().await.field("access_token");
     let mut pairs = vec![
         ("ANONYMOUS_TOKEN", anonymous.clone()),
@@ -140,6 +140,14 @@ async fn restore_password(app: &TestApp) {
     let customer = shared::domain::CustomerId::parse(&customer_id(app).await).unwrap();
     let password = shared::domain::Password::parse(PASSWORD.into()).unwrap();
     let phc = shared::passwords::hash(&password).await.unwrap();
-    let items = app.store().set_password_items(&app.tenant, &customer, EMAIL, &phc, false).unwrap();
-    app.store().transact(items).await.unwrap().unwrap();
+    let profile = app.store().get_customer(&app.tenant, &customer).await.unwrap().unwrap();
+    let commit = shared::store::CredentialCommit {
+        profile: &profile,
+        change: shared::store::CredentialChange::Password { hash: &phc, initial: false },
+        activate: false,
+        redeem: None,
+        keep_session: None,
+        now: shared::clock::now_epoch(),
+    };
+    assert_eq!(app.store().commit_credential_change(&app.tenant, commit).await.unwrap(), shared::store::CommitOutcome::Done);
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use shared::customer::{CustomerRecord, CustomerStatus};
 use shared::domain::CustomerId;
 use shared::secrets::hash_secret;
-use shared::services::password_reset::REQUEST_RESPONSE_FLOOR;
+use shared::services::equal_time::RESPONSE_FLOOR as REQUEST_RESPONSE_FLOOR;
 use tests::{Reply, TestApp};
 
 const EMAIL: &str = "ann@example.com";
@@ -369,24 +369,28 @@ async fn requesting_a_reset_changes_nothing_about_the_account() {
 }
 
 #[tokio::test]
-async fn a_pending_account_gets_no_reset_mail() {
+async fn a_pending_account_is_reset_and_activated_by_whoever_holds_its_mailbox() {
+    // Security issue #14, rule 8: someone signed up with Ann's address and a
+    // password of theirs; Ann never activated. A reset through her mailbox
+    // activates the account with her password, and the other password is gone.
     let app = TestApp::new().await;
-    let id = CustomerId::generate();
-    let record = CustomerRecord {
-        id: id.to_string(),
-        customer_number: "C0000000001".into(),
-        email: "pending@example.com".into(),
-        status: CustomerStatus::Pending,
-        version: 1,
-        created_at: shared::clock::now_rfc3339(),
-        modified_at: shared::clock::now_rfc3339(),
-        ..Default::default()
-    };
-    app.store().create_customer(&app.tenant, &record, Vec::new()).await.unwrap();
-    let reply = request_reset(&app, json!({"email": "pending@example.com"})).await;
-    assert_eq!(reply.status, StatusCode::ACCEPTED);
-    assert_eq!(reply.body, json!({"result": "email_sent"}));
-    assert!(app.outbox_messages().is_empty());
+    let anonymous = app.anonymous().await.field("access_token");
+    let signup = json!({"email": EMAIL, "password": "the squatter's own password"});
+    assert_eq!(app.post("/customer/demo/signup", Some(&anonymous), signup).await.status, StatusCode::ACCEPTED);
+    assert_eq!(app.login(EMAIL, "the squatter's own password").await.status, StatusCode::FORBIDDEN);
+
+    let token = fresh_token(&app, EMAIL).await;
+    assert_eq!(update(&app, &token, NEW_PASSWORD).await.status, StatusCode::NO_CONTENT);
+    let key = profile_key(&app, EMAIL).await;
+    let profile: CustomerRecord = app.store().get(&key).await.unwrap().unwrap();
+    assert_eq!(profile.status, CustomerStatus::Active);
+    assert_eq!(profile.ttl, None, "an active account does not expire");
+    assert_eq!(app.login(EMAIL, NEW_PASSWORD).await.status, StatusCode::OK);
+    assert_eq!(app.login(EMAIL, "the squatter's own password").await.status, StatusCode::UNAUTHORIZED);
+    // The sign-up's activation link died with the old epoch.
+    let link = app.latest_link(EMAIL, "secret").unwrap();
+    let activate = json!({"identifier": link.identifier, "secret": link.secret});
+    assert_eq!(app.post("/customer/demo/activate", None, activate).await.body["code"], "invalid_token");
 }
 
 #[tokio::test]

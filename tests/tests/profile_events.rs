@@ -53,6 +53,7 @@ async fn put_address(app: &TestApp, customer: &shared::domain::CustomerId, addre
         version: 1,
         created_at: "2026-11-22T10:00:00Z".into(),
         modified_at: "2026-11-22T10:00:00Z".into(),
+        ttl: None,
     };
     let item = shared::store::to_item(&ItemKey::address(&app.tenant, customer, address_id), &record).unwrap();
     let store = app.store();

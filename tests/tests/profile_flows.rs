@@ -179,6 +179,7 @@ async fn deleting_the_account_removes_every_item_and_the_email_can_sign_up_again
         version: 1,
         created_at: "2026-11-22T10:00:00Z".into(),
         modified_at: "2026-11-22T10:00:00Z".into(),
+        ttl: None,
     };
     let key = ItemKey::address(&app.tenant, &id, "a1");
     put_item(&app, &key, shared::store::to_item(&key, &address).unwrap()).await;
@@ -235,6 +236,8 @@ async fn deleting_the_account_removes_every_item_and_the_email_can_sign_up_again
         .await
         .unwrap();
     assert!(leftovers.is_empty(), "left behind: {:?}", leftovers.keys());
+    let budget = shared::store::LoginBudget::Account(id.clone());
+    assert!(store.login_budget(&app.tenant, &budget).await.unwrap().is_none(), "the login budget is gone too");
 
     // Both sessions are gone: every route answers 401.
     for access in [token.clone(), second.field("access_token")] {

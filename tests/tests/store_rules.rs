@@ -1,29 +1,28 @@
 //! Store-level rules shared by several functions, against DynamoDB Local.
 
-use shared::domain::CustomerId;
+use shared::store::{Allowance, Taken};
 use tests::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_mail_quota_is_never_exceeded_under_parallel_use() {
+async fn a_limit_is_never_exceeded_under_parallel_use() {
     let app = std::sync::Arc::new(TestApp::new().await);
-    let customer = CustomerId::generate();
     let now = shared::clock::now_epoch();
+    let allowance = Allowance { limit: 3, window_secs: 3600 };
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let app = app.clone();
-            let customer = customer.clone();
-            tokio::spawn(async move {
-                app.store().take_mail_quota(&app.tenant, "RESET", &customer, 3, 3600, now).await.unwrap()
-            })
+            tokio::spawn(async move { app.store().take(&app.tenant, "mail:reset:ann", allowance, now).await.unwrap() })
         })
         .collect();
     let mut granted = 0;
     for task in tasks {
-        granted += usize::from(task.await.unwrap());
+        granted += usize::from(task.await.unwrap() == Taken::Granted);
     }
     assert_eq!(granted, 3);
+    let refused = app.store().take(&app.tenant, "mail:reset:ann", allowance, now + 10).await.unwrap();
+    assert_eq!(refused, Taken::Exhausted { retry_after_secs: 3590 }, "the window's end, as Retry-After");
     // A new window opens once the old one is over.
-    assert!(app.store().take_mail_quota(&app.tenant, "RESET", &customer, 3, 3600, now + 3601).await.unwrap());
-    // Other purposes and customers have their own allowance.
-    assert!(app.store().take_mail_quota(&app.tenant, "ACTIVATION", &customer, 3, 3600, now).await.unwrap());
+    assert_eq!(app.store().take(&app.tenant, "mail:reset:ann", allowance, now + 3601).await.unwrap(), Taken::Granted);
+    // Other counters have their own allowance.
+    assert_eq!(app.store().take(&app.tenant, "mail:activation:ann", allowance, now).await.unwrap(), Taken::Granted);
 }

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use shared::domain::Email;
-use shared::http::{Authenticated, CustomerCaller, Json, tenant_path};
+use shared::http::{Authenticated, ClientAddress, CustomerCaller, Json, tenant_path};
 use shared::services::{email_change, signup as signup_service};
 use shared::{ApiError, AppState};
 
@@ -16,13 +16,14 @@ fn accepted(result: &str) -> impl IntoResponse + use<> {
 
 pub async fn signup(
     State(state): State<AppState>,
+    client: ClientAddress,
     caller: Authenticated,
     Json(body): Json<Map<String, Value>>,
 ) -> Result<impl IntoResponse, ApiError> {
     // A customer token is refused before the body is looked at.
     signup_service::require_anonymous(&caller.token)?;
     let input = signup_service::SignupInput::parse(&body)?;
-    signup_service::signup(&state, &caller.token, input).await?;
+    signup_service::signup(&state, &caller.token, input, &client).await?;
     Ok(accepted("activation_pending"))
 }
 
@@ -57,13 +58,14 @@ pub struct ResendRequest {
 
 pub async fn resend(
     State(state): State<AppState>,
+    client: ClientAddress,
     caller: Authenticated,
     Json(request): Json<ResendRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     signup_service::require_anonymous(&caller.token)?;
     let email = request.email.ok_or_else(|| ApiError::field("email", "is required"))?;
     let email = Email::parse(&email).map_err(|e| ApiError::field("email", e.0))?;
-    signup_service::resend(&state, &caller.token, &email).await?;
+    signup_service::resend(&state, &caller.token, &email, &client).await?;
     Ok(accepted("email_sent"))
 }
 
@@ -78,6 +80,7 @@ pub struct EmailChangeRequest {
 
 pub async fn change_email(
     State(state): State<AppState>,
+    client: ClientAddress,
     caller: CustomerCaller,
     Json(request): Json<EmailChangeRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -87,7 +90,7 @@ pub async fn change_email(
         request.new_email,
         request.sync_contact_email,
     )?;
-    email_change::request_change(&state, &caller.tenant, &caller.customer, request).await?;
+    email_change::request_change(&state, &caller, request, &client).await?;
     Ok(accepted("email_sent"))
 }
 

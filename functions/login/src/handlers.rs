@@ -6,7 +6,9 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use shared::domain::{ClientId, SessionId};
 use shared::error::Validator;
-use shared::http::{Authenticated, CustomerCaller, FormOrJson, Json, Query, SignedToken, tenant_path, user_agent};
+use shared::http::{
+    Authenticated, ClientAddress, CustomerCaller, FormOrJson, Json, Query, SignedToken, tenant_path, user_agent,
+};
 use shared::services::{login as login_service, sessions, social_login as social_service};
 use shared::{ApiError, AppState};
 
@@ -67,18 +69,20 @@ pub struct LoginRequest {
     email: Option<String>,
     id: Option<String>,
     password: Option<String>,
+    device_token: Option<String>,
 }
 
 pub async fn login(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
+    client: ClientAddress,
     SignedToken(token): SignedToken,
     Json(request): Json<LoginRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     tenant_path(&tenant)?;
-    let (name, password) = login_service::parse_login(request.email, request.id, request.password)?;
-    Ok(Json(login_service::login(&state, &token, name, password, user_agent(&headers)).await?))
+    let input = login_service::parse_login(request.email, request.id, request.password, request.device_token)?;
+    Ok(Json(login_service::login(&state, &token, input, user_agent(&headers), &client).await?))
 }
 
 /// `provider`, `code`, `redirect_uri`, `code_verifier` (and an optional
@@ -129,8 +133,8 @@ pub async fn refresh(
     Ok(Json(sessions::refresh(&state, &tenant, &token, sessions::RefreshKind::Customer).await?))
 }
 
-pub async fn validate(State(state): State<AppState>, caller: Authenticated) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(sessions::token_info(&state, &caller).await?))
+pub async fn validate(caller: Authenticated) -> impl IntoResponse {
+    Json(sessions::token_info(&caller))
 }
 
 #[derive(Deserialize)]
@@ -153,7 +157,8 @@ pub async fn list_sessions(
     State(state): State<AppState>,
     caller: CustomerCaller,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(sessions::list(&state, &caller.tenant, &caller.customer, &caller.token.session).await?))
+    let epoch = caller.profile.epoch;
+    Ok(Json(sessions::list(&state, &caller.tenant, &caller.customer, epoch, &caller.token.session).await?))
 }
 
 pub async fn revoke_session(
@@ -182,7 +187,7 @@ pub async fn openid_configuration(
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["none"],
-        "claims_supported": ["iss", "aud", "sub", "tenant", "sid", "scope", "token_use", "iat", "exp", "jti"],
+        "claims_supported": ["iss", "aud", "sub", "tenant", "sid", "fam", "scope", "token_use", "iat", "exp", "jti"],
     });
     Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(body)))
 }

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
-use shared::http::{Authenticated, Json};
+use shared::http::{Authenticated, ClientAddress, Json};
 use shared::services::password_reset;
 use shared::{ApiError, AppState};
 
@@ -18,11 +18,12 @@ pub struct ResetRequestBody {
 
 pub async fn request_reset(
     State(state): State<AppState>,
+    client: ClientAddress,
     caller: Authenticated,
     Json(body): Json<ResetRequestBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let request = password_reset::parse_request(body.email, body.site, body.reset_uri)?;
-    password_reset::request_reset(&state, &caller.token, request).await?;
+    password_reset::request_reset(&state, &caller.token, request, &client).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"result": "email_sent"}))))
 }
 

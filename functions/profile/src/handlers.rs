@@ -41,7 +41,7 @@ pub async fn delete_profile(
     caller: CustomerCaller,
     Json(request): Json<DeleteRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    profile::delete_account(&state, &caller.tenant, &caller.customer, request.password).await?;
+    profile::delete_account(&state, &caller, request.password).await?;
     Ok(Json(json!({"result": "deleted"})))
 }
 
@@ -58,12 +58,12 @@ pub async fn change_password(
     Json(request): Json<PasswordChangeRequest>,
 ) -> Result<StatusCode, ApiError> {
     let (current, new) = profile::parse_password_change(request.current_password, request.new_password)?;
-    profile::change_password(&state, &caller.tenant, &caller.customer, &caller.token.session, current, new).await?;
+    profile::change_password(&state, &caller, current, new).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn export(State(state): State<AppState>, caller: CustomerCaller) -> Result<impl IntoResponse, ApiError> {
-    let export = profile::export(&state, &caller.tenant, &caller.customer, &caller.token.session).await?;
+    let export = profile::export(&state, &caller).await?;
     let disposition = format!("attachment; filename=\"customer-{}.json\"", caller.customer);
     Ok(([(header::CONTENT_DISPOSITION, disposition), (header::CACHE_CONTROL, "no-store".to_owned())], Json(export)))
 }

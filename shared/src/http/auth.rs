@@ -1,12 +1,14 @@
 //! Bearer-token extractors. `SignedToken` checks the JWT (signature, `alg`,
 //! `kid`, issuer, expiry) and that its tenant is the path's tenant;
-//! `Authenticated` also checks, with one read, that the session is live and
-//! belongs to the token's client, so revocation takes effect at once.
+//! `Authenticated` also checks, with one read, that the session is live: the
+//! token's login (family) on the token's client, and for a customer still in
+//! the credential epoch it began in. Revocation takes effect at once.
 
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
 
+use crate::customer::CustomerRecord;
 use crate::domain::{CustomerId, TenantId};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -18,6 +20,8 @@ pub struct SignedToken(pub VerifiedToken);
 pub struct Authenticated {
     pub token: VerifiedToken,
     pub session: SessionRecord,
+    /// The customer's profile, for a customer token (read with the session).
+    pub profile: Option<CustomerRecord>,
 }
 
 /// A live customer (not anonymous) session.
@@ -26,6 +30,23 @@ pub struct CustomerCaller {
     pub customer: CustomerId,
     pub token: VerifiedToken,
     pub session: SessionRecord,
+    /// The profile as read with the session (one round trip).
+    pub profile: CustomerRecord,
+}
+
+const REVOKED: ApiError = ApiError::Unauthorized("session_revoked");
+
+/// The session of `token`, if it is live, with the customer's profile.
+async fn live_session(
+    state: &AppState,
+    token: &VerifiedToken,
+    customer: Option<&CustomerId>,
+) -> Result<(SessionRecord, Option<CustomerRecord>), ApiError> {
+    let (session, profile) = state.store.session_and_profile(&token.tenant, customer, &token.session).await?;
+    let now = crate::clock::now_epoch();
+    let session =
+        session.filter(|s| s.is_live(&token.client, &token.family, profile.as_ref(), now)).ok_or(REVOKED)?;
+    Ok((session, profile))
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -62,16 +83,11 @@ impl FromRequestParts<AppState> for Authenticated {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let SignedToken(token) = SignedToken::from_request_parts(parts, state).await?;
         let customer = match &token.subject {
-            Subject::Customer(id) => Some(id),
+            Subject::Customer(id) => Some(id.clone()),
             Subject::Anonymous => None,
         };
-        let session = state
-            .store
-            .get_session(&token.tenant, customer, &token.session)
-            .await?
-            .filter(|s| s.client_id == token.client.as_str())
-            .ok_or(ApiError::Unauthorized("session_revoked"))?;
-        Ok(Self { token, session })
+        let (session, profile) = live_session(state, &token, customer.as_ref()).await?;
+        Ok(Self { token, session, profile })
     }
 }
 
@@ -84,12 +100,8 @@ impl FromRequestParts<AppState> for CustomerCaller {
         let Subject::Customer(customer) = token.subject.clone() else {
             return Err(ApiError::Forbidden("customer_token_required"));
         };
-        let session = state
-            .store
-            .get_session(&token.tenant, Some(&customer), &token.session)
-            .await?
-            .filter(|s| s.client_id == token.client.as_str())
-            .ok_or(ApiError::Unauthorized("session_revoked"))?;
-        Ok(Self { tenant: token.tenant.clone(), customer, token, session })
+        let (session, profile) = live_session(state, &token, Some(&customer)).await?;
+        let profile = profile.ok_or(REVOKED)?;
+        Ok(Self { tenant: token.tenant.clone(), customer, token, session, profile })
     }
 }

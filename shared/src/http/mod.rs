@@ -2,6 +2,7 @@
 //! unknown routes and rejected input, request ids, and the auth extractors.
 
 mod auth;
+mod client_address;
 mod json;
 mod request_context;
 
@@ -9,6 +10,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
 pub use auth::{Authenticated, CustomerCaller, SignedToken, user_agent};
+pub use client_address::ClientAddress;
 pub use json::{FormOrJson, Json, Query};
 pub use request_context::{COLD_START, request_context};
 

@@ -109,6 +109,7 @@ pub async fn create(
         version: 1,
         created_at: now.clone(),
         modified_at: now,
+        ttl: None,
     };
     let make_default = is_default == Some(true);
     for attempt in 0..MAX_ATTEMPTS {
@@ -305,6 +306,7 @@ mod tests {
             version: 1,
             created_at: created_at.into(),
             modified_at: created_at.into(),
+            ttl: None,
         }
     }
 

@@ -1,19 +1,23 @@
 //! Changing the login e-mail: the request re-checks the password and mails a
 //! key to the new address (and a notice to the old one); the change happens
-//! only on confirmation, atomically with the uniqueness guards.
-
-use std::sync::Arc;
+//! only on confirmation, atomically with the uniqueness guards, and moves the
+//! account to a new credential epoch (every session and outstanding link ends).
 
 use crate::clock;
 use crate::domain::{CustomerId, Email, Password, TenantId};
 use crate::error::{ApiError, Validator};
+use crate::http::{ClientAddress, CustomerCaller};
 use crate::mail::templates::Template;
-use crate::passwords;
 use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::services::equal_time::ResponseFloor;
+use crate::services::limits::{self, Limited};
+use crate::services::login::recheck_password;
 use crate::services::notify;
 use crate::services::signup::{invalid_token, one_time_link, settings_or};
 use crate::state::AppState;
-use crate::store::{EmailSwap, OneTimeTokenRecord, ThrottleRecord, TokenChangeOutcome, TokenPurpose, from_item};
+use crate::store::{
+    Allowance, CommitOutcome, CredentialChange, CredentialCommit, OneTimeTokenRecord, Taken, TokenPurpose,
+};
 use crate::table_keys::ItemKey;
 
 pub const EMAIL_CHANGE_TTL_SECS: i64 = 3600;
@@ -55,48 +59,34 @@ impl ChangeRequest {
     }
 }
 
-/// A wrong password here is a 403 (the token is fine, the request is not
-/// allowed); failures count towards the same lock as logins with this e-mail.
-pub const INVALID_CREDENTIALS: ApiError = ApiError::Forbidden("invalid_credentials");
-
-/// Re-checks the password, then mails a one-hour key to the new address and
-/// a notice to the current one. A new address that is taken gets nothing,
-/// but the answer is the same (no enumeration through this route either).
+/// Re-checks the password (against the account's login budget), then mails
+/// a one-hour key to the new address and a notice to the current one. A new
+/// address that is taken gets nothing, but the answer is the same, in the
+/// same time (no enumeration through this route either).
 pub async fn request_change(
     state: &AppState,
-    tenant: &TenantId,
-    customer: &CustomerId,
+    caller: &CustomerCaller,
     request: ChangeRequest,
+    client: &ClientAddress,
 ) -> Result<(), ApiError> {
+    let (tenant, customer, profile) = (&caller.tenant, &caller.customer, &caller.profile);
     let settings = settings_or(state, tenant, ApiError::Unauthorized("session_revoked")).await?;
-    let now = clock::now_epoch();
-    // The login throttle's subject for this e-mail, and the profile, in one read.
-    let subject = format!("email:{}", request.email.normalized());
-    let profile_key = ItemKey::profile(tenant, customer);
-    let throttle_key = ItemKey::throttle(tenant, &subject);
-    let mut found = state.store.get_many(&[profile_key.clone(), throttle_key.clone()]).await?;
-    let mut take = |key: &ItemKey| found.remove(key);
-    let Some(profile) = take(&profile_key).map(from_item::<crate::customer::CustomerRecord>).transpose()? else {
-        return Err(ApiError::Unauthorized("session_revoked"));
-    };
-    let throttle: ThrottleRecord = take(&throttle_key).map(from_item).transpose()?.unwrap_or_default();
-
     let current = Email::parse(&profile.email).map_err(|_| ApiError::internal("stored e-mail does not parse"))?;
     if current.normalized() != request.email.normalized() {
         return Err(ApiError::field("email", "does not match the account's e-mail"));
     }
-    if throttle.locked_until > now {
-        return Err(ApiError::TooManyRequests { retry_after_secs: (throttle.locked_until - now) as u64 });
-    }
-    let stored: Option<Arc<str>> = profile.password_hash.as_deref().map(Arc::from);
-    if !passwords::verify(&request.password, stored).await.map_err(ApiError::internal)? {
-        let record = state.store.record_login_failure(tenant, &subject, &settings, now).await?;
-        tracing::info!(event = "email_change", outcome = "wrong_password", tenant = %tenant, customer_id = %customer, failures = record.failures, "e-mail change refused");
-        return Err(INVALID_CREDENTIALS);
-    }
+    let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
+    limits::take(state, tenant, &settings, source, Limited::MailRequest).await?;
+    let floor = ResponseFloor::start();
+    let hash = profile.password_hash.as_deref();
+    recheck_password(state, tenant, &settings, customer, hash, &request.password, "email_change").await?;
 
-    if !state.store.take_mail_quota(tenant, "EMAIL_CHANGE", customer, CHANGE_LIMIT, CHANGE_WINDOW_SECS, now).await? {
-        return Err(ApiError::TooManyRequests { retry_after_secs: CHANGE_WINDOW_SECS as u64 });
+    let now = clock::now_epoch();
+    let allowance = Allowance { limit: CHANGE_LIMIT, window_secs: CHANGE_WINDOW_SECS };
+    if let Taken::Exhausted { retry_after_secs } =
+        state.store.take(tenant, &format!("email_change:{customer}"), allowance, now).await?
+    {
+        return Err(ApiError::TooManyRequests { retry_after_secs });
     }
 
     let details = &profile.details;
@@ -105,29 +95,23 @@ pub async fn request_change(
     let new_email = request.new_email;
     let taken =
         state.store.get::<crate::customer::EmailGuard>(&ItemKey::email_guard(tenant, &new_email.normalized())).await?;
-    if taken.is_none() {
+    let slot = match taken {
+        None => notify::reserve(state, tenant, &settings, new_email.as_str(), Template::EmailChangeConfirm).await?,
+        Some(_) => None,
+    };
+    if let Some(slot) = slot {
         let key = OneTimeTokenRecord {
-            purpose: TokenPurpose::EmailChange,
-            customer_id: customer.to_string(),
             new_email: Some(new_email.to_string()),
             sync_contact_email: Some(request.sync_contact_email),
-            created_at: now,
-            expires_at: now + EMAIL_CHANGE_TTL_SECS,
-            ttl: now + EMAIL_CHANGE_TTL_SECS,
+            ..OneTimeTokenRecord::new(TokenPurpose::EmailChange, profile, EMAIL_CHANGE_TTL_SECS, now)
         };
         let secret = OpaqueSecret::generate();
-        let mut items = vec![
-            state.store.put_one_time_token_item(tenant, &secret.hash, &key)?,
-            state.store.set_pending_token_item(tenant, &profile, TokenPurpose::EmailChange, &secret.hash, false)?,
-        ];
         // A newer key retires the older one.
-        if let Some(old) = profile.pending_tokens.get(TokenPurpose::EmailChange.as_str()) {
-            items.push(state.store.delete_one_time_token_item(tenant, old)?);
-        }
-        if state.store.transact(items).await?.is_err() {
+        if !state.store.issue_one_time_token(tenant, profile, &secret.hash, &key, false).await? {
             return Err(ApiError::Conflict {
                 code: "concurrent_change",
-                detail: "Another e-mail change was requested at the same time; try again.".into(),
+                detail: "The account changed at the same time (another e-mail change, a new password); try again."
+                    .into(),
                 current_version: None,
             });
         }
@@ -144,15 +128,14 @@ pub async fn request_change(
             state,
             tenant,
             &settings,
-            new_email.as_str(),
-            Template::EmailChangeConfirm,
+            slot,
             language,
             minijinja::context! { link => link, first_name => first_name.clone(), new_email => new_email.as_str() },
         )
         .await;
     }
     tracing::info!(event = "email_change", outcome = "requested", tenant = %tenant, customer_id = %customer, "e-mail change requested");
-    notify::send(
+    notify::send_capped(
         state,
         tenant,
         &settings,
@@ -162,6 +145,7 @@ pub async fn request_change(
         minijinja::context! { first_name => first_name, new_email => new_email.as_str() },
     )
     .await;
+    floor.wait().await;
     Ok(())
 }
 
@@ -182,8 +166,9 @@ pub fn parse_confirm(
     }
 }
 
-/// Swaps the e-mail the key was issued for. 409 `email_taken` when the new
-/// address got registered meanwhile (nothing changes, the key stays valid).
+/// Swaps the e-mail the key was issued for, and with it the credential
+/// epoch. 409 `email_taken` when the new address got registered meanwhile
+/// (nothing changes, the key stays valid).
 pub async fn confirm(
     state: &AppState,
     tenant: &TenantId,
@@ -201,29 +186,30 @@ pub async fn confirm(
     let Some(new_email) = token.new_email.as_deref().and_then(|e| Email::parse(e).ok()) else {
         return Err(invalid_token());
     };
-    let profile =
-        state.store.get_customer(tenant, &id).await?.filter(|p| {
-            p.pending_tokens.get(TokenPurpose::EmailChange.as_str()).is_some_and(|current| *current == hash)
-        });
+    let profile = state.store.get_customer(tenant, &id).await?.filter(|p| token.holds_for(p));
     let Some(profile) = profile else { return Err(invalid_token()) };
-    let swap = EmailSwap {
+    let commit = CredentialCommit {
         profile: &profile,
-        new_email: &new_email,
-        key_hash: &hash,
-        sync_contact_email: token.sync_contact_email.unwrap_or(false),
+        change: CredentialChange::Email {
+            new: &new_email,
+            sync_contact_email: token.sync_contact_email.unwrap_or(false),
+        },
+        activate: false,
+        redeem: Some((&hash, TokenPurpose::EmailChange)),
+        keep_session: None,
         now: clock::now_epoch(),
     };
-    match state.store.swap_email(tenant, swap).await? {
-        TokenChangeOutcome::Done => {
+    match state.store.commit_credential_change(tenant, commit).await? {
+        CommitOutcome::Done => {
             tracing::info!(event = "email_change", outcome = "confirmed", tenant = %tenant, customer_id = %id, "e-mail changed");
             Ok(())
         }
-        TokenChangeOutcome::EmailTaken => Err(ApiError::Conflict {
+        CommitOutcome::EmailTaken => Err(ApiError::Conflict {
             code: "email_taken",
             detail: "The new e-mail address belongs to another account now.".into(),
             current_version: None,
         }),
-        TokenChangeOutcome::TokenRejected => Err(invalid_token()),
+        CommitOutcome::Rejected => Err(invalid_token()),
     }
 }
 

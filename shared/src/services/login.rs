@@ -1,19 +1,27 @@
-//! Customer login: password check in one read, session in one write, and
-//! per-account throttling that looks the same for accounts that don't exist.
+//! Customer login: the password check in one read, a login budget reserved
+//! before verifying (so parallel guesses cannot exceed it), the session in
+//! one write. Accounts that don't exist are throttled and answered the same.
 
 use std::sync::Arc;
 
+use serde::Serialize;
+
 use crate::clock;
 use crate::customer::CustomerStatus;
-use crate::domain::{CustomerId, Email, Password};
+use crate::domain::{CustomerId, Email, Password, TenantId};
 use crate::error::ApiError;
+use crate::http::ClientAddress;
 use crate::passwords;
 use crate::secrets::OpaqueSecret;
+use crate::services::limits::{self, Limited};
 use crate::services::sessions::new_session;
 use crate::services::token_set::{self, Grant, TokenSet};
 use crate::state::AppState;
-use crate::store::{LoginTarget, SessionRecord, ThrottleRecord, from_item};
+use crate::store::{
+    DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken, LoginBudget, LoginTarget, Reservation, SessionRecord, from_item,
+};
 use crate::table_keys::ItemKey;
+use crate::tenant::TenantSettings;
 use crate::tokens::{Subject, VerifiedToken};
 
 pub enum LoginName {
@@ -22,14 +30,29 @@ pub enum LoginName {
 }
 
 impl LoginName {
-    /// The throttle subject: the identifier as given, whether or not an
-    /// account has it.
-    fn subject(&self) -> String {
+    /// The budget of an identifier no account has, as given.
+    fn unknown_subject(&self) -> String {
         match self {
             Self::Email(email) => format!("email:{}", email.normalized()),
             Self::Id(id) => format!("id:{id}"),
         }
     }
+}
+
+/// A login request, parsed.
+pub struct LoginInput {
+    pub name: LoginName,
+    pub password: Password,
+    /// The device token this client got from an earlier login, if any.
+    pub device_token: Option<String>,
+}
+
+/// The customer token set plus the device token for the next login.
+#[derive(Debug, Serialize)]
+pub struct LoginTokenSet {
+    #[serde(flatten)]
+    pub tokens: TokenSet,
+    pub device_token: String,
 }
 
 pub const INVALID_CREDENTIALS: ApiError = ApiError::Unauthorized("invalid_credentials");
@@ -39,109 +62,178 @@ pub const INVALID_CREDENTIALS: ApiError = ApiError::Unauthorized("invalid_creden
 /// for an expired token and sign the customer out.
 pub const WRONG_CURRENT_PASSWORD: ApiError = ApiError::Forbidden("invalid_credentials");
 
+const MAX_DEVICE_TOKEN_CHARS: usize = 128;
+
 /// Logs a customer in on the storefront session of `anonymous` (its `sid`
-/// carries over; the token pair is brand new).
+/// carries over; the token pair and the session's family are brand new).
 pub async fn login(
     state: &AppState,
     anonymous: &VerifiedToken,
-    name: LoginName,
-    password: Password,
+    input: LoginInput,
     user_agent: Option<String>,
-) -> Result<TokenSet, ApiError> {
+    client: &ClientAddress,
+) -> Result<LoginTokenSet, ApiError> {
     if anonymous.subject != Subject::Anonymous {
         return Err(ApiError::Forbidden("anonymous_token_required"));
     }
     let tenant = &anonymous.tenant;
     let settings = state.tenant_settings(tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
+    let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
     let now = clock::now_epoch();
-    let subject = name.subject();
+    let presented_device = input.device_token.as_deref().and_then(DeviceToken::parse);
 
-    // One round trip: the storefront session, the throttle counter and the account.
+    // One round trip: the storefront session, the account and the device token.
     let session_key = ItemKey::anonymous_session(tenant, &anonymous.session);
-    let throttle_key = ItemKey::throttle(tenant, &subject);
-    let target_key = match &name {
+    let target_key = match &input.name {
         LoginName::Email(email) => ItemKey::email_guard(tenant, &email.normalized()),
         LoginName::Id(id) => ItemKey::profile(tenant, id),
     };
-    let mut found = state.store.get_many(&[session_key.clone(), throttle_key.clone(), target_key.clone()]).await?;
-    let mut take = |key: &ItemKey| found.remove(key);
+    let device_key = presented_device.as_ref().map(|device| device.key(tenant));
+    let mut keys = vec![session_key.clone(), target_key.clone()];
+    keys.extend(device_key.clone());
+    let mut found = state.store.get_many(&keys).await?;
 
-    let session: Option<SessionRecord> = take(&session_key).map(from_item).transpose()?;
-    if !session.is_some_and(|s| s.client_id == anonymous.client.as_str() && s.expires_at > now) {
+    let session: Option<SessionRecord> = found.remove(&session_key).map(from_item).transpose()?;
+    if !session.is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now)) {
         return Err(ApiError::Unauthorized("session_revoked"));
     }
-    let throttle: ThrottleRecord = take(&throttle_key).map(from_item).transpose()?.unwrap_or_default();
-    if throttle.locked_until > now {
-        return Err(ApiError::TooManyRequests { retry_after_secs: (throttle.locked_until - now) as u64 });
-    }
-    let target = match (&name, take(&target_key)) {
+    let target = match (&input.name, found.remove(&target_key)) {
         (_, None) => None,
         (LoginName::Email(_), Some(item)) => LoginTarget::from_guard(item)?,
         (LoginName::Id(_), Some(item)) => LoginTarget::from_profile(item)?,
     };
+    let device_found = device_key.is_some_and(|key| found.remove(&key).is_some());
+    // A device that logged in to this account before has a budget of its own,
+    // and is not held back by the limits others run into.
+    let known_device = match (&target, presented_device) {
+        (Some(target), Some(device)) if device_found && device.customer == target.customer_id => Some(device),
+        _ => None,
+    };
+    let budget = match (&target, &known_device) {
+        (Some(target), Some(device)) => {
+            LoginBudget::Device { customer: target.customer_id.clone(), device: device.hash.clone() }
+        }
+        (Some(target), None) => LoginBudget::Account(target.customer_id.clone()),
+        (None, _) => LoginBudget::Unknown(input.name.unknown_subject()),
+    };
+    if known_device.is_none() {
+        limits::check(state, tenant, &settings, source, Limited::FailedLogin).await?;
+    }
+    let reservation = state.store.reserve_login_attempt(tenant, &budget, &settings, now).await?;
+    if let Reservation::Refused { retry_after_secs } = reservation {
+        tracing::info!(event = "login", outcome = "throttled", tenant = %tenant, "login refused by the lock-out");
+        return Err(ApiError::TooManyRequests { retry_after_secs });
+    }
 
     let stored_hash: Option<Arc<str>> = target.as_ref().and_then(|t| t.password_hash.as_deref()).map(Arc::from);
-    let verified = passwords::verify(&password, stored_hash).await.map_err(ApiError::internal)?;
+    let verified = passwords::verify(&input.password, stored_hash).await.map_err(ApiError::internal)?;
     let Some(target) = target.filter(|_| verified) else {
-        let record = state.store.record_login_failure(tenant, &subject, &settings, now).await?;
-        tracing::info!(event = "login", outcome = "failure", tenant = %tenant, failures = record.failures, "login failed");
+        let locked = state.store.settle_failed_attempt(tenant, &budget, reservation, &settings, now).await?;
+        if known_device.is_none() {
+            limits::count_failure(state, tenant, &settings, source, Limited::FailedLogin).await;
+        }
+        tracing::info!(event = "login", outcome = "failure", tenant = %tenant, locked = locked.is_some(), "login failed");
         return Err(INVALID_CREDENTIALS);
     };
     if target.status != CustomerStatus::Active {
+        state.store.clear_budget(tenant, &budget).await?;
         tracing::info!(event = "login", outcome = "not_activated", tenant = %tenant, customer_id = %target.customer_id, "login refused");
         return Err(ApiError::Forbidden("account_not_activated"));
     }
 
-    // One transaction: the customer session, its refresh token, the counter reset and the last login.
+    // One transaction: the session, its refresh token, the budget cleared,
+    // the last login, and a device token for a device new to this account.
     let customer = &target.customer_id;
     let session = new_session(
         &anonymous.session,
         &anonymous.client,
-        Some(customer),
+        Some((customer, target.epoch)),
         settings.customer_refresh_ttl_secs,
         user_agent,
         now,
     );
     let refresh = OpaqueSecret::generate();
-    let extra = vec![
-        state.store.reset_throttle_item(tenant, &subject)?,
+    let mut extra = vec![
+        state.store.clear_budget_item(tenant, &budget)?,
         state.store.touch_last_login(tenant, customer, &clock::rfc3339(now))?,
     ];
+    let device_token = match (known_device, input.device_token) {
+        (Some(_), Some(token)) => token,
+        _ => {
+            let (value, token) = DeviceToken::generate(customer);
+            let record = DeviceRecord { created_at: now, ttl: now + DEVICE_TOKEN_TTL_SECS };
+            extra.push(state.store.put_device_item(tenant, &token, &record)?);
+            value
+        }
+    };
     state.store.start_session(tenant, &session, &refresh.hash, extra).await?;
     tracing::info!(event = "login", outcome = "success", tenant = %tenant, customer_id = %customer, "login succeeded");
     if target.password_hash.as_deref().is_some_and(passwords::needs_rehash) {
-        upgrade_hash(state, tenant, &target, &password).await;
+        upgrade_hash(state, tenant, &target, &input.password).await;
     }
-    token_set::build(
+    let tokens = token_set::build(
         state,
         Grant {
             tenant,
             client: &anonymous.client,
             session: &anonymous.session,
+            family: &session.family,
             customer: Some((customer, target.initial_password)),
             access_ttl: settings.customer_access_ttl_secs,
             refresh_token: refresh.value,
             session_expires_at: session.expires_at,
         },
         now,
-    )
+    )?;
+    Ok(LoginTokenSet { tokens, device_token })
+}
+
+/// Re-checks the password of a signed-in customer (password change,
+/// deletion, e-mail change) against the account's login budget, so a stolen
+/// access token is no way around the lock-out. A wrong password is 403.
+pub async fn recheck_password(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    customer: &CustomerId,
+    stored_hash: Option<&str>,
+    password: &Password,
+    action: &'static str,
+) -> Result<(), ApiError> {
+    let budget = LoginBudget::Account(customer.clone());
+    let now = clock::now_epoch();
+    let reservation = state.store.reserve_login_attempt(tenant, &budget, settings, now).await?;
+    if let Reservation::Refused { retry_after_secs } = reservation {
+        return Err(ApiError::TooManyRequests { retry_after_secs });
+    }
+    let stored: Option<Arc<str>> = stored_hash.map(Arc::from);
+    if passwords::verify(password, stored).await.map_err(ApiError::internal)? {
+        state.store.clear_budget(tenant, &budget).await?;
+        return Ok(());
+    }
+    let locked = state.store.settle_failed_attempt(tenant, &budget, reservation, settings, now).await?;
+    tracing::info!(event = action, outcome = "wrong_password", tenant = %tenant, customer_id = %customer, locked = locked.is_some(), "password check failed");
+    Err(WRONG_CURRENT_PASSWORD)
 }
 
 /// Replaces an imported legacy hash (or an argon2 hash with weaker
 /// parameters) by a current argon2id hash. Best effort: on failure the old
 /// hash simply stays, and the next login tries again.
-async fn upgrade_hash(state: &AppState, tenant: &crate::domain::TenantId, target: &LoginTarget, password: &Password) {
+async fn upgrade_hash(state: &AppState, tenant: &TenantId, target: &LoginTarget, password: &Password) {
     let result = async {
         let hash = passwords::hash(password).await.map_err(ApiError::internal)?;
         let normalized = target.email.to_lowercase();
-        let items =
-            state.store.set_password_items(tenant, &target.customer_id, &normalized, &hash, target.initial_password)?;
-        state.store.transact(items).await?.map_err(|codes| ApiError::internal(format!("{codes:?}")))
+        Ok::<_, ApiError>(
+            state.store.upgrade_password_hash(tenant, &target.customer_id, &normalized, &hash, target.epoch).await?,
+        )
     }
     .await;
     match result {
-        Ok(()) => {
+        Ok(true) => {
             tracing::info!(event = "password_rehashed", tenant = %tenant, customer_id = %target.customer_id, "password hash upgraded to argon2id")
+        }
+        Ok(false) => {
+            tracing::info!(tenant = %tenant, customer_id = %target.customer_id, "password hash not upgraded: the credentials changed meanwhile")
         }
         Err(err) => {
             tracing::warn!(tenant = %tenant, customer_id = %target.customer_id, error = %err, "password hash upgrade failed")
@@ -155,7 +247,8 @@ pub fn parse_login(
     email: Option<String>,
     id: Option<String>,
     password: Option<String>,
-) -> Result<(LoginName, Password), ApiError> {
+    device_token: Option<String>,
+) -> Result<LoginInput, ApiError> {
     let mut v = crate::error::Validator::default();
     let name = match (email, id) {
         (Some(email), _) => v.check("email", Email::parse(&email)).map(LoginName::Email),
@@ -166,8 +259,17 @@ pub fn parse_login(
         }
     };
     let password = v.require("password", password, Password::parse);
-    match (name, password) {
-        (Some(name), Some(password)) if v.is_ok() => Ok((name, password)),
+    let device_token = v.optional("device_token", device_token, |token: String| {
+        if token.is_empty() || token.len() > MAX_DEVICE_TOKEN_CHARS {
+            Err("must be the device_token of an earlier login")
+        } else {
+            Ok(token)
+        }
+    });
+    match (name, password, device_token) {
+        (Some(name), Some(password), Some(device_token)) if v.is_ok() => {
+            Ok(LoginInput { name, password, device_token })
+        }
         _ => Err(v.into_error()),
     }
 }

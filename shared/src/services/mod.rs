@@ -3,7 +3,9 @@
 
 pub mod addresses;
 pub mod email_change;
+pub mod equal_time;
 pub mod import;
+pub mod limits;
 pub mod login;
 pub mod notify;
 pub mod password_reset;

@@ -1,16 +1,65 @@
-//! Sending a templated message to a customer, in the tenant's name.
+//! Sending a templated message to a customer, in the tenant's name. Every
+//! mail needs a slot under the cap of its kind per address (tenant settings
+//! `limits.mailsPerAddress` per window, 3 per hour by default), so no flow,
+//! however often repeated, turns the service into a mail cannon.
 
 use minijinja::Value;
 
-use crate::domain::TenantId;
+use crate::clock;
+use crate::domain::{Email, TenantId};
+use crate::error::ApiError;
 use crate::mail::MailMessage;
 use crate::mail::templates::{self, Template};
 use crate::state::AppState;
+use crate::store::{Allowance, Taken};
 use crate::tenant::TenantSettings;
 
-/// Renders and sends; a failure is logged, not returned: the answer to the
-/// request must not depend on the mail system (nor reveal anything).
-pub async fn send(
+/// Room for one mail of `template` to `to`: taken from the cap before
+/// anything is issued that only the mail would carry (a new link must not
+/// retire the old one if it cannot be sent).
+#[must_use = "a slot is taken from the cap: send the mail"]
+pub struct MailSlot {
+    to: String,
+    template: Template,
+}
+
+/// Takes a slot, or `None` when the cap for this kind and address is used
+/// up. The kind is the template's, unless `kind` names a flow of its own.
+pub async fn reserve(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    to: &str,
+    template: Template,
+) -> Result<Option<MailSlot>, ApiError> {
+    reserve_kind(state, tenant, settings, to, template, template.name()).await
+}
+
+/// `reserve`, counted as `kind`: a resent activation link is capped apart
+/// from the sign-up's own.
+pub async fn reserve_kind(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    to: &str,
+    template: Template,
+    kind: &str,
+) -> Result<Option<MailSlot>, ApiError> {
+    let address = Email::parse(to).map(|e| e.normalized()).unwrap_or_else(|_| to.trim().to_lowercase());
+    let allowance = Allowance { limit: settings.limits.mails_per_address, window_secs: settings.limits.window_secs };
+    let name = format!("mail:{kind}:{address}");
+    match state.store.take(tenant, &name, allowance, clock::now_epoch()).await? {
+        Taken::Granted => Ok(Some(MailSlot { to: to.to_owned(), template })),
+        Taken::Exhausted { .. } => {
+            tracing::info!(event = "mail_capped", tenant = %tenant, template = template.name(), "mail cap reached; not sent");
+            Ok(None)
+        }
+    }
+}
+
+/// A notice that issues nothing: reserves its slot and sends, or skips
+/// (logged) when the cap is used up or the store fails.
+pub async fn send_capped(
     state: &AppState,
     tenant: &TenantId,
     settings: &TenantSettings,
@@ -19,6 +68,24 @@ pub async fn send(
     preferred_language: Option<&str>,
     context: Value,
 ) {
+    match reserve(state, tenant, settings, to, template).await {
+        Ok(Some(slot)) => send(state, tenant, settings, slot, preferred_language, context).await,
+        Ok(None) => {}
+        Err(err) => tracing::error!(template = template.name(), error = %err, "mail cap not checked; not sent"),
+    }
+}
+
+/// Renders and sends; a failure is logged, not returned: the answer to the
+/// request must not depend on the mail system (nor reveal anything).
+pub async fn send(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    slot: MailSlot,
+    preferred_language: Option<&str>,
+    context: Value,
+) {
+    let MailSlot { to, template } = slot;
     let lang = templates::language(preferred_language);
     let shop = if settings.display_name.is_empty() { tenant.to_string() } else { settings.display_name.clone() };
     let context = minijinja::context! { shop => shop, lang => lang, ..context };
@@ -30,7 +97,7 @@ pub async fn send(
         }
     };
     let message = MailMessage {
-        to: to.to_owned(),
+        to,
         from: settings.sender.clone().unwrap_or_else(|| state.config.default_sender.clone()),
         subject: rendered.subject,
         text: rendered.text,

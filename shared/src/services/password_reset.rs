@@ -1,9 +1,10 @@
 //! Password reset: a mailed single-use link (`update`), or the retailer-API
 //! variant that trades the same token for a generated passphrase
 //! (`generate`). Requesting a reset reveals nothing about the e-mail and
-//! changes nothing about the account; only a valid token does.
-
-use std::time::Duration;
+//! changes nothing about the account; only a valid token does. Whoever
+//! proves control of the mailbox this way ends up in sole control: the reset
+//! moves the account to a new credential epoch (every session and link ends),
+//! clears its lock-out, and activates a pending account with the new password.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,26 +14,22 @@ use crate::clock;
 use crate::customer::{CustomerRecord, CustomerStatus, EmailGuard};
 use crate::domain::{CustomerId, Email, Password, TenantId};
 use crate::error::{ApiError, Validator};
+use crate::http::ClientAddress;
 use crate::mail::templates::Template;
 use crate::password_policy;
 use crate::passwords;
 use crate::secrets::{OpaqueSecret, hash_secret, random_bytes};
+use crate::services::equal_time::ResponseFloor;
+use crate::services::limits::{self, Limited};
 use crate::services::notify;
 use crate::state::AppState;
-use crate::store::{OneTimeTokenRecord, StoreError, TokenPurpose};
+use crate::store::{CommitOutcome, CredentialChange, CredentialCommit, OneTimeTokenRecord, TokenPurpose};
 use crate::table_keys::ItemKey;
 use crate::tenant::TenantSettings;
 use crate::tokens::{Subject, VerifiedToken};
 
 /// A reset link works for one hour.
 pub const RESET_TOKEN_TTL_SECS: i64 = 3600;
-/// At most this many reset mails per account and window.
-pub const RESET_MAILS_PER_WINDOW: u32 = 3;
-pub const RESET_MAIL_WINDOW_SECS: i64 = 3600;
-/// An accepted reset request is answered no sooner than this, whether or not
-/// the e-mail has an account: the known path (token transaction, mail) must
-/// not be measurably slower than the unknown one.
-pub const REQUEST_RESPONSE_FLOOR: Duration = Duration::from_millis(400);
 /// 18 bytes from the OS CSPRNG: 144 bits, 24 base64url characters.
 const PASSPHRASE_BYTES: usize = 18;
 const MAX_TOKEN_CHARS: usize = 512;
@@ -127,8 +124,7 @@ pub fn choose_reset_uri(
 enum RequestOutcome {
     Sent,
     UnknownEmail,
-    NotActive,
-    QuotaExhausted,
+    MailCapped,
     Contended,
     Failed,
 }
@@ -138,28 +134,34 @@ impl RequestOutcome {
         match self {
             Self::Sent => "sent",
             Self::UnknownEmail => "unknown_email",
-            Self::NotActive => "not_active",
-            Self::QuotaExhausted => "quota_exhausted",
+            Self::MailCapped => "mail_capped",
             Self::Contended => "contended",
             Self::Failed => "failed",
         }
     }
 }
 
-/// Mails a reset link if the e-mail belongs to an active account with mail
-/// allowance left; answers the same, no sooner than the floor, either way.
-pub async fn request_reset(state: &AppState, caller: &VerifiedToken, request: ResetRequest) -> Result<(), ApiError> {
+/// Mails a reset link if the e-mail belongs to an account (active or still
+/// pending) and the mail cap allows; answers the same, no sooner than the
+/// floor, either way.
+pub async fn request_reset(
+    state: &AppState,
+    caller: &VerifiedToken,
+    request: ResetRequest,
+    client: &ClientAddress,
+) -> Result<(), ApiError> {
     require_anonymous(caller)?;
     let tenant = &caller.tenant;
     let settings = settings(state, tenant).await?;
     // Checked for every e-mail, known or not, so a 400 tells nothing either.
     let reset_uri = choose_reset_uri(&settings, request.site.as_deref(), request.reset_uri.as_deref())?;
-    let floor = tokio::time::Instant::now() + REQUEST_RESPONSE_FLOOR;
+    let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
+    limits::take(state, tenant, &settings, source, Limited::MailRequest).await?;
+    let floor = ResponseFloor::start();
 
     let guard: Option<EmailGuard> = state.store.get(&ItemKey::email_guard(tenant, &request.email.normalized())).await?;
     let outcome = match guard {
         None => RequestOutcome::UnknownEmail,
-        Some(guard) if guard.status != CustomerStatus::Active => RequestOutcome::NotActive,
         Some(guard) => match CustomerId::parse(&guard.customer_id) {
             Err(_) => RequestOutcome::UnknownEmail,
             // From here on the account exists: a failure is logged, not
@@ -174,7 +176,7 @@ pub async fn request_reset(state: &AppState, caller: &VerifiedToken, request: Re
         },
     };
     tracing::info!(event = "password_reset_request", outcome = outcome.as_str(), tenant = %tenant, "reset requested");
-    tokio::time::sleep_until(floor).await;
+    floor.wait().await;
     Ok(())
 }
 
@@ -184,55 +186,38 @@ async fn send_reset_link(
     settings: &TenantSettings,
     customer: &CustomerId,
     reset_uri: &str,
-) -> Result<RequestOutcome, StoreError> {
+) -> Result<RequestOutcome, ApiError> {
     let now = clock::now_epoch();
-    let allowed = state
-        .store
-        .take_mail_quota(
-            tenant,
-            TokenPurpose::PasswordReset.as_str(),
-            customer,
-            RESET_MAILS_PER_WINDOW,
-            RESET_MAIL_WINDOW_SECS,
-            now,
-        )
-        .await?;
-    if !allowed {
-        return Ok(RequestOutcome::QuotaExhausted);
-    }
     let secret = OpaqueSecret::generate();
-    let record = OneTimeTokenRecord {
-        purpose: TokenPurpose::PasswordReset,
-        customer_id: customer.to_string(),
-        new_email: None,
-        sync_contact_email: None,
-        created_at: now,
-        expires_at: now + RESET_TOKEN_TTL_SECS,
-        ttl: now + RESET_TOKEN_TTL_SECS,
-    };
-    let mut issued = None;
+    let mut slot = None;
     for _ in 0..ISSUE_ATTEMPTS {
-        let Some(profile) = state.store.get_reset_profile(tenant, customer).await? else {
+        let Some(profile) = state.store.get_customer(tenant, customer).await? else {
             return Ok(RequestOutcome::UnknownEmail);
         };
-        if state.store.issue_reset_token(tenant, &profile, &secret.hash, &record).await? {
-            issued = Some(profile.record);
-            break;
+        if slot.is_none() {
+            // The cap first: a new link must not retire the old one unless it can be sent.
+            match notify::reserve(state, tenant, settings, &profile.email, Template::PasswordReset).await? {
+                Some(taken) => slot = Some(taken),
+                None => return Ok(RequestOutcome::MailCapped),
+            }
+        }
+        let record = OneTimeTokenRecord::new(TokenPurpose::PasswordReset, &profile, RESET_TOKEN_TTL_SECS, now);
+        if state.store.issue_one_time_token(tenant, &profile, &secret.hash, &record, false).await? {
+            let Some(slot) = slot else { return Ok(RequestOutcome::Failed) };
+            let link = notify::link(reset_uri, &[("tenant", tenant.as_str()), ("token", &secret.value)]);
+            notify::send(
+                state,
+                tenant,
+                settings,
+                slot,
+                profile.details.preferred_language.as_deref(),
+                minijinja::context! { link => link, first_name => profile.details.first_name },
+            )
+            .await;
+            return Ok(RequestOutcome::Sent);
         }
     }
-    let Some(profile) = issued else { return Ok(RequestOutcome::Contended) };
-    let link = notify::link(reset_uri, &[("tenant", tenant.as_str()), ("token", &secret.value)]);
-    notify::send(
-        state,
-        tenant,
-        settings,
-        &profile.email,
-        Template::PasswordReset,
-        profile.details.preferred_language.as_deref(),
-        minijinja::context! { link => link, first_name => profile.details.first_name },
-    )
-    .await;
-    Ok(RequestOutcome::Sent)
+    Ok(RequestOutcome::Contended)
 }
 
 // ---------------------------------------------------------------- update
@@ -338,14 +323,15 @@ pub fn new_passphrase() -> String {
 
 // ---------------------------------------------------------------- shared by update and generate
 
-/// A live reset token (by hash) and the active account it belongs to.
+/// A live reset token (by hash) and the account it belongs to, still in
+/// the credential epoch the token was issued under.
 struct Redeemable {
     token_hash: String,
     customer: CustomerId,
     profile: CustomerRecord,
 }
 
-/// The active account a live reset token belongs to, or `invalid_token`.
+/// The account a live reset token belongs to, or `invalid_token`.
 async fn redeemable(state: &AppState, tenant: &TenantId, token_hash: String) -> Result<Redeemable, ApiError> {
     let token = state
         .store
@@ -354,18 +340,14 @@ async fn redeemable(state: &AppState, tenant: &TenantId, token_hash: String) -> 
         .filter(|t| t.purpose == TokenPurpose::PasswordReset)
         .ok_or_else(invalid_token)?;
     let customer = CustomerId::parse(&token.customer_id).map_err(|_| invalid_token())?;
-    let profile = state
-        .store
-        .get_customer(tenant, &customer)
-        .await?
-        .filter(|p| p.status == CustomerStatus::Active)
-        .ok_or_else(invalid_token)?;
+    let profile =
+        state.store.get_customer(tenant, &customer).await?.filter(|p| token.holds_for(p)).ok_or_else(invalid_token)?;
     Ok(Redeemable { token_hash, customer, profile })
 }
 
-/// Uses the token and sets the password on profile and e-mail guard in one
-/// transaction (so parallel uses of one token let exactly one through), then
-/// ends every session and mails a notice.
+/// Uses the token and sets the password in one credential change (so
+/// parallel uses of one token let exactly one through, and every session
+/// and link of the old epoch ends), then mails a notice.
 async fn commit_new_password(
     state: &AppState,
     tenant: &TenantId,
@@ -374,21 +356,19 @@ async fn commit_new_password(
     phc: &str,
     initial: bool,
 ) -> Result<(), ApiError> {
-    let Redeemable { token_hash, customer, profile } = redeemed;
-    let normalized = Email::parse(&profile.email).map_err(|e| ApiError::internal(e.0))?.normalized();
-    let now = clock::now_epoch();
-    let mut items =
-        vec![state.store.consume_one_time_token_item(tenant, token_hash, TokenPurpose::PasswordReset, now)?];
-    items.extend(state.store.set_password_items(tenant, customer, &normalized, phc, initial)?);
-    if state.store.transact(items).await?.is_err() {
+    let Redeemable { token_hash, profile, .. } = redeemed;
+    let commit = CredentialCommit {
+        profile,
+        change: CredentialChange::Password { hash: phc, initial },
+        activate: profile.status == CustomerStatus::Pending,
+        redeem: Some((token_hash, TokenPurpose::PasswordReset)),
+        keep_session: None,
+        now: clock::now_epoch(),
+    };
+    if state.store.commit_credential_change(tenant, commit).await? != CommitOutcome::Done {
         return Err(invalid_token());
     }
-    if let Err(err) = state.store.clear_reset_pointer(tenant, customer, token_hash).await {
-        // Harmless if it stays: the next request deletes a token that is gone already.
-        tracing::warn!(tenant = %tenant, customer_id = %customer, error = %err, "reset pointer not cleared");
-    }
-    state.store.delete_sessions(tenant, customer, None).await?;
-    notify::send(
+    notify::send_capped(
         state,
         tenant,
         settings,

@@ -67,7 +67,7 @@ pub async fn create_active_customer(
         version: 1,
         created_at: now.clone(),
         modified_at: now,
-        last_login_at: None,
+        ..CustomerRecord::default()
     };
     match state.store.create_customer(tenant, &record, Vec::new()).await.map_err(ApiError::from)? {
         CreateCustomerOutcome::Created => Ok(id),

@@ -10,17 +10,19 @@ use crate::http::Authenticated;
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::services::token_set::{self, Grant, TokenSet};
 use crate::state::AppState;
-use crate::store::{RotateOutcome, SessionRecord};
-use crate::tokens::Subject;
+use crate::store::{RefreshTokenRecord, RotateOutcome, SessionRecord};
 
 /// Unknown tenant and unknown client look the same from outside.
 const INVALID_CLIENT: ApiError = ApiError::Unauthorized("invalid_client");
 const INVALID_REFRESH: ApiError = ApiError::Unauthorized("invalid_refresh_token");
 
+/// A new login on the storefront session `sid`: a fresh family (so tokens
+/// of any earlier login of that `sid` stay dead) and, for a customer, the
+/// credential epoch its password or provider was checked under.
 pub fn new_session(
     sid: &SessionId,
     client: &ClientId,
-    customer: Option<&CustomerId>,
+    customer: Option<(&CustomerId, u64)>,
     lifetime_secs: i64,
     user_agent: Option<String>,
     now: i64,
@@ -29,11 +31,12 @@ pub fn new_session(
         session_id: sid.to_string(),
         family: uuid::Uuid::new_v4().simple().to_string(),
         client_id: client.to_string(),
-        customer_id: customer.map(ToString::to_string),
+        customer_id: customer.map(|(id, _)| id.to_string()),
         created_at: now,
         last_used_at: now,
         expires_at: now + lifetime_secs,
         user_agent,
+        epoch: customer.map_or(0, |(_, epoch)| epoch),
         ttl: now + lifetime_secs,
     }
 }
@@ -57,6 +60,7 @@ pub async fn anonymous_login(
             tenant,
             client,
             session: &sid,
+            family: &session.family,
             customer: None,
             access_ttl: settings.anonymous_access_ttl_secs,
             refresh_token: refresh.value,
@@ -73,7 +77,7 @@ pub enum RefreshKind<'a> {
 }
 
 /// Rotates a refresh token: the old one is spent, a new pair is issued. A
-/// spent token presented again revokes the whole session (RFC 9700).
+/// spent token presented again revokes the login it belongs to (RFC 9700).
 pub async fn refresh(
     state: &AppState,
     tenant: &TenantId,
@@ -94,26 +98,29 @@ pub async fn refresh(
         return Err(INVALID_REFRESH);
     }
     if record.used {
-        revoke_on_reuse(state, tenant, customer.as_ref(), &sid).await?;
+        revoke_on_reuse(state, tenant, &record).await?;
         return Err(INVALID_REFRESH);
     }
+    // The session must still be this token's login, and (for a customer)
+    // still in the credential epoch it began in.
     let now = clock::now_epoch();
+    let (session, profile) = state.store.session_and_profile(tenant, customer.as_ref(), &sid).await?;
+    let client = ClientId::parse(&record.client_id).map_err(|_| INVALID_REFRESH)?;
+    let session = session.filter(|s| s.is_live(&client, &record.family, profile.as_ref(), now)).ok_or(INVALID_REFRESH)?;
+    let epoch = customer.as_ref().map(|_| session.epoch);
     let new = OpaqueSecret::generate();
-    match state.store.rotate_refresh_token(tenant, &old_hash, &record, &new.hash, now).await? {
+    match state.store.rotate_refresh_token(tenant, &old_hash, &record, &new.hash, epoch, now).await? {
         RotateOutcome::Rotated => {}
         RotateOutcome::Reused => {
-            revoke_on_reuse(state, tenant, customer.as_ref(), &sid).await?;
+            revoke_on_reuse(state, tenant, &record).await?;
             return Err(INVALID_REFRESH);
         }
         RotateOutcome::SessionGone => return Err(INVALID_REFRESH),
     }
-    let client = ClientId::parse(&record.client_id).map_err(|_| INVALID_REFRESH)?;
-    let (customer_part, access_ttl) = match &customer {
-        Some(id) => {
-            let initial = state.store.get_customer(tenant, id).await?.ok_or(INVALID_REFRESH)?.initial_password;
-            (Some((id, initial)), settings.customer_access_ttl_secs)
-        }
-        None => (None, settings.anonymous_access_ttl_secs),
+    let (customer_part, access_ttl) = match (&customer, &profile) {
+        (Some(id), Some(profile)) => (Some((id, profile.initial_password)), settings.customer_access_ttl_secs),
+        (Some(_), None) => return Err(INVALID_REFRESH),
+        (None, _) => (None, settings.anonymous_access_ttl_secs),
     };
     token_set::build(
         state,
@@ -121,6 +128,7 @@ pub async fn refresh(
             tenant,
             client: &client,
             session: &sid,
+            family: &record.family,
             customer: customer_part,
             access_ttl,
             refresh_token: new.value,
@@ -130,14 +138,12 @@ pub async fn refresh(
     )
 }
 
-async fn revoke_on_reuse(
-    state: &AppState,
-    tenant: &TenantId,
-    customer: Option<&CustomerId>,
-    sid: &SessionId,
-) -> Result<(), ApiError> {
-    tracing::warn!(event = "refresh_token_reuse", tenant = %tenant, session_id = %sid, "refresh token reused; session revoked");
-    state.store.delete_session(tenant, customer, sid).await?;
+/// A spent refresh token came back: someone holds a copy. The login it
+/// belongs to ends; a newer login of the same storefront session does not.
+async fn revoke_on_reuse(state: &AppState, tenant: &TenantId, record: &RefreshTokenRecord) -> Result<(), ApiError> {
+    let Some(sid) = record.session() else { return Ok(()) };
+    let revoked = state.store.revoke_family(tenant, record.customer().as_ref(), &sid, &record.family).await?;
+    tracing::warn!(event = "refresh_token_reuse", tenant = %tenant, session_id = %sid, revoked, "refresh token reused; its session is revoked");
     Ok(())
 }
 
@@ -156,17 +162,13 @@ pub struct TokenInfo {
     pub legal_entity_id: Option<String>,
 }
 
-pub async fn token_info(state: &AppState, caller: &Authenticated) -> Result<TokenInfo, ApiError> {
+pub fn token_info(caller: &Authenticated) -> TokenInfo {
     let token = &caller.token;
-    let (customer_id, email) = match &token.subject {
-        Subject::Customer(id) => {
-            let customer =
-                state.store.get_customer(&token.tenant, id).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
-            (Some(customer.id), Some(customer.email))
-        }
-        Subject::Anonymous => (None, None),
+    let (customer_id, email) = match &caller.profile {
+        Some(profile) => (Some(profile.id.clone()), Some(profile.email.clone())),
+        None => (None, None),
     };
-    Ok(TokenInfo {
+    TokenInfo {
         token_type: "Bearer",
         expires_in: (token.expires_at - clock::now_epoch()).max(0),
         scope: token.scope.clone(),
@@ -174,7 +176,7 @@ pub async fn token_info(state: &AppState, caller: &Authenticated) -> Result<Toke
         customer_id,
         email,
         legal_entity_id: None,
-    })
+    }
 }
 
 pub async fn logout(
@@ -207,9 +209,10 @@ pub async fn list(
     state: &AppState,
     tenant: &TenantId,
     customer: &CustomerId,
+    epoch: u64,
     current: &SessionId,
 ) -> Result<Vec<SessionView>, ApiError> {
-    let sessions = state.store.list_sessions(tenant, customer).await?;
+    let sessions = state.store.list_sessions(tenant, customer, epoch).await?;
     Ok(sessions
         .into_iter()
         .map(|s| SessionView {

@@ -1,9 +1,10 @@
 //! Sign-up, activation and activation resend.
 //!
 //! Sign-up never tells whether an e-mail is registered: a taken address gets
-//! the same 202 (after the same password hashing) and its owner a notice.
-//! Activation secrets are 256-bit, stored only as hashes, single-use, valid
-//! 24 h, and the newest one retires the older (`pendingTokens.ACTIVATION`).
+//! the same 202 in the same time (after the same password hashing) and its
+//! owner a notice. Activation secrets are 256-bit, stored only as hashes,
+//! single-use, valid 24 h, and the newest one retires the older. A pending
+//! account nobody activates disappears after 7 days, with its e-mail guard.
 
 use std::sync::Arc;
 
@@ -11,25 +12,28 @@ use serde_json::{Map, Value};
 
 use crate::address::{Address, AddressRecord};
 use crate::clock;
-use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, EmailGuard, new_customer_number};
+use crate::customer::{
+    CustomerDetails, CustomerRecord, CustomerStatus, EmailGuard, PENDING_LIFETIME_SECS, new_customer_number,
+};
 use crate::domain::{CustomerId, Email, Password, TenantId};
 use crate::error::{ApiError, FieldError};
+use crate::http::ClientAddress;
 use crate::mail::templates::Template;
 use crate::password_policy;
 use crate::passwords;
 use crate::secrets::{OpaqueSecret, hash_secret};
-use crate::services::notify;
+use crate::services::equal_time::ResponseFloor;
+use crate::services::limits::{self, Limited};
+use crate::services::notify::{self, MailSlot};
 use crate::state::AppState;
-use crate::store::{Activation, CreateCustomerOutcome, OneTimeTokenRecord, TokenChangeOutcome, TokenPurpose};
+use crate::store::{
+    CommitOutcome, CreateCustomerOutcome, CredentialChange, CredentialCommit, OneTimeTokenRecord, TokenPurpose,
+};
 use crate::table_keys::ItemKey;
 use crate::tenant::TenantSettings;
 use crate::tokens::{Subject, VerifiedToken};
 
 pub const ACTIVATION_TTL_SECS: i64 = 24 * 3600;
-/// Resent activation mails per account and hour.
-pub const RESEND_LIMIT: u32 = 3;
-pub const RESEND_WINDOW_SECS: i64 = 3600;
-const QUOTA_PURPOSE: &str = "ACTIVATION";
 
 /// One answer for a used, expired, retired, unknown or mismatched secret or key.
 pub fn invalid_token() -> ApiError {
@@ -141,14 +145,23 @@ impl SignupInput {
 }
 
 /// Signs a customer up as `PENDING` and mails the activation link; for an
-/// e-mail that is taken, mails its owner a notice instead. Both end the same.
-pub async fn signup(state: &AppState, token: &VerifiedToken, input: SignupInput) -> Result<(), ApiError> {
+/// e-mail that is taken, mails its owner a notice instead. Both end the same,
+/// no sooner than the response floor.
+pub async fn signup(
+    state: &AppState,
+    token: &VerifiedToken,
+    input: SignupInput,
+    client: &ClientAddress,
+) -> Result<(), ApiError> {
     require_anonymous(token)?;
     let tenant = &token.tenant;
     let settings = settings_or(state, tenant, ApiError::Unauthorized("session_revoked")).await?;
     if let Some(password) = &input.password {
         password_policy::check(&settings, "password", password, &personal_words(input.email.as_str(), &input.details))?;
     }
+    let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
+    limits::take(state, tenant, &settings, source, Limited::Signup).await?;
+    let floor = ResponseFloor::start();
     // Hashed before we know whether the e-mail is taken: both paths cost the same.
     let password_hash = match &input.password {
         Some(password) => Some(passwords::hash(password).await.map_err(ApiError::internal)?),
@@ -157,6 +170,8 @@ pub async fn signup(state: &AppState, token: &VerifiedToken, input: SignupInput)
 
     let now = clock::now_epoch();
     let stamp = clock::rfc3339(now);
+    // Nobody activates it within the week: profile, guard and address go (TTL).
+    let expires = Some(now + PENDING_LIFETIME_SECS);
     let id = CustomerId::generate();
     let mut details = input.details;
     // Unless told otherwise, the customer is reached where they signed up.
@@ -168,6 +183,7 @@ pub async fn signup(state: &AppState, token: &VerifiedToken, input: SignupInput)
         version: 1,
         created_at: stamp.clone(),
         modified_at: stamp.clone(),
+        ttl: expires,
     });
     let record = CustomerRecord {
         id: id.to_string(),
@@ -183,9 +199,11 @@ pub async fn signup(state: &AppState, token: &VerifiedToken, input: SignupInput)
         version: 1,
         created_at: stamp.clone(),
         modified_at: stamp,
+        ttl: expires,
         ..Default::default()
     };
-    let mut extra = vec![state.store.put_one_time_token_item(tenant, &secret.hash, &activation_token(&id, now))?];
+    let activation = OneTimeTokenRecord::new(TokenPurpose::Activation, &record, ACTIVATION_TTL_SECS, now);
+    let mut extra = vec![state.store.put_one_time_token_item(tenant, &secret.hash, &activation)?];
     if let Some(address) = &address {
         extra.push(state.store.put_address_item(tenant, &id, address)?);
     }
@@ -193,32 +211,24 @@ pub async fn signup(state: &AppState, token: &VerifiedToken, input: SignupInput)
     match state.store.create_customer(tenant, &record, extra).await? {
         CreateCustomerOutcome::Created => {
             tracing::info!(event = "signup", outcome = "created", tenant = %tenant, customer_id = %id, "customer signed up");
-            send_activation(state, tenant, &settings, &record, &secret.value).await;
+            if let Some(slot) = notify::reserve(state, tenant, &settings, &record.email, Template::Activation).await? {
+                send_activation(state, tenant, &settings, slot, &record, &secret.value).await;
+            }
         }
         CreateCustomerOutcome::EmailTaken => {
             tracing::info!(event = "signup", outcome = "email_taken", tenant = %tenant, "sign-up for a taken e-mail");
             notify_existing_owner(state, tenant, &settings, &input.email).await?;
         }
     }
+    floor.wait().await;
     Ok(())
-}
-
-fn activation_token(id: &CustomerId, now: i64) -> OneTimeTokenRecord {
-    OneTimeTokenRecord {
-        purpose: TokenPurpose::Activation,
-        customer_id: id.to_string(),
-        new_email: None,
-        sync_contact_email: None,
-        created_at: now,
-        expires_at: now + ACTIVATION_TTL_SECS,
-        ttl: now + ACTIVATION_TTL_SECS,
-    }
 }
 
 async fn send_activation(
     state: &AppState,
     tenant: &TenantId,
     settings: &TenantSettings,
+    slot: MailSlot,
     customer: &CustomerRecord,
     secret: &str,
 ) {
@@ -229,8 +239,7 @@ async fn send_activation(
         state,
         tenant,
         settings,
-        &customer.email,
-        Template::Activation,
+        slot,
         details.preferred_language.as_deref(),
         minijinja::context! { link => link, first_name => details.first_name.clone() },
     )
@@ -254,7 +263,7 @@ async fn notify_existing_owner(
     };
     let language = owner.as_ref().and_then(|o| o.details.preferred_language.clone());
     let first_name = owner.and_then(|o| o.details.first_name);
-    notify::send(
+    notify::send_capped(
         state,
         tenant,
         settings,
@@ -315,28 +324,32 @@ impl ActivateInput {
 }
 
 /// Activates the account the secret was issued for. If it has no password
-/// yet, the request must choose one; a chosen password replaces one given
-/// at sign-up (whoever holds the mailbox decides, not whoever typed the
-/// address into a sign-up form).
+/// yet, or the link came from a resend, the request must choose one; a chosen
+/// password replaces one given at sign-up (whoever holds the mailbox decides,
+/// not whoever typed the address into a sign-up form).
 pub async fn activate(state: &AppState, tenant: &TenantId, input: ActivateInput) -> Result<(), ApiError> {
     let Some(id) = input.identifier else { return Err(invalid_token()) };
     let hash = hash_secret(&input.secret);
     let token = state.store.get_one_time_token(tenant, &hash).await?;
-    if !token.is_some_and(|t| t.purpose == TokenPurpose::Activation && t.customer_id == id.as_str()) {
+    let Some(token) = token.filter(|t| t.purpose == TokenPurpose::Activation && t.customer_id == id.as_str()) else {
         return Err(invalid_token());
-    }
-    let profile = state.store.get_customer(tenant, &id).await?.filter(|p| {
-        p.status == CustomerStatus::Pending
-            && p.pending_tokens.get(TokenPurpose::Activation.as_str()).is_some_and(|current| *current == hash)
-    });
-    let Some(profile) = profile else { return Err(invalid_token()) };
+    };
+    let profile = state.store.get_customer(tenant, &id).await?;
+    let Some(profile) = profile.filter(|p| p.status == CustomerStatus::Pending && token.holds_for(p)) else {
+        return Err(invalid_token());
+    };
     let settings = settings_or(state, tenant, invalid_token()).await?;
 
     let password_hash = match &input.password {
-        None if profile.password_hash.is_none() => {
+        None if profile.password_hash.is_none() || token.requires_password => {
+            let why = if token.requires_password {
+                "is required: choose the password with this link"
+            } else {
+                "is required: the account has no password yet"
+            };
             return Err(ApiError::Validation(vec![
-                FieldError::new("password", "is required: the account has no password yet"),
-                FieldError::new("password_check", "is required: the account has no password yet"),
+                FieldError::new("password", why),
+                FieldError::new("password_check", why),
             ]));
         }
         None => None,
@@ -345,22 +358,20 @@ pub async fn activate(state: &AppState, tenant: &TenantId, input: ActivateInput)
             Some(passwords::hash(password).await.map_err(ApiError::internal)?)
         }
     };
-    let email = Email::parse(&profile.email).map_err(|_| ApiError::internal("stored e-mail does not parse"))?;
-    let outcome = state
-        .store
-        .activate_customer(
-            tenant,
-            Activation {
-                customer: &id,
-                normalized_email: &email.normalized(),
-                token_hash: &hash,
-                password_hash: password_hash.as_deref(),
-                now: clock::now_epoch(),
-            },
-        )
-        .await?;
-    match outcome {
-        TokenChangeOutcome::Done => {
+    let change = match password_hash.as_deref() {
+        Some(hash) => CredentialChange::Password { hash, initial: false },
+        None => CredentialChange::Activation,
+    };
+    let commit = CredentialCommit {
+        profile: &profile,
+        change,
+        activate: true,
+        redeem: Some((&hash, TokenPurpose::Activation)),
+        keep_session: None,
+        now: clock::now_epoch(),
+    };
+    match state.store.commit_credential_change(tenant, commit).await? {
+        CommitOutcome::Done => {
             tracing::info!(event = "activation", outcome = "activated", tenant = %tenant, customer_id = %id, "customer activated");
             Ok(())
         }
@@ -369,41 +380,63 @@ pub async fn activate(state: &AppState, tenant: &TenantId, input: ActivateInput)
 }
 
 /// Mails a fresh activation link to a pending account (retiring the old
-/// link), at most `RESEND_LIMIT` per hour. Says nothing either way.
-pub async fn resend(state: &AppState, token: &VerifiedToken, email: &Email) -> Result<(), ApiError> {
+/// link), within the mail cap. The link asks whoever opens it to choose the
+/// password: only the mailbox's owner can have asked for it. Says nothing
+/// either way, in the same time either way.
+pub async fn resend(
+    state: &AppState,
+    token: &VerifiedToken,
+    email: &Email,
+    client: &ClientAddress,
+) -> Result<(), ApiError> {
     require_anonymous(token)?;
     let tenant = &token.tenant;
     let settings = settings_or(state, tenant, ApiError::Unauthorized("session_revoked")).await?;
+    let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
+    limits::take(state, tenant, &settings, source, Limited::MailRequest).await?;
+    let floor = ResponseFloor::start();
+    let outcome = match resend_link(state, tenant, &settings, email).await {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            tracing::error!(event = "activation_resend", tenant = %tenant, error = %err, "resend failed");
+            "failed"
+        }
+    };
+    tracing::info!(event = "activation_resend", outcome, tenant = %tenant, "activation resend requested");
+    floor.wait().await;
+    Ok(())
+}
+
+async fn resend_link(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    email: &Email,
+) -> Result<&'static str, ApiError> {
     let guard = state.store.get::<EmailGuard>(&ItemKey::email_guard(tenant, &email.normalized())).await?;
     let Some(id) =
         guard.filter(|g| g.status == CustomerStatus::Pending).and_then(|g| CustomerId::parse(&g.customer_id).ok())
     else {
-        return Ok(());
+        return Ok("not_pending");
     };
     let Some(profile) = state.store.get_customer(tenant, &id).await?.filter(|p| p.status == CustomerStatus::Pending)
     else {
-        return Ok(());
+        return Ok("not_pending");
     };
+    let slot = notify::reserve_kind(state, tenant, settings, &profile.email, Template::Activation, "activation_resend");
+    let Some(slot) = slot.await? else { return Ok("mail_capped") };
     let now = clock::now_epoch();
-    if !state.store.take_mail_quota(tenant, QUOTA_PURPOSE, &id, RESEND_LIMIT, RESEND_WINDOW_SECS, now).await? {
-        tracing::info!(event = "activation_resend", outcome = "quota_exhausted", tenant = %tenant, customer_id = %id, "resend refused");
-        return Ok(());
-    }
     let secret = OpaqueSecret::generate();
-    let mut items = vec![
-        state.store.put_one_time_token_item(tenant, &secret.hash, &activation_token(&id, now))?,
-        state.store.set_pending_token_item(tenant, &profile, TokenPurpose::Activation, &secret.hash, true)?,
-    ];
-    if let Some(old) = profile.pending_tokens.get(TokenPurpose::Activation.as_str()) {
-        items.push(state.store.delete_one_time_token_item(tenant, old)?);
-    }
-    if state.store.transact(items).await?.is_err() {
+    let record = OneTimeTokenRecord {
+        requires_password: true,
+        ..OneTimeTokenRecord::new(TokenPurpose::Activation, &profile, ACTIVATION_TTL_SECS, now)
+    };
+    if !state.store.issue_one_time_token(tenant, &profile, &secret.hash, &record, true).await? {
         // Activated, or another resend won the race: that one mails.
-        return Ok(());
+        return Ok("contended");
     }
-    tracing::info!(event = "activation_resend", outcome = "sent", tenant = %tenant, customer_id = %id, "activation link sent again");
-    send_activation(state, tenant, &settings, &profile, &secret.value).await;
-    Ok(())
+    send_activation(state, tenant, settings, slot, &profile, &secret.value).await;
+    Ok("sent")
 }
 
 #[cfg(test)]

@@ -113,7 +113,7 @@ pub async fn social_login(
     // A dead storefront session: refuse before spending the one-time code.
     let session: Option<SessionRecord> =
         state.store.get(&ItemKey::anonymous_session(tenant, &anonymous.session)).await?;
-    if !session.is_some_and(|s| s.client_id == anonymous.client.as_str() && s.expires_at > now) {
+    if !session.is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now)) {
         return Err(ApiError::Unauthorized("session_revoked"));
     }
 
@@ -125,12 +125,12 @@ pub async fn social_login(
         nonce: request.nonce.as_deref(),
     };
     let sign_in = oidc::sign_in(provider, secret.as_deref(), exchange, now).await.map_err(provider_error)?;
-    let customer = resolve_customer(state, tenant, &settings, provider, &sign_in.claims).await?;
+    let (customer, epoch) = resolve_customer(state, tenant, &settings, provider, &sign_in.claims).await?;
 
     let session = new_session(
         &anonymous.session,
         &anonymous.client,
-        Some(&customer),
+        Some((&customer, epoch)),
         settings.customer_refresh_ttl_secs,
         user_agent,
         now,
@@ -145,6 +145,7 @@ pub async fn social_login(
             tenant,
             client: &anonymous.client,
             session: &anonymous.session,
+            family: &session.family,
             customer: Some((&customer, false)),
             access_ttl: settings.customer_access_ttl_secs,
             refresh_token: refresh.value,
@@ -155,20 +156,21 @@ pub async fn social_login(
     Ok(SocialTokenSet { tokens, social_id_token: sign_in.id_token })
 }
 
-/// The customer of (issuer, sub): the linked one; else the account with the
-/// provider-verified e-mail, now linked; else a new active customer.
+/// The customer of (issuer, sub) and their credential epoch: the linked one;
+/// else the account with the provider-verified e-mail, now linked; else a
+/// new active customer.
 async fn resolve_customer(
     state: &AppState,
     tenant: &TenantId,
     settings: &TenantSettings,
     provider: &SocialProvider,
     claims: &IdClaims,
-) -> Result<CustomerId, ApiError> {
+) -> Result<(CustomerId, u64), ApiError> {
     // Two rounds: a concurrent first login of the same person may win the race.
     for _ in 0..2 {
         if let Some(link) = state.store.get_social_link(tenant, &claims.iss, &claims.sub).await? {
-            if let Some(id) = linked_customer(state, tenant, &link).await? {
-                return Ok(id);
+            if let Some(linked) = linked_customer(state, tenant, &link).await? {
+                return Ok(linked);
             }
             // The account is gone but its link was left behind: forget the link
             // (customer ids are never reused), then treat the person as new.
@@ -188,13 +190,13 @@ async fn resolve_customer(
         };
         let guard: Option<EmailGuard> = state.store.get(&ItemKey::email_guard(tenant, &email.normalized())).await?;
         if let Some(guard) = guard {
-            if link_existing(state, tenant, settings, provider, &guard, link).await? {
-                return CustomerId::parse(&guard.customer_id).map_err(ApiError::internal);
+            if let Some(linked) = link_existing(state, tenant, settings, provider, &guard, link).await? {
+                return Ok(linked);
             }
             continue;
         }
         if let Some(id) = create_linked(state, tenant, &email, claims, link).await? {
-            return Ok(id);
+            return Ok((id, 0));
         }
     }
     Err(ApiError::Conflict {
@@ -204,22 +206,22 @@ async fn resolve_customer(
     })
 }
 
-/// The linked customer; `None` when the account no longer exists.
+/// The linked customer and their epoch; `None` when the account no longer exists.
 async fn linked_customer(
     state: &AppState,
     tenant: &TenantId,
     link: &SocialLinkRecord,
-) -> Result<Option<CustomerId>, ApiError> {
+) -> Result<Option<(CustomerId, u64)>, ApiError> {
     let id = CustomerId::parse(&link.customer_id).map_err(ApiError::internal)?;
     match state.store.get_customer(tenant, &id).await? {
-        Some(customer) if customer.status == CustomerStatus::Active => Ok(Some(id)),
+        Some(customer) if customer.status == CustomerStatus::Active => Ok(Some((id, customer.epoch))),
         Some(_) => Err(ApiError::Forbidden("account_not_activated")),
         None => Ok(None),
     }
 }
 
 /// Links (issuer, sub) to the existing account with the verified e-mail and
-/// tells the owner. `Ok(false)` when the account changed meanwhile (retry).
+/// tells the owner. `Ok(None)` when the account changed meanwhile (retry).
 async fn link_existing(
     state: &AppState,
     tenant: &TenantId,
@@ -227,18 +229,18 @@ async fn link_existing(
     provider: &SocialProvider,
     guard: &EmailGuard,
     mut link: SocialLinkRecord,
-) -> Result<bool, ApiError> {
+) -> Result<Option<(CustomerId, u64)>, ApiError> {
     if guard.status != CustomerStatus::Active {
         return Err(ApiError::Forbidden("account_not_activated"));
     }
     let id = CustomerId::parse(&guard.customer_id).map_err(ApiError::internal)?;
-    let Some(customer) = state.store.get_customer(tenant, &id).await? else { return Ok(false) };
+    let Some(customer) = state.store.get_customer(tenant, &id).await? else { return Ok(None) };
     link.customer_id = id.to_string();
     if !state.store.link_social_identity(tenant, &id, customer.version, &link).await? {
-        return Ok(false);
+        return Ok(None);
     }
     tracing::info!(event = "social_linked", tenant = %tenant, customer_id = %id, provider = %provider.name, "social identity linked to an existing account");
-    notify::send(
+    notify::send_capped(
         state,
         tenant,
         settings,
@@ -248,7 +250,7 @@ async fn link_existing(
         minijinja::context! { first_name => customer.details.first_name.clone(), provider => provider.name.clone() },
     )
     .await;
-    Ok(true)
+    Ok(Some((id, customer.epoch)))
 }
 
 /// A new active customer without password, linked to (issuer, sub), in one
@@ -287,7 +289,7 @@ async fn create_linked(
         version: 1,
         created_at: now.clone(),
         modified_at: now,
-        last_login_at: None,
+        ..CustomerRecord::default()
     };
     let extra = vec![state.store.new_social_link_item(tenant, &link)?];
     match state.store.create_customer(tenant, &record, extra).await {

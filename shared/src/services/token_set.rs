@@ -35,6 +35,8 @@ pub struct Grant<'a> {
     pub tenant: &'a TenantId,
     pub client: &'a ClientId,
     pub session: &'a SessionId,
+    /// The session's family (a fresh one per login), carried in the access token.
+    pub family: &'a str,
     pub customer: Option<(&'a CustomerId, bool)>,
     pub access_ttl: i64,
     pub refresh_token: String,
@@ -56,6 +58,7 @@ pub fn build(state: &AppState, grant: Grant<'_>, now: i64) -> Result<TokenSet, A
             client: grant.client,
             subject: &subject,
             session: grant.session,
+            family: grant.family,
             lifetime_secs: access_ttl,
         },
         now,

@@ -1,6 +1,7 @@
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
-use super::{Store, StoreError, from_item, put_new, s};
+use super::{Store, StoreError, from_item, put_new, put_new_or_expired, s};
+use crate::address::AddressRecord;
 use crate::customer::{CustomerRecord, CustomerStatus, EmailGuard};
 use crate::domain::{CustomerId, Email, TenantId};
 use crate::table_keys::ItemKey;
@@ -19,6 +20,7 @@ pub struct LoginTarget {
     pub status: CustomerStatus,
     pub password_hash: Option<String>,
     pub initial_password: bool,
+    pub epoch: u64,
 }
 
 impl LoginTarget {
@@ -30,6 +32,7 @@ impl LoginTarget {
             status: guard.status,
             password_hash: guard.password_hash,
             initial_password: guard.initial_password,
+            epoch: guard.epoch,
         }))
     }
 
@@ -41,6 +44,7 @@ impl LoginTarget {
             status: profile.status,
             password_hash: profile.password_hash,
             initial_password: profile.initial_password,
+            epoch: profile.epoch,
         }))
     }
 }
@@ -58,7 +62,11 @@ impl Store {
         let id = CustomerId::parse(&customer.id).map_err(|_| StoreError::Invalid("customer id".into()))?;
         let email = Email::parse(&customer.email).map_err(|_| StoreError::Invalid("e-mail".into()))?;
         let mut items = vec![
-            put_new(&self.table, &ItemKey::email_guard(tenant, &email.normalized()), &EmailGuard::of(customer))?,
+            put_new_or_expired(
+                &self.table,
+                &ItemKey::email_guard(tenant, &email.normalized()),
+                &EmailGuard::of(customer),
+            )?,
             put_new(&self.table, &ItemKey::profile(tenant, &id), customer)?,
         ];
         items.extend(extra);
@@ -75,38 +83,14 @@ impl Store {
         self.get(&ItemKey::profile(tenant, id)).await
     }
 
-    /// Transaction items setting a new password hash on the profile and on the
-    /// e-mail guard (which login reads), so the two never disagree.
-    pub fn set_password_items(
+    /// A transaction item storing the first address of a new customer.
+    pub fn put_address_item(
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
-        normalized_email: &str,
-        password_hash: &str,
-        initial: bool,
-    ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let profile = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(ItemKey::profile(tenant, customer).to_attributes()))
-            .update_expression("SET passwordHash = :hash, initialPassword = :initial, modifiedAt = :now")
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":hash", s(password_hash))
-            .expression_attribute_values(":initial", aws_sdk_dynamodb::types::AttributeValue::Bool(initial))
-            .expression_attribute_values(":now", s(crate::clock::now_rfc3339()))
-            .build()?;
-        let guard = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(ItemKey::email_guard(tenant, normalized_email).to_attributes()))
-            .update_expression("SET passwordHash = :hash, initialPassword = :initial")
-            .condition_expression("customerId = :id")
-            .expression_attribute_values(":hash", s(password_hash))
-            .expression_attribute_values(":initial", aws_sdk_dynamodb::types::AttributeValue::Bool(initial))
-            .expression_attribute_values(":id", s(customer.as_str()))
-            .build()?;
-        Ok(vec![
-            TransactWriteItem::builder().update(profile).build(),
-            TransactWriteItem::builder().update(guard).build(),
-        ])
+        address: &AddressRecord,
+    ) -> Result<TransactWriteItem, StoreError> {
+        put_new(&self.table, &ItemKey::address(tenant, customer, &address.id), address)
     }
 
     /// A transaction item stamping the last login on the profile.

@@ -2,11 +2,12 @@
 //! and concurrency are condition expressions and transactions, never
 //! read-then-write.
 
-mod activation;
 mod addresses;
+mod credentials;
 mod customers;
+mod devices;
+mod limits;
 mod one_time_tokens;
-mod password_reset;
 pub mod profile;
 mod schema;
 mod sessions;
@@ -23,14 +24,15 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use activation::{Activation, EmailSwap, TokenChangeOutcome};
 pub use addresses::{DefaultChange, DeleteOutcome, DeletePlan, InsertOutcome, WriteOutcome};
+pub use credentials::{CommitOutcome, CredentialChange, CredentialCommit};
 pub use customers::{CreateCustomerOutcome, LoginTarget};
+pub use devices::{DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken};
+pub use limits::{Allowance, Taken};
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
-pub use password_reset::ResetProfile;
 pub use sessions::{RefreshTokenRecord, RotateOutcome, SessionRecord};
 pub use social::SocialLinkRecord;
-pub use throttle::ThrottleRecord;
+pub use throttle::{LoginBudget, Reservation, ThrottleRecord};
 
 use crate::table_keys::{ItemKey, PK, TTL};
 
@@ -184,6 +186,30 @@ pub fn put_new<T: Serialize>(table: &str, key: &ItemKey, record: &T) -> Result<T
         .expression_attribute_names("#pk", PK)
         .build()?;
     Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// A transaction Put that fails if a live item is there; an expired one
+/// (a pending account nobody activated, not yet deleted by TTL) is replaced.
+pub fn put_new_or_expired<T: Serialize>(
+    table: &str,
+    key: &ItemKey,
+    record: &T,
+) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(to_item(key, record)?))
+        .condition_expression("attribute_not_exists(#pk) OR #ttl <= :now")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#ttl", TTL)
+        .expression_attribute_values(":now", n(crate::clock::now_epoch()))
+        .build()?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// "The item's `#epoch` is `:epoch`", where an item written before epochs
+/// existed counts as epoch 0. The caller binds `#epoch` and `:epoch`.
+pub(crate) fn epoch_condition(epoch: u64) -> &'static str {
+    if epoch == 0 { "(attribute_not_exists(#epoch) OR #epoch = :epoch)" } else { "#epoch = :epoch" }
 }
 
 pub fn n(value: impl ToString) -> AttributeValue {

@@ -1,8 +1,11 @@
-use aws_sdk_dynamodb::types::{Delete, DeleteRequest, Put, ReturnValue, TransactWriteItem, Update, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, DeleteRequest, Put, ReturnValue, TransactWriteItem, Update, WriteRequest,
+};
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, StoreError, from_item, n, put_new, s, to_item};
-use crate::domain::{CustomerId, SessionId, TenantId};
+use super::{Item, Store, StoreError, epoch_condition, from_item, n, put_new, s, to_item};
+use crate::customer::CustomerRecord;
+use crate::domain::{ClientId, CustomerId, SessionId, TenantId};
 use crate::table_keys::ItemKey;
 
 /// A session: one sign-in on one device. It exists exactly as long as it is
@@ -23,7 +26,29 @@ pub struct SessionRecord {
     pub expires_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
+    /// The customer's credential epoch when the session began (customer sessions).
+    #[serde(default)]
+    pub epoch: u64,
     pub ttl: i64,
+}
+
+impl SessionRecord {
+    /// Whether this session is the live one a token of `client` and `family`
+    /// speaks for; a customer session also needs its profile, still at the
+    /// session's epoch (a password, e-mail or reset since ends it).
+    pub fn is_live(
+        &self,
+        client: &ClientId,
+        family: &str,
+        profile: Option<&CustomerRecord>,
+        now: i64,
+    ) -> bool {
+        let epoch_holds = match &self.customer_id {
+            Some(_) => profile.is_some_and(|p| p.epoch == self.epoch),
+            None => true,
+        };
+        self.client_id == client.as_str() && self.family == family && self.expires_at > now && epoch_holds
+    }
 }
 
 /// A refresh token, stored by hash. Used tokens stay (marked `used`) until the
@@ -89,14 +114,21 @@ impl Store {
         self.transact(items).await?.map_err(|codes| StoreError::Invalid(format!("start session cancelled: {codes:?}")))
     }
 
-    pub async fn get_session(
+    /// The session and, for a customer session, the customer's profile, in
+    /// one round trip: enough to tell whether a token is still good.
+    pub async fn session_and_profile(
         &self,
         tenant: &TenantId,
         customer: Option<&CustomerId>,
         sid: &SessionId,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        let now = crate::clock::now_epoch();
-        Ok(self.get::<SessionRecord>(&session_key(tenant, customer, sid)).await?.filter(|s| s.expires_at > now))
+    ) -> Result<(Option<SessionRecord>, Option<CustomerRecord>), StoreError> {
+        let session_key = session_key(tenant, customer, sid);
+        let Some(customer) = customer else { return Ok((self.get(&session_key).await?, None)) };
+        let profile_key = ItemKey::profile(tenant, customer);
+        let mut found = self.get_many(&[session_key.clone(), profile_key.clone()]).await?;
+        let session = found.remove(&session_key).map(from_item).transpose()?;
+        let profile = found.remove(&profile_key).map(from_item).transpose()?;
+        Ok((session, profile))
     }
 
     pub async fn get_refresh_token(
@@ -109,17 +141,20 @@ impl Store {
 
     /// Marks the old refresh token used, stores the new one and touches the
     /// session, all or nothing; the conditions make a token single-use even
-    /// under parallel requests.
+    /// under parallel requests, and refuse a session whose family or
+    /// credential epoch (`epoch`, customer sessions) moved on meanwhile.
     pub async fn rotate_refresh_token(
         &self,
         tenant: &TenantId,
         old_hash: &str,
         old: &RefreshTokenRecord,
         new_hash: &str,
+        epoch: Option<u64>,
         now: i64,
     ) -> Result<RotateOutcome, StoreError> {
         let sid = old.session().ok_or_else(|| StoreError::Invalid("session id".into()))?;
-        let session = session_key(tenant, old.customer().as_ref(), &sid);
+        let customer = old.customer();
+        let session = session_key(tenant, customer.as_ref(), &sid);
         let mark_used = Update::builder()
             .table_name(&self.table)
             .set_key(Some(ItemKey::refresh_token(tenant, old_hash).to_attributes()))
@@ -129,21 +164,46 @@ impl Store {
             .expression_attribute_values(":true", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
             .expression_attribute_values(":false", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
             .build()?;
-        let touch_session = Update::builder()
+        let mut touch_session = Update::builder()
             .table_name(&self.table)
             .set_key(Some(session.to_attributes()))
             .update_expression("SET lastUsedAt = :now")
-            .condition_expression("attribute_exists(PK) AND #family = :family AND expiresAt > :now")
             .expression_attribute_names("#family", "family")
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":family", s(&old.family))
-            .build()?;
+            .expression_attribute_values(":family", s(&old.family));
+        let mut items = Vec::new();
+        match (epoch, &customer) {
+            (Some(epoch), Some(customer)) => {
+                touch_session = touch_session
+                    .condition_expression(format!(
+                        "attribute_exists(PK) AND #family = :family AND expiresAt > :now AND {}",
+                        epoch_condition(epoch)
+                    ))
+                    .expression_attribute_names("#epoch", "epoch")
+                    .expression_attribute_values(":epoch", n(epoch));
+                let profile_holds = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(ItemKey::profile(tenant, customer).to_attributes()))
+                    .condition_expression(epoch_condition(epoch))
+                    .expression_attribute_names("#epoch", "epoch")
+                    .expression_attribute_values(":epoch", n(epoch))
+                    .build()?;
+                items.push(TransactWriteItem::builder().condition_check(profile_holds).build());
+            }
+            _ => {
+                touch_session = touch_session
+                    .condition_expression("attribute_exists(PK) AND #family = :family AND expiresAt > :now")
+            }
+        }
         let new_record = RefreshTokenRecord { used: false, ..old.clone() };
-        let items = vec![
-            TransactWriteItem::builder().update(mark_used).build(),
-            put_new(&self.table, &ItemKey::refresh_token(tenant, new_hash), &new_record)?,
-            TransactWriteItem::builder().update(touch_session).build(),
-        ];
+        items.splice(
+            0..0,
+            [
+                TransactWriteItem::builder().update(mark_used).build(),
+                put_new(&self.table, &ItemKey::refresh_token(tenant, new_hash), &new_record)?,
+                TransactWriteItem::builder().update(touch_session.build()?).build(),
+            ],
+        );
         Ok(match self.transact(items).await? {
             Ok(()) => RotateOutcome::Rotated,
             Err(codes) => match codes.first().map(String::as_str) {
@@ -151,6 +211,33 @@ impl Store {
                 _ => RotateOutcome::SessionGone,
             },
         })
+    }
+
+    /// Ends the session of a replayed refresh token, only if it is still the
+    /// login (family) that token belongs to: a newer login of the same
+    /// storefront session is left alone.
+    pub async fn revoke_family(
+        &self,
+        tenant: &TenantId,
+        customer: Option<&CustomerId>,
+        sid: &SessionId,
+        family: &str,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(session_key(tenant, customer, sid).to_attributes()))
+            .condition_expression("#family = :family")
+            .expression_attribute_names("#family", "family")
+            .expression_attribute_values(":family", s(family))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// Deletes (revokes) one session; returns whether it existed.
@@ -177,15 +264,17 @@ impl Store {
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
+    /// The customer's live sessions: not expired and begun in `epoch`.
     pub async fn list_sessions(
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
+        epoch: u64,
     ) -> Result<Vec<SessionRecord>, StoreError> {
         let now = crate::clock::now_epoch();
         let items = self.query_prefix(&ItemKey::customer_partition(tenant, customer), ItemKey::SESSION_PREFIX).await?;
         let mut sessions = items.into_iter().map(from_item::<SessionRecord>).collect::<Result<Vec<_>, _>>()?;
-        sessions.retain(|s| s.expires_at > now);
+        sessions.retain(|s| s.expires_at > now && s.epoch == epoch);
         sessions.sort_by_key(|s| s.created_at);
         Ok(sessions)
     }

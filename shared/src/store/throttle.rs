@@ -1,4 +1,10 @@
-use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
+//! Login budgets: how many password checks an account may still have. An
+//! attempt is reserved with a conditional write *before* the password is
+//! verified, so however many requests arrive at once, at most the budget is
+//! verified; a failed attempt stays spent, a successful login clears the budget.
+
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError, from_item, n};
@@ -6,119 +12,171 @@ use crate::domain::{CustomerId, TenantId};
 use crate::table_keys::ItemKey;
 use crate::tenant::TenantSettings;
 
-/// Consecutive login failures for one subject (an e-mail or id, whether or
-/// not an account has it, so throttling reveals nothing).
+/// Whose budget an attempt spends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginBudget {
+    /// An existing account: logins by e-mail and by id, and the password
+    /// re-checks of signed-in customers, all spend from this one.
+    Account(CustomerId),
+    /// An account on a device that logged in to it before (a device token):
+    /// failures elsewhere do not hold this device back.
+    Device { customer: CustomerId, device: String },
+    /// An identifier no account has (`email:…` or `id:…`): throttled the
+    /// same way, so the answers do not tell the two apart.
+    Unknown(String),
+}
+
+impl LoginBudget {
+    fn key(&self, tenant: &TenantId) -> ItemKey {
+        let subject = match self {
+            Self::Account(customer) => format!("acct:{customer}"),
+            // The device hash is 64 hex characters; a prefix keeps the key short and is as unique.
+            Self::Device { customer, device } => format!("acct:{customer}:device:{}", &device[..device.len().min(32)]),
+            Self::Unknown(subject) => subject.clone(),
+        };
+        ItemKey::throttle(tenant, &subject)
+    }
+}
+
+/// The stored budget. `attempts` counts reserved attempts (a failure stays
+/// counted); `allowance` is how many may be reserved before the next lock
+/// ends; `lockedUntil` holds every attempt off until then.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct ThrottleRecord {
-    #[serde(default)]
-    pub failures: u32,
-    #[serde(default)]
+    pub attempts: u32,
+    pub allowance: u32,
     pub locked_until: i64,
-    #[serde(default)]
     pub ttl: i64,
 }
 
-/// Failure counters are forgotten a day after the last failure.
+/// The outcome of asking for one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// Verify the password; `attempt` is this attempt's number in the budget.
+    Granted { attempt: u32, allowance: u32 },
+    /// Answer 429 with this `Retry-After`.
+    Refused { retry_after_secs: u64 },
+}
+
+/// A budget is forgotten a day after its last attempt.
 const FORGET_AFTER_SECS: i64 = 86_400;
 
 impl Store {
-    /// Counts one more failure (atomically) and, at the threshold, locks.
-    pub async fn record_login_failure(
+    /// Reserves one attempt from `budget`, atomically: of any number of
+    /// parallel callers, at most the remaining allowance get `Granted`.
+    pub async fn reserve_login_attempt(
         &self,
         tenant: &TenantId,
-        subject: &str,
+        budget: &LoginBudget,
         settings: &TenantSettings,
         now: i64,
-    ) -> Result<ThrottleRecord, StoreError> {
-        let key = ItemKey::throttle(tenant, subject);
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key.to_attributes()))
-            .update_expression("ADD failures :one SET #ttl = :ttl")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":ttl", n(now + FORGET_AFTER_SECS))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await?;
-        let mut record: ThrottleRecord = from_item(out.attributes.unwrap_or_default())?;
-        if let Some(lock) = settings.lock_duration(record.failures) {
-            record.locked_until = now + lock;
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key.to_attributes()))
-                .update_expression("SET lockedUntil = :until")
-                .expression_attribute_values(":until", n(record.locked_until))
-                .send()
-                .await?;
-        }
-        Ok(record)
-    }
-
-    /// A transaction item clearing the counter after a successful login.
-    pub fn reset_throttle_item(&self, tenant: &TenantId, subject: &str) -> Result<TransactWriteItem, StoreError> {
-        let delete = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(ItemKey::throttle(tenant, subject).to_attributes()))
-            .build()?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
-    }
-}
-
-impl Store {
-    /// Takes one mail from a customer's allowance of `limit` per `window_secs`
-    /// for `purpose`; `false` when it is used up. Atomic under parallel calls.
-    pub async fn take_mail_quota(
-        &self,
-        tenant: &TenantId,
-        purpose: &str,
-        customer: &CustomerId,
-        limit: u32,
-        window_secs: i64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let key = ItemKey::mail_quota(tenant, purpose, customer).to_attributes();
-        // A fresh window when there is none or the last one is over...
+    ) -> Result<Reservation, StoreError> {
+        let key = budget.key(tenant).to_attributes();
+        let threshold = settings.lockout_threshold.max(1);
+        // No budget yet, or one forgotten (expired, not yet deleted): start one.
         let fresh = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key.clone()))
-            .update_expression("SET windowStart = :now, sent = :one, #ttl = :ttl")
-            .condition_expression("attribute_not_exists(windowStart) OR windowStart <= :floor")
+            .update_expression("SET attempts = :one, allowance = :threshold, lockedUntil = :zero, #ttl = :ttl")
+            .condition_expression("attribute_not_exists(attempts) OR #ttl <= :now")
             .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":floor", n(now - window_secs))
-            .expression_attribute_values(":ttl", n(now + window_secs))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":threshold", n(threshold))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":ttl", n(now + FORGET_AFTER_SECS))
             .send()
             .await;
         match fresh {
-            Ok(_) => return Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+            Ok(_) => return Ok(Reservation::Granted { attempt: 1, allowance: threshold }),
+            Err(err) if err.as_service_error().is_some_and(UpdateItemError::is_conditional_check_failed_exception) => {}
             Err(err) => return Err(err.into()),
         }
-        // ...else one more in the current window, while under the limit.
+        // Else one more, while the allowance lasts and no lock holds.
         let more = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key))
-            .update_expression("ADD sent :one")
-            .condition_expression("windowStart > :floor AND sent < :limit")
+            .update_expression("ADD attempts :one SET #ttl = :ttl")
+            .condition_expression("attempts < allowance AND lockedUntil <= :now")
+            .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":floor", n(now - window_secs))
-            .expression_attribute_values(":limit", n(limit))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":ttl", n(now + FORGET_AFTER_SECS))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match more {
-            Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(err) => Err(err.into()),
+            Ok(out) => {
+                let record: ThrottleRecord = from_item(out.attributes.unwrap_or_default())?;
+                Ok(Reservation::Granted { attempt: record.attempts, allowance: record.allowance })
+            }
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                    let record: ThrottleRecord = e.item().cloned().map(from_item).transpose()?.unwrap_or_default();
+                    // Locked: until the lock ends. Else the allowance is out
+                    // in attempts still being verified: they settle within a second.
+                    let wait = if record.locked_until > now { record.locked_until - now } else { 1 };
+                    Ok(Reservation::Refused { retry_after_secs: wait as u64 })
+                }
+                _ => Err(err.into()),
+            },
         }
+    }
+
+    /// A reserved attempt failed. It stays counted; the last one of the
+    /// allowance locks the budget (for longer with each lock) and allows one
+    /// more attempt after the lock. Returns the lock's end, if it locked.
+    pub async fn settle_failed_attempt(
+        &self,
+        tenant: &TenantId,
+        budget: &LoginBudget,
+        reservation: Reservation,
+        settings: &TenantSettings,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let Reservation::Granted { attempt, allowance } = reservation else { return Ok(None) };
+        if attempt < allowance {
+            return Ok(None);
+        }
+        let until = now + settings.lock_duration(attempt).unwrap_or(settings.lockout_base_secs);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(budget.key(tenant).to_attributes()))
+            .update_expression("SET lockedUntil = :until, allowance = :next")
+            .condition_expression("attribute_exists(attempts)")
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":next", n(attempt + 1))
+            .send()
+            .await
+            .map(|_| Some(until))
+            .or_else(|err| match err.as_service_error() {
+                // Cleared meanwhile by a successful login or a reset: nothing to lock.
+                Some(e) if e.is_conditional_check_failed_exception() => Ok(None),
+                _ => Err(err.into()),
+            })
+    }
+
+    /// A transaction item clearing a budget (a successful login, a completed reset).
+    pub fn clear_budget_item(&self, tenant: &TenantId, budget: &LoginBudget) -> Result<TransactWriteItem, StoreError> {
+        let delete =
+            Delete::builder().table_name(&self.table).set_key(Some(budget.key(tenant).to_attributes())).build()?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Clears a budget on its own (a correct password on an account that may not log in yet).
+    pub async fn clear_budget(&self, tenant: &TenantId, budget: &LoginBudget) -> Result<(), StoreError> {
+        self.delete_keys(&[budget.key(tenant)]).await
+    }
+
+    /// The stored budget (for tests and the operator).
+    pub async fn login_budget(&self, tenant: &TenantId, budget: &LoginBudget) -> Result<Option<ThrottleRecord>, StoreError> {
+        self.get(&budget.key(tenant)).await
     }
 }

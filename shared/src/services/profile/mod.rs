@@ -13,7 +13,8 @@ pub use view::{Expand, MixinSelection, ProfileView};
 
 use crate::clock;
 use crate::customer::{CustomerRecord, CustomerStatus, SocialLink};
-use crate::domain::{CustomerId, SessionId, TenantId};
+use crate::domain::{CustomerId, TenantId};
+use crate::http::CustomerCaller;
 use crate::error::ApiError;
 use crate::services::sessions::{self, SessionView};
 use crate::state::AppState;
@@ -107,18 +108,12 @@ pub struct ExportedCustomer {
     pub last_login_at: Option<String>,
 }
 
-pub async fn export(
-    state: &AppState,
-    tenant: &TenantId,
-    customer: &CustomerId,
-    current_session: &SessionId,
-) -> Result<Export, ApiError> {
-    let (profile, addresses, sessions) = tokio::join!(
-        load(state, tenant, customer),
+pub async fn export(state: &AppState, caller: &CustomerCaller) -> Result<Export, ApiError> {
+    let (tenant, customer, profile) = (&caller.tenant, &caller.customer, &caller.profile);
+    let (addresses, sessions) = tokio::join!(
         state.store.list_addresses(tenant, customer),
-        sessions::list(state, tenant, customer, current_session),
+        sessions::list(state, tenant, customer, profile.epoch, &caller.token.session),
     );
-    let profile = profile?;
     let default_address = profile.default_address_id.as_deref();
     let addresses = crate::services::addresses::oldest_first(addresses?)
         .into_iter()
