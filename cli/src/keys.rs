@@ -71,14 +71,7 @@ impl KeyStore {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir)?;
                 }
-                let tmp = path.with_extension("json.tmp");
-                std::fs::write(&tmp, json)?;
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-                }
-                std::fs::rename(tmp, path)?;
+                shared::signing::replace_private_file(path, json.as_bytes())?;
             }
             Self::Secret { client, arn } => {
                 client

@@ -52,7 +52,8 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let app = http::service(all_routes().merge(cli::docs::routes()), state);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     tracing::info!(address = %listener.local_addr()?, tenant = %tenant, client = %client, "serving the customer-accounts API");
-    axum::serve(listener, app)
+    // The peer address feeds the per-address limits (loopback is exempt unless RATE_LIMIT_LOOPBACK=limit).
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

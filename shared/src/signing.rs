@@ -203,19 +203,67 @@ impl KeySetFile {
 
 fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    private_file_options().create_new(true).open(path)?.write_all(bytes)
+}
+
+/// Options that create a file readable by its owner only, from its first
+/// byte: the mode is given to `open(2)`, not set after the write.
+fn private_file_options() -> std::fs::OpenOptions {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path)?.write_all(bytes)
+    options
+}
+
+/// Replaces the key file at `path` with `bytes`: written to a fresh private
+/// file beside it, synced, then renamed over it, so the file is never
+/// readable by others and never half-written.
+pub fn replace_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("json.tmp");
+    // A temporary file left by an interrupted run may have any mode: start afresh.
+    match std::fs::remove_file(&tmp) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+        _ => {}
+    }
+    let mut file = private_file_options().create_new(true).open(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_are_private_from_their_first_byte() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let dir = std::env::temp_dir().join(format!("keys-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("signing-keys.json");
+        // A world-readable leftover of an interrupted run is not reused.
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, "stale").unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644)).unwrap();
+        replace_private_file(&path, b"{\"keys\":[]}").unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"keys\":[]}");
+        assert!(!tmp.exists());
+        // When the rename cannot happen (the target is a directory), the
+        // written file is left behind: it was private while being written.
+        let blocked = dir.join("blocked.json");
+        std::fs::create_dir_all(blocked.join("inside")).unwrap();
+        assert!(replace_private_file(&blocked, b"secret").is_err());
+        assert_eq!(mode(&blocked.with_extension("json.tmp")), 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn rotation_publishes_before_signing_and_keeps_the_old_key_verifying() {

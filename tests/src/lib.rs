@@ -103,8 +103,22 @@ impl TestApp {
     /// Adds another tenant (with client `storefront`) to this app's table.
     pub async fn add_tenant(&self, name: &str) -> TenantId {
         let tenant = TenantId::parse(name).unwrap();
-        provisioning::ensure_tenant(&self.state, &tenant, &cli::demo_settings(&tenant), &self.client).await.unwrap();
+        self.add_tenant_with(name, cli::demo_settings(&tenant)).await
+    }
+
+    /// Adds a tenant with settings of the test's own (limits, trusted proxies, ...).
+    pub async fn add_tenant_with(&self, name: &str, settings: shared::tenant::TenantSettings) -> TenantId {
+        let tenant = TenantId::parse(name).unwrap();
+        provisioning::ensure_tenant(&self.state, &tenant, &settings, &self.client).await.unwrap();
         tenant
+    }
+
+    /// Sends `request` as if it came over the network from `peer` (the local
+    /// server's TCP peer; API Gateway's `sourceIp` in Lambda).
+    pub async fn send_from(&self, peer: &str, mut request: Request<Body>) -> Reply {
+        let addr: std::net::SocketAddr = format!("{peer}:40000").parse().expect("an IPv4 peer");
+        request.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+        self.send(request).await
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {

@@ -27,7 +27,8 @@ fn url_query(link: &str) -> Vec<(String, String)> {
 /// Fresh placeholder values; a reset token only for fixtures that use one.
 async fn values(app: &TestApp, needs_reset_token: bool) -> Vec<(&'static str, String)> {
     // The mail caps (3 of a kind an hour) would run out over this many cases.
-    let caps = ["password_reset", "password_changed"].map(|kind| ItemKey::limit(&app.tenant, &format!("mail:{kind}:{EMAIL}")));
+    let caps =
+        ["password_reset", "password_changed"].map(|kind| ItemKey::limit(&app.tenant, &format!("mail:{kind}:{EMAIL}")));
     app.store().delete_keys(&caps).await.unwrap();
     let anonymous = app.anonymous().await.field("access_token");
     let mut pairs = vec![
@@ -149,5 +150,8 @@ async fn restore_password(app: &TestApp) {
         keep_session: None,
         now: shared::clock::now_epoch(),
     };
-    assert_eq!(app.store().commit_credential_change(&app.tenant, commit).await.unwrap(), shared::store::CommitOutcome::Done);
+    assert_eq!(
+        app.store().commit_credential_change(&app.tenant, commit).await.unwrap(),
+        shared::store::CommitOutcome::Done
+    );
 }

@@ -44,8 +44,7 @@ async fn live_session(
 ) -> Result<(SessionRecord, Option<CustomerRecord>), ApiError> {
     let (session, profile) = state.store.session_and_profile(&token.tenant, customer, &token.session).await?;
     let now = crate::clock::now_epoch();
-    let session =
-        session.filter(|s| s.is_live(&token.client, &token.family, profile.as_ref(), now)).ok_or(REVOKED)?;
+    let session = session.filter(|s| s.is_live(&token.client, &token.family, profile.as_ref(), now)).ok_or(REVOKED)?;
     Ok((session, profile))
 }
 

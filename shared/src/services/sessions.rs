@@ -106,7 +106,8 @@ pub async fn refresh(
     let now = clock::now_epoch();
     let (session, profile) = state.store.session_and_profile(tenant, customer.as_ref(), &sid).await?;
     let client = ClientId::parse(&record.client_id).map_err(|_| INVALID_REFRESH)?;
-    let session = session.filter(|s| s.is_live(&client, &record.family, profile.as_ref(), now)).ok_or(INVALID_REFRESH)?;
+    let session =
+        session.filter(|s| s.is_live(&client, &record.family, profile.as_ref(), now)).ok_or(INVALID_REFRESH)?;
     let epoch = customer.as_ref().map(|_| session.epoch);
     let new = OpaqueSecret::generate();
     match state.store.rotate_refresh_token(tenant, &old_hash, &record, &new.hash, epoch, now).await? {

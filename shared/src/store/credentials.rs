@@ -106,7 +106,8 @@ impl Store {
         let outcome = match self.transact(items).await? {
             Ok(()) => CommitOutcome::Done,
             Err(codes) => {
-                let failed = |i: Option<usize>| i.and_then(|i| codes.get(i)).is_some_and(|c| c == "ConditionalCheckFailed");
+                let failed =
+                    |i: Option<usize>| i.and_then(|i| codes.get(i)).is_some_and(|c| c == "ConditionalCheckFailed");
                 // The token is checked first: a spent key says nothing about the address.
                 if failed(redeem_index) {
                     CommitOutcome::Rejected

@@ -22,7 +22,9 @@ pub struct Allowance {
 pub enum Taken {
     Granted,
     /// Used up: the window ends in this many seconds.
-    Exhausted { retry_after_secs: u64 },
+    Exhausted {
+        retry_after_secs: u64,
+    },
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,9 +6,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError, epoch_condition, n, put_new, s};
@@ -118,7 +116,10 @@ impl Store {
             // The map may not exist (no token ever) or be empty: write it whole.
             update = update
                 .update_expression("SET #pt = :tokens")
-                .expression_attribute_values(":tokens", AttributeValue::M(HashMap::from([(purpose.to_owned(), s(hash))])))
+                .expression_attribute_values(
+                    ":tokens",
+                    AttributeValue::M(HashMap::from([(purpose.to_owned(), s(hash))])),
+                )
                 .expression_attribute_values(":zero", n(0));
             conditions.push("(attribute_not_exists(#pt) OR size(#pt) = :zero)".into());
         } else {

@@ -36,13 +36,7 @@ impl SessionRecord {
     /// Whether this session is the live one a token of `client` and `family`
     /// speaks for; a customer session also needs its profile, still at the
     /// session's epoch (a password, e-mail or reset since ends it).
-    pub fn is_live(
-        &self,
-        client: &ClientId,
-        family: &str,
-        profile: Option<&CustomerRecord>,
-        now: i64,
-    ) -> bool {
+    pub fn is_live(&self, client: &ClientId, family: &str, profile: Option<&CustomerRecord>, now: i64) -> bool {
         let epoch_holds = match &self.customer_id {
             Some(_) => profile.is_some_and(|p| p.epoch == self.epoch),
             None => true,

@@ -176,7 +176,11 @@ impl Store {
     }
 
     /// The stored budget (for tests and the operator).
-    pub async fn login_budget(&self, tenant: &TenantId, budget: &LoginBudget) -> Result<Option<ThrottleRecord>, StoreError> {
+    pub async fn login_budget(
+        &self,
+        tenant: &TenantId,
+        budget: &LoginBudget,
+    ) -> Result<Option<ThrottleRecord>, StoreError> {
         self.get(&budget.key(tenant)).await
     }
 }
