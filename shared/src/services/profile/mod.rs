@@ -124,7 +124,7 @@ pub async fn export(state: &AppState, caller: &CustomerCaller) -> Result<Export,
         exported_at: clock::now_rfc3339(),
         tenant: tenant.to_string(),
         customer: ExportedCustomer {
-            profile: ProfileView::of(&profile, &MixinSelection::All, None),
+            profile: ProfileView::of(profile, &MixinSelection::All, None),
             email: profile.email.clone(),
             status: profile.status,
             initial_password: profile.initial_password,
