@@ -99,14 +99,30 @@ pub async fn take(
     source: Option<IpAddr>,
     what: Limited,
 ) -> Result<(), ApiError> {
+    match take_each(state, tenant, settings, source, what).await? {
+        Some(retry_after_secs) => Err(too_many(retry_after_secs)),
+        None => Ok(()),
+    }
+}
+
+/// Takes from the source's counter, then the tenant's; stops at the first
+/// that is used up and answers its wait.
+async fn take_each(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    source: Option<IpAddr>,
+    what: Limited,
+) -> Result<Option<u64>, ApiError> {
     let now = clock::now_epoch();
     for (name, allowance) in counters(what, source, settings) {
         if let Taken::Exhausted { retry_after_secs } = state.store.take(tenant, &name, allowance, now).await? {
-            tracing::info!(event = "rate_limited", tenant = %tenant, limit = %name.split(':').take(2).collect::<Vec<_>>().join(":"), "request refused by a limit");
-            return Err(too_many(retry_after_secs));
+            let scope = if name.starts_with("ip:") { "client_address" } else { "tenant" };
+            tracing::info!(event = "rate_limited", tenant = %tenant, limit = what.name(), scope, "request refused by a limit");
+            return Ok(Some(retry_after_secs));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// 429 if the failures of `what` already reached a limit (nothing is counted).
@@ -131,11 +147,8 @@ pub async fn count_failure(
     source: Option<IpAddr>,
     what: Limited,
 ) {
-    let now = clock::now_epoch();
-    for (name, allowance) in counters(what, source, settings) {
-        if let Err(err) = state.store.take(tenant, &name, allowance, now).await {
-            tracing::warn!(tenant = %tenant, error = %err, "failure not counted");
-        }
+    if let Err(err) = take_each(state, tenant, settings, source, what).await {
+        tracing::warn!(tenant = %tenant, error = %err, "failure not counted");
     }
 }
 

@@ -91,7 +91,12 @@ pub async fn login(
     let device_key = presented_device.as_ref().map(|device| device.key(tenant));
     let mut keys = vec![session_key.clone(), target_key.clone()];
     keys.extend(device_key.clone());
-    let mut found = state.store.get_many(&keys).await?;
+    // The failed-login limits are read beside it; they matter only for a device new to the account.
+    let (found, limits) = tokio::join!(
+        state.store.get_many(&keys),
+        limits::check(state, tenant, &settings, source, Limited::FailedLogin)
+    );
+    let mut found = found?;
 
     let session: Option<SessionRecord> = found.remove(&session_key).map(from_item).transpose()?;
     if !session.is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now)) {
@@ -117,7 +122,7 @@ pub async fn login(
         (None, _) => LoginBudget::Unknown(input.name.unknown_subject()),
     };
     if known_device.is_none() {
-        limits::check(state, tenant, &settings, source, Limited::FailedLogin).await?;
+        limits?;
     }
     let reservation = state.store.reserve_login_attempt(tenant, &budget, &settings, now).await?;
     if let Reservation::Refused { retry_after_secs } = reservation {

@@ -2,7 +2,6 @@
 //! the mail cap per address. Taking from a counter is atomic under parallel
 //! calls, so a limit is never exceeded.
 
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use serde::Deserialize;
 
@@ -61,13 +60,9 @@ impl Store {
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":floor", n(floor))
-            .expression_attribute_values(":ttl", n(now + allowance.window_secs))
-            .send()
-            .await;
-        match fresh {
-            Ok(_) => return Ok(Taken::Granted),
-            Err(err) if err.as_service_error().is_some_and(UpdateItemError::is_conditional_check_failed_exception) => {}
-            Err(err) => return Err(err.into()),
+            .expression_attribute_values(":ttl", n(now + allowance.window_secs));
+        if self.conditional_update(fresh).await?.is_ok() {
+            return Ok(Taken::Granted);
         }
         // ...else one more in the current window, while under the limit.
         let more = self
@@ -81,19 +76,14 @@ impl Store {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":floor", n(floor))
             .expression_attribute_values(":limit", n(allowance.limit))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match more {
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match self.conditional_update(more).await? {
             Ok(_) => Ok(Taken::Granted),
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                    let counter: Counter = e.item().cloned().map(from_item).transpose()?.unwrap_or_default();
-                    let ends = counter.window_start + allowance.window_secs;
-                    Ok(Taken::Exhausted { retry_after_secs: (ends - now).max(1) as u64 })
-                }
-                _ => Err(err.into()),
-            },
+            Err(old) => {
+                let counter: Counter = old.map(from_item).transpose()?.unwrap_or_default();
+                let ends = counter.window_start + allowance.window_secs;
+                Ok(Taken::Exhausted { retry_after_secs: (ends - now).max(1) as u64 })
+            }
         }
     }
 

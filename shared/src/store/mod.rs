@@ -140,6 +140,24 @@ impl Store {
         }
     }
 
+    /// Runs a conditional UpdateItem: `Ok(Ok(new))` with the item as written
+    /// when its condition held (ask for `ReturnValue::AllNew` to get it),
+    /// `Ok(Err(old))` when it did not, with the item as it was if the request
+    /// asked for `ReturnValuesOnConditionCheckFailure::AllOld`.
+    pub(crate) async fn conditional_update(
+        &self,
+        update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    ) -> Result<Result<Item, Option<Item>>, StoreError> {
+        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        match update.send().await {
+            Ok(out) => Ok(Ok(out.attributes.unwrap_or_default())),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Ok(Err(failed.item().cloned())),
+                _ => Err(err.into()),
+            },
+        }
+    }
+
     /// Runs a transaction; `Ok(Err(codes))` when it was cancelled, with one
     /// cancellation code per item (`None`, `ConditionalCheckFailed`, ...).
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Vec<String>>, StoreError> {

@@ -3,7 +3,6 @@
 //! verified, so however many requests arrive at once, at most the budget is
 //! verified; a failed attempt stays spent, a successful login clears the budget.
 
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
@@ -87,13 +86,9 @@ impl Store {
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":threshold", n(threshold))
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":ttl", n(now + FORGET_AFTER_SECS))
-            .send()
-            .await;
-        match fresh {
-            Ok(_) => return Ok(Reservation::Granted { attempt: 1, allowance: threshold }),
-            Err(err) if err.as_service_error().is_some_and(UpdateItemError::is_conditional_check_failed_exception) => {}
-            Err(err) => return Err(err.into()),
+            .expression_attribute_values(":ttl", n(now + FORGET_AFTER_SECS));
+        if self.conditional_update(fresh).await?.is_ok() {
+            return Ok(Reservation::Granted { attempt: 1, allowance: threshold });
         }
         // Else one more, while the allowance lasts and no lock holds.
         let more = self
@@ -108,24 +103,19 @@ impl Store {
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":ttl", n(now + FORGET_AFTER_SECS))
             .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match more {
-            Ok(out) => {
-                let record: ThrottleRecord = from_item(out.attributes.unwrap_or_default())?;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match self.conditional_update(more).await? {
+            Ok(new) => {
+                let record: ThrottleRecord = from_item(new)?;
                 Ok(Reservation::Granted { attempt: record.attempts, allowance: record.allowance })
             }
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                    let record: ThrottleRecord = e.item().cloned().map(from_item).transpose()?.unwrap_or_default();
-                    // Locked: until the lock ends. Else the allowance is out
-                    // in attempts still being verified: they settle within a second.
-                    let wait = if record.locked_until > now { record.locked_until - now } else { 1 };
-                    Ok(Reservation::Refused { retry_after_secs: wait as u64 })
-                }
-                _ => Err(err.into()),
-            },
+            Err(old) => {
+                let record: ThrottleRecord = old.map(from_item).transpose()?.unwrap_or_default();
+                // Locked: until the lock ends. Else the allowance is out in
+                // attempts still being verified: they settle within a second.
+                let wait = if record.locked_until > now { record.locked_until - now } else { 1 };
+                Ok(Reservation::Refused { retry_after_secs: wait as u64 })
+            }
         }
     }
 
@@ -145,22 +135,17 @@ impl Store {
             return Ok(None);
         }
         let until = now + settings.lock_duration(attempt).unwrap_or(settings.lockout_base_secs);
-        self.client
+        let lock = self
+            .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(budget.key(tenant).to_attributes()))
             .update_expression("SET lockedUntil = :until, allowance = :next")
             .condition_expression("attribute_exists(attempts)")
             .expression_attribute_values(":until", n(until))
-            .expression_attribute_values(":next", n(attempt + 1))
-            .send()
-            .await
-            .map(|_| Some(until))
-            .or_else(|err| match err.as_service_error() {
-                // Cleared meanwhile by a successful login or a reset: nothing to lock.
-                Some(e) if e.is_conditional_check_failed_exception() => Ok(None),
-                _ => Err(err.into()),
-            })
+            .expression_attribute_values(":next", n(attempt + 1));
+        // Cleared meanwhile by a successful login or a reset: nothing to lock.
+        Ok(self.conditional_update(lock).await?.ok().map(|_| until))
     }
 
     /// A transaction item clearing a budget (a successful login, a completed reset).
