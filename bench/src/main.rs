@@ -206,7 +206,7 @@ async fn cold_starts(
         ("LAMBDA_TASK_ROOT", "/var/task".into()),
         ("TABLE_NAME", app.config.table_name.clone()),
         ("DYNAMODB_ENDPOINT", args.endpoint.clone()),
-        ("ISSUER_BASE_URL", app.config.issuer_base.clone()),
+        ("ISSUER_BASE_URL", app.config.issuer_base().to_owned()),
         ("SIGNING_KEYS", app.key_set_json.clone()),
         ("MAIL_TRANSPORT", "ses".into()),
         ("MAIL_FROM", "no-reply@shop.test".into()),

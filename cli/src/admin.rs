@@ -12,7 +12,7 @@ type Result = std::result::Result<(), Box<dyn std::error::Error>>;
 
 #[derive(Subcommand)]
 pub enum TableCommand {
-    /// Create the table (keys, GSI1, on-demand, TTL) if it does not exist.
+    /// Create the table (keys, on-demand, TTL) if it does not exist.
     Create,
 }
 

@@ -55,12 +55,13 @@ impl Scratch<'_> {
     pub fn config(&self) -> Config {
         Config {
             table_name: self.table_name.clone(),
-            issuer_base: self.issuer_base.into(),
+            issuer_base: Some(self.issuer_base.into()),
             dynamodb_endpoint: Some(self.endpoint.into()),
             region: "us-east-1".into(),
             signing_keys: SigningKeySource::Inline(self.key_set_json.into()),
             mail: MailTransport::Outbox(self.outbox.into()),
             default_sender: "no-reply@shop.test".into(),
+            ses_configuration_set: None,
             tls_roots: TlsRoots::System,
             exempt_loopback: true,
         }

@@ -7,7 +7,9 @@ pub struct Config {
     /// DynamoDB table name (`TABLE_NAME`).
     pub table_name: String,
     /// Base of every issuer: `{issuer_base}/customer/{tenant}` (`ISSUER_BASE_URL`).
-    pub issuer_base: String,
+    /// `None` (the variable set but empty, as the template does without a custom
+    /// domain): the API's own URL, learnt from the first request (`learn_issuer_base`).
+    pub issuer_base: Option<String>,
     /// Set for DynamoDB Local (`DYNAMODB_ENDPOINT`); unset on AWS.
     pub dynamodb_endpoint: Option<String>,
     pub region: String,
@@ -15,6 +17,9 @@ pub struct Config {
     pub mail: MailTransport,
     /// Sender when a tenant has none (`MAIL_FROM`).
     pub default_sender: String,
+    /// SES configuration set every mail is sent with, for bounce and complaint
+    /// events (`SES_CONFIGURATION_SET`; the template sets it).
+    pub ses_configuration_set: Option<String>,
     /// Which roots Lambda's AWS clients trust (`TLS_ROOTS`).
     pub tls_roots: TlsRoots,
     /// Requests from loopback addresses are exempt from the per-address
@@ -74,15 +79,17 @@ impl Config {
         };
         Self {
             table_name: var("TABLE_NAME").unwrap_or_else(|| "customer-accounts".into()),
-            issuer_base: var("ISSUER_BASE_URL")
-                .unwrap_or_else(|| "http://127.0.0.1:3000".into())
-                .trim_end_matches('/')
-                .to_owned(),
+            issuer_base: match std::env::var("ISSUER_BASE_URL") {
+                Ok(base) if base.trim().is_empty() => None,
+                Ok(base) => Some(base.trim().trim_end_matches('/').to_owned()),
+                Err(_) => Some("http://127.0.0.1:3000".into()),
+            },
             dynamodb_endpoint: var("DYNAMODB_ENDPOINT"),
             region: var("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
             signing_keys,
             mail,
             default_sender: var("MAIL_FROM").unwrap_or_else(|| "no-reply@customer-accounts.local".into()),
+            ses_configuration_set: var("SES_CONFIGURATION_SET"),
             tls_roots: match var("TLS_ROOTS").as_deref() {
                 Some("system") => TlsRoots::System,
                 _ => TlsRoots::AmazonTrustServices,
@@ -91,11 +98,46 @@ impl Config {
         }
     }
 
+    /// The configured base, or the one learnt from the API's first request.
+    pub fn issuer_base(&self) -> &str {
+        self.issuer_base.as_deref().or_else(|| LEARNT_ISSUER_BASE.get().map(String::as_str)).unwrap_or_default()
+    }
+
     pub fn issuer(&self, tenant: &crate::domain::TenantId) -> String {
-        format!("{}/customer/{tenant}", self.issuer_base)
+        format!("{}/customer/{tenant}", self.issuer_base())
     }
 
     pub fn jwks_uri(&self) -> String {
-        format!("{}/.well-known/jwks.json", self.issuer_base)
+        format!("{}/.well-known/jwks.json", self.issuer_base())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_configured_base_the_issuer_is_the_api_the_first_request_came_through() {
+        let config = Config { issuer_base: None, ..Config::from_env() };
+        let tenant = crate::domain::TenantId::parse("shop").unwrap();
+        learn_issuer_base("abc123.execute-api.eu-central-1.amazonaws.com");
+        learn_issuer_base("another.example.com");
+        assert_eq!(config.issuer(&tenant), "https://abc123.execute-api.eu-central-1.amazonaws.com/customer/shop");
+        assert_eq!(config.jwks_uri(), "https://abc123.execute-api.eu-central-1.amazonaws.com/.well-known/jwks.json");
+        let fixed = Config { issuer_base: Some("https://accounts.shop.test".into()), ..config };
+        assert_eq!(fixed.issuer(&tenant), "https://accounts.shop.test/customer/shop");
+    }
+}
+
+/// `https://{domain}` of the API Gateway endpoint that invoked this process:
+/// every request of a stack comes through the same API, so the first one's
+/// domain is the API's own URL.
+static LEARNT_ISSUER_BASE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Notes the domain a request came in on (API Gateway's `domainName`); only
+/// the first one counts, and only when no `ISSUER_BASE_URL` is configured.
+pub fn learn_issuer_base(domain: &str) {
+    if !domain.is_empty() && LEARNT_ISSUER_BASE.get().is_none() {
+        let _ = LEARNT_ISSUER_BASE.set(format!("https://{domain}"));
     }
 }

@@ -87,7 +87,9 @@ impl AppState {
         };
         let mailer = match &config.mail {
             MailTransport::Outbox(dir) => Mailer::Outbox(OutboxMailer::new(dir)),
-            MailTransport::Ses => Mailer::Ses(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
+            MailTransport::Ses => {
+                Mailer::Ses(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), config.ses_configuration_set.clone()))
+            }
         };
         Ok(Self::new(config, store, keys, mailer))
     }

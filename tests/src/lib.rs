@@ -7,6 +7,8 @@ pub mod fixtures;
 pub mod links;
 pub mod logs;
 pub mod oidc_provider;
+pub mod permissions;
+pub mod template;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -81,6 +83,15 @@ pub fn endpoint() -> String {
 
 impl TestApp {
     pub async fn new() -> Self {
+        Self::build(None).await
+    }
+
+    /// A `TestApp` whose DynamoDB calls `recorder` names (see `permissions`).
+    pub async fn recording(recorder: permissions::ActionRecorder) -> Self {
+        Self::build(Some(recorder)).await
+    }
+
+    async fn build(recorder: Option<permissions::ActionRecorder>) -> Self {
         init_test_logging();
         let id = uuid::Uuid::new_v4().simple().to_string();
         let outbox = std::env::temp_dir().join(format!("customer-accounts-outbox-{id}"));
@@ -93,7 +104,12 @@ impl TestApp {
         };
         let config = scratch.config();
         let sdk = sdk_config(&config).await;
-        let state = scratch.provision(dynamodb_client(&sdk, &config)).await;
+        let mut dynamodb = dynamodb_client(&sdk, &config);
+        if let Some(recorder) = recorder {
+            dynamodb =
+                aws_sdk_dynamodb::Client::from_conf(dynamodb.config().to_builder().interceptor(recorder).build());
+        }
+        let state = scratch.provision(dynamodb).await;
         let tenant = TenantId::parse(TENANT).unwrap();
         let client = ClientId::parse(CLIENT).unwrap();
         let router = shared::http::service(cli::all_routes(), state.clone());

@@ -394,3 +394,20 @@ async fn the_jwks_verifies_issued_tokens() {
     assert_eq!(data.claims["scope"], "tenant=demo");
     assert!(data.claims["sub"].as_str().unwrap().starts_with("anonymous:"));
 }
+
+#[tokio::test]
+async fn answers_with_tokens_are_never_cached_and_the_keys_are() {
+    let app = TestApp::new().await;
+    app.create_customer(EMAIL, PASSWORD).await;
+    let anonymous = app.anonymous().await;
+    let customer = app.login_with(&anonymous.field("access_token"), EMAIL, PASSWORD).await;
+    let refreshed = app
+        .post("/customer/demo/refreshauthtoken", None, json!({"refresh_token": customer.field("refresh_token")}))
+        .await;
+    let failed = app.login(EMAIL, "wrong password").await;
+    for reply in [&anonymous, &customer, &refreshed, &failed] {
+        assert_eq!(reply.headers["cache-control"], "no-store", "{}", reply.body);
+    }
+    let jwks = app.get("/.well-known/jwks.json", None).await;
+    assert_eq!(jwks.headers["cache-control"], "public, max-age=300");
+}

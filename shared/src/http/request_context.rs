@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
 use axum::middleware::Next;
 use axum::response::Response;
 use lambda_http::RequestExt;
@@ -15,14 +16,15 @@ use tracing::Instrument;
 pub static COLD_START: AtomicBool = AtomicBool::new(true);
 
 pub async fn request_context(request: Request, next: Next) -> Response {
-    let request_id = request
-        .request_context_ref()
-        .and_then(|ctx| match ctx {
-            RequestContext::ApiGatewayV2(ctx) => ctx.request_id.clone(),
-            #[allow(unreachable_patterns)]
-            _ => None,
-        })
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let gateway = request.request_context_ref().and_then(|ctx| match ctx {
+        RequestContext::ApiGatewayV2(ctx) => Some(ctx),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    });
+    if let Some(domain) = gateway.and_then(|ctx| ctx.domain_name.as_deref()) {
+        crate::config::learn_issuer_base(domain);
+    }
+    let request_id = gateway.and_then(|ctx| ctx.request_id.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let xray_trace_id = std::env::var("_X_AMZN_TRACE_ID").unwrap_or_default();
     let cold_start = COLD_START.swap(false, Ordering::Relaxed);
     // The path only, never the query string: it may carry refresh tokens.
@@ -48,5 +50,8 @@ pub async fn request_context(request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
+    // Answers carry tokens, secrets and personal data: no cache keeps them,
+    // unless a route says otherwise (the JWKS and discovery are public).
+    response.headers_mut().entry(CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
 }

@@ -4,11 +4,13 @@ use super::{MailError, MailMessage};
 
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
+    /// Bounce and complaint events of every mail go to this configuration set's destinations.
+    configuration_set: Option<String>,
 }
 
 impl SesMailer {
-    pub fn new(client: aws_sdk_sesv2::Client) -> Self {
-        Self { client }
+    pub fn new(client: aws_sdk_sesv2::Client, configuration_set: Option<String>) -> Self {
+        Self { client, configuration_set }
     }
 
     pub async fn send(&self, message: &MailMessage) -> Result<(), MailError> {
@@ -25,6 +27,7 @@ impl SesMailer {
             .from_email_address(&message.from)
             .destination(Destination::builder().to_addresses(&message.to).build())
             .content(EmailContent::builder().simple(simple).build())
+            .set_configuration_set_name(self.configuration_set.clone())
             .send()
             .await
             .map_err(|e| MailError::Ses(aws_sdk_sesv2::Error::from(e).to_string()))?;

@@ -104,7 +104,8 @@ pub async fn send(
         html: rendered.html,
     };
     if let Err(err) = state.mailer.send(&message).await {
-        tracing::error!(template = template.name(), error = %err, "sending mail failed");
+        // A metric filter counts these (template.yaml, MailFailures): mail is never silently lost.
+        tracing::error!(event = "mail_failed", template = template.name(), error = %err, "sending mail failed");
     }
 }
 

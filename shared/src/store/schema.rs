@@ -1,19 +1,15 @@
 //! The table itself: created by the operator command and the local server.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
 use super::{Store, StoreError};
 use crate::table_keys::{PK, SK, TTL};
 
-pub const GSI1: &str = "GSI1";
-pub const GSI1PK: &str = "GSI1PK";
-pub const GSI1SK: &str = "GSI1SK";
-
 impl Store {
-    /// Creates the table (keys, GSI1, on-demand, TTL on `ttl`) unless it exists.
+    /// Creates the table (keys, on-demand, TTL on `ttl`) unless it exists, as
+    /// template.yaml defines it. Every access is by key: no index.
     /// Returns whether it was created.
     pub async fn create_table_if_missing(&self) -> Result<bool, StoreError> {
         let exists = self.client.describe_table().table_name(&self.table).send().await;
@@ -33,18 +29,8 @@ impl Store {
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(attr(PK)?)
             .attribute_definitions(attr(SK)?)
-            .attribute_definitions(attr(GSI1PK)?)
-            .attribute_definitions(attr(GSI1SK)?)
             .key_schema(key(PK, KeyType::Hash)?)
             .key_schema(key(SK, KeyType::Range)?)
-            .global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(GSI1)
-                    .key_schema(key(GSI1PK, KeyType::Hash)?)
-                    .key_schema(key(GSI1SK, KeyType::Range)?)
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                    .build()?,
-            )
             .send()
             .await;
         match created {

@@ -1,0 +1,371 @@
+//! Permissions proven from the code. DynamoDB Local and the outbox ignore
+//! IAM, so what only AWS enforces gets a test of its own: every route of
+//! every function runs through that function's own router (its success
+//! paths and the error paths that reach other store calls), an interceptor
+//! names the IAM action of every DynamoDB call, a mail in the outbox stands
+//! for `ses:SendEmail`, and the sets must equal what template.yaml grants
+//! that function: nothing missing (a 500 in AWS), nothing more.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::Router;
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+use shared::customer::{CustomerRecord, CustomerStatus};
+use shared::domain::CustomerId;
+use tests::oidc_provider::{OidcProvider, configure};
+use tests::permissions::ActionRecorder;
+use tests::{Reply, TestApp, request};
+use tower::ServiceExt;
+
+const EMAIL: &str = "ann@example.com";
+const PASSWORD: &str = "correct horse battery staple";
+const NEW_PASSWORD: &str = "a brand new passphrase 2026";
+
+/// The app, each function's own router, and what each function was seen doing.
+struct Audit {
+    app: TestApp,
+    recorder: ActionRecorder,
+    routers: BTreeMap<&'static str, Router>,
+    used: BTreeMap<&'static str, BTreeSet<String>>,
+}
+
+impl Audit {
+    async fn new() -> Self {
+        let recorder = ActionRecorder::default();
+        let app = TestApp::recording(recorder.clone()).await;
+        let state = app.state.clone();
+        let routers = BTreeMap::from([
+            ("LoginFunction", login::router(state.clone())),
+            ("ActivationFunction", activation::router(state.clone())),
+            ("ProfileFunction", profile::router(state.clone())),
+            ("AddressesFunction", addresses::router(state.clone())),
+            ("PasswordResetFunction", password_reset::router(state)),
+        ]);
+        Self { app, recorder, routers, used: BTreeMap::new() }
+    }
+
+    /// Sends one request through `function`'s router and notes what it did.
+    async fn call(
+        &mut self,
+        function: &'static str,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        self.recorder.take();
+        let mails = self.app.outbox_messages().len();
+        let router = self.routers[function].clone();
+        let response = router.oneshot(request(method, uri, token, body)).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let mut used = self.recorder.take();
+        if self.app.outbox_messages().len() > mails {
+            used.insert("ses:SendEmail".into());
+        }
+        assert!(!status.is_server_error(), "{function} {uri}: {status} {body}");
+        self.used.entry(function).or_default().extend(used);
+        Reply { status, headers, body }
+    }
+
+    async fn post(&mut self, function: &'static str, uri: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(function, Method::POST, uri, token, Some(body)).await
+    }
+
+    async fn get(&mut self, function: &'static str, uri: &str, token: Option<&str>) -> Reply {
+        self.call(function, Method::GET, uri, token, None).await
+    }
+
+    async fn anonymous(&mut self) -> String {
+        let uri = "/customerlogin/auth/anonymous/login?tenant=demo&client_id=storefront";
+        self.get("LoginFunction", uri, None).await.field("access_token")
+    }
+
+    async fn login(&mut self, email: &str, password: &str) -> Reply {
+        let anonymous = self.anonymous().await;
+        self.post(
+            "LoginFunction",
+            "/customer/demo/login",
+            Some(&anonymous),
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    fn latest(&self, to: &str, param: &str) -> String {
+        let mail = self.app.mails_to(to).pop().unwrap_or_else(|| panic!("a mail to {to}"));
+        tests::links::link_param(mail["text"].as_str().unwrap(), param).unwrap_or_else(|| panic!("{param} in the mail"))
+    }
+}
+
+async fn exercise_login(audit: &mut Audit, provider: &OidcProvider) {
+    let f = "LoginFunction";
+    // Before the first request reads (and caches) the tenant's settings.
+    configure(&audit.app, vec![provider.settings("acme")]).await;
+    audit.app.create_customer(EMAIL, PASSWORD).await;
+    // Anonymous sessions: login, refresh by query and by body.
+    let uri = "/customerlogin/auth/anonymous/login?tenant=demo&client_id=storefront";
+    let anonymous = audit.get(f, uri, None).await;
+    let refresh = |token: &str| {
+        format!("/customerlogin/auth/anonymous/refresh?tenant=demo&client_id=storefront&refresh_token={token}")
+    };
+    let by_query = audit.get(f, &refresh(&anonymous.field("refresh_token")), None).await;
+    let body = json!({"tenant": "demo", "client_id": "storefront", "refresh_token": by_query.field("refresh_token")});
+    assert_eq!(audit.post(f, "/customerlogin/auth/anonymous/refresh", None, body).await.status, StatusCode::OK);
+    // Customer login: by e-mail, by id, with a device token; failures to a lock.
+    let first = audit.login(EMAIL, PASSWORD).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let id = first.field("customerId");
+    let anon = audit.anonymous().await;
+    let by_id = json!({"id": id, "password": PASSWORD, "device_token": first.field("device_token")});
+    assert_eq!(audit.post(f, "/customer/demo/login", Some(&anon), by_id).await.status, StatusCode::OK);
+    for _ in 0..6 {
+        audit.login(EMAIL, "wrong guess").await;
+    }
+    assert_eq!(audit.login("nobody@example.com", "guess").await.status, StatusCode::UNAUTHORIZED);
+    // A pending account with the right password; a legacy hash that is upgraded.
+    let pending = CustomerRecord {
+        id: CustomerId::generate().to_string(),
+        email: "pending@example.com".into(),
+        status: CustomerStatus::Pending,
+        password_hash: Some(
+            shared::passwords::hash(&shared::domain::Password::parse(PASSWORD.into()).unwrap()).await.unwrap(),
+        ),
+        version: 1,
+        ..Default::default()
+    };
+    audit.app.store().create_customer(&audit.app.tenant, &pending, Vec::new()).await.unwrap();
+    assert_eq!(audit.login("pending@example.com", PASSWORD).await.status, StatusCode::FORBIDDEN);
+    let legacy = CustomerRecord {
+        id: CustomerId::generate().to_string(),
+        email: "legacy@example.com".into(),
+        status: CustomerStatus::Active,
+        password_hash: Some(bcrypt::hash(PASSWORD, 4).unwrap()),
+        version: 1,
+        ..Default::default()
+    };
+    audit.app.store().create_customer(&audit.app.tenant, &legacy, Vec::new()).await.unwrap();
+    let upgraded = audit.login("legacy@example.com", PASSWORD).await;
+    assert_eq!(upgraded.status, StatusCode::OK);
+    // Refresh, replay, validation, sessions, logout.
+    let token = upgraded.field("access_token");
+    let rotated = audit
+        .post(f, "/customer/demo/refreshauthtoken", None, json!({"refresh_token": upgraded.field("refresh_token")}))
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    let replay = audit
+        .post(f, "/customer/demo/refreshauthtoken", None, json!({"refresh_token": upgraded.field("refresh_token")}))
+        .await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(audit.get(f, "/customer/demo/validateauthtoken", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    let legacy_login = audit.login("legacy@example.com", PASSWORD).await;
+    let (access, sid) = (legacy_login.field("access_token"), legacy_login.field("sessionId"));
+    assert_eq!(audit.get(f, "/customer/demo/validateauthtoken", Some(&access)).await.status, StatusCode::OK);
+    assert_eq!(audit.get(f, "/customer/demo/me/sessions", Some(&access)).await.status, StatusCode::OK);
+    let other = audit.login("legacy@example.com", PASSWORD).await.field("access_token");
+    let revoke = audit.call(f, Method::DELETE, &format!("/customer/demo/me/sessions/{sid}"), Some(&other), None).await;
+    assert_eq!(revoke.status, StatusCode::NO_CONTENT);
+    assert_eq!(audit.post(f, "/customer/demo/logout", Some(&other), json!({})).await.status, StatusCode::NO_CONTENT);
+    let again = audit.login("legacy@example.com", PASSWORD).await.field("access_token");
+    let all = audit.post(f, "/customer/demo/logout", Some(&again), json!({"allSessions": true})).await;
+    assert_eq!(all.status, StatusCode::NO_CONTENT);
+    assert_eq!(audit.get(f, "/customer/demo/.well-known/openid-configuration", None).await.status, StatusCode::OK);
+    assert_eq!(audit.get(f, "/.well-known/jwks.json", None).await.status, StatusCode::OK);
+
+    // Social login: a new person, then one linked to an existing account (a notice mail).
+    for (sub, email) in [("sub-new", "new.social@example.com"), ("sub-ann", EMAIL), ("sub-ann", EMAIL)] {
+        let claims = json!({"sub": sub, "email": email, "email_verified": true});
+        let auth = provider.authorize(claims, None).await;
+        let anonymous = audit.anonymous().await;
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("provider", "acme")
+            .append_pair("code", &auth.code)
+            .append_pair("redirect_uri", tests::oidc_provider::REDIRECT_URI)
+            .append_pair("code_verifier", &auth.verifier)
+            .finish();
+        let reply = audit.post(f, &format!("/customer/demo/socialLogin?{query}"), Some(&anonymous), json!({})).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+}
+
+async fn exercise_activation(audit: &mut Audit) {
+    let f = "ActivationFunction";
+    let anonymous = audit.anonymous().await;
+    let signup = json!({"email": "new@example.com", "password": PASSWORD,
+        "customerAddress": {"street": "Main St", "zipCode": "10115", "city": "Berlin", "country": "DE"}});
+    assert_eq!(
+        audit.post(f, "/customer/demo/signup", Some(&anonymous), signup.clone()).await.status,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(audit.post(f, "/customer/demo/signup", Some(&anonymous), signup).await.status, StatusCode::ACCEPTED);
+    let resend = json!({"email": "new@example.com"});
+    assert_eq!(
+        audit.post(f, "/customer/demo/activate/resend", Some(&anonymous), resend).await.status,
+        StatusCode::ACCEPTED
+    );
+    let activate = json!({"identifier": audit.latest("new@example.com", "identifier"),
+        "secret": audit.latest("new@example.com", "secret"), "password": NEW_PASSWORD, "password_check": NEW_PASSWORD});
+    assert_eq!(audit.post(f, "/customer/demo/activate", None, activate).await.status, StatusCode::OK);
+    let token = audit.login("new@example.com", NEW_PASSWORD).await.field("access_token");
+    audit.login("new@example.com", NEW_PASSWORD).await;
+    let change =
+        |password: &str| json!({"email": "new@example.com", "password": password, "newEmail": "newer@example.com"});
+    let uri = "/customer/demo/me/accounts/internal/email/change";
+    assert_eq!(audit.post(f, uri, Some(&token), change("wrong guess")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(audit.post(f, uri, Some(&token), change(NEW_PASSWORD)).await.status, StatusCode::ACCEPTED);
+    let confirm = json!({"identifier": audit.latest("newer@example.com", "identifier"), "key": audit.latest("newer@example.com", "key")});
+    assert_eq!(audit.post(f, "/customer/demo/email/confirm", None, confirm).await.status, StatusCode::OK);
+}
+
+async fn exercise_profile(audit: &mut Audit) {
+    let f = "ProfileFunction";
+    audit.app.create_customer("me@example.com", PASSWORD).await;
+    let token = audit.login("me@example.com", PASSWORD).await.field("access_token");
+    // A second device: the password change ends its session.
+    audit.login("me@example.com", PASSWORD).await;
+    assert_eq!(audit.get(f, "/customer/demo/me?expand=addresses", Some(&token)).await.status, StatusCode::OK);
+    let patch = json!({"firstName": "Ann", "metadata": {"version": 1}});
+    assert_eq!(
+        audit.call(f, Method::PATCH, "/customer/demo/me", Some(&token), Some(patch)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(audit.get(f, "/customer/demo/me/export", Some(&token)).await.status, StatusCode::OK);
+    let change = json!({"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD});
+    assert_eq!(
+        audit.post(f, "/customer/demo/me/password/change", Some(&token), change).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let wrong = json!({"password": "wrong guess"});
+    assert_eq!(
+        audit.call(f, Method::DELETE, "/customer/demo/me", Some(&token), Some(wrong)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let right = json!({"password": NEW_PASSWORD});
+    assert_eq!(
+        audit.call(f, Method::DELETE, "/customer/demo/me", Some(&token), Some(right)).await.status,
+        StatusCode::OK
+    );
+}
+
+async fn exercise_addresses(audit: &mut Audit) {
+    let f = "AddressesFunction";
+    audit.app.create_customer("home@example.com", PASSWORD).await;
+    let token = audit.login("home@example.com", PASSWORD).await.field("access_token");
+    let address = |street: &str| json!({"street": street, "zipCode": "10115", "city": "Berlin", "country": "DE"});
+    assert_eq!(audit.get(f, "/customer/demo/me/addresses/fields", None).await.status, StatusCode::OK);
+    let first = audit.post(f, "/customer/demo/me/addresses", Some(&token), address("First St")).await.field("id");
+    let second = audit.post(f, "/customer/demo/me/addresses", Some(&token), address("Second St")).await.field("id");
+    assert_eq!(audit.get(f, "/customer/demo/me/addresses", Some(&token)).await.status, StatusCode::OK);
+    let one = format!("/customer/demo/me/addresses/{second}");
+    assert_eq!(audit.get(f, &one, Some(&token)).await.status, StatusCode::OK);
+    let patch = json!({"city": "Hamburg", "isDefault": true, "metadata": {"version": 1}});
+    assert_eq!(audit.call(f, Method::PATCH, &one, Some(&token), Some(patch)).await.status, StatusCode::OK);
+    let put = json!({"street": "Second St", "zipCode": "20095", "city": "Hamburg", "country": "DE", "isDefault": false, "metadata": {"version": 1}});
+    let put_first = format!("/customer/demo/me/addresses/{first}");
+    assert_eq!(audit.call(f, Method::PUT, &put_first, Some(&token), Some(put)).await.status, StatusCode::OK);
+    assert_eq!(audit.call(f, Method::DELETE, &one, Some(&token), None).await.status, StatusCode::NO_CONTENT);
+}
+
+async fn exercise_password_reset(audit: &mut Audit) {
+    let f = "PasswordResetFunction";
+    audit.app.create_customer("reset@example.com", PASSWORD).await;
+    // Signed in elsewhere: the reset ends that session.
+    audit.login("reset@example.com", PASSWORD).await;
+    let anonymous = audit.anonymous().await;
+    let request = json!({"email": "reset@example.com"});
+    assert_eq!(
+        audit.post(f, "/customer/demo/password/reset", Some(&anonymous), request.clone()).await.status,
+        StatusCode::ACCEPTED
+    );
+    let token = audit.latest("reset@example.com", "token");
+    let update = json!({"token": token, "password": NEW_PASSWORD});
+    assert_eq!(
+        audit.post(f, "/customer/demo/password/reset/update", Some(&anonymous), update).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        audit.post(f, "/customer/demo/password/reset", Some(&anonymous), request).await.status,
+        StatusCode::ACCEPTED
+    );
+    let generate = json!({"email": "reset@example.com", "code": audit.latest("reset@example.com", "token")});
+    assert_eq!(
+        audit.post(f, "/customer/demo/password/reset/generate", Some(&anonymous), generate).await.status,
+        StatusCode::OK
+    );
+    let unknown = json!({"email": "nobody@example.com"});
+    assert_eq!(
+        audit.post(f, "/customer/demo/password/reset", Some(&anonymous), unknown).await.status,
+        StatusCode::ACCEPTED
+    );
+}
+
+/// What each function's policy grants on the table and for mail.
+fn granted() -> BTreeMap<String, BTreeSet<String>> {
+    tests::template::function_policies()
+        .into_iter()
+        .map(|(function, statements)| {
+            let actions = statements
+                .iter()
+                .flat_map(|s| s.actions.iter().cloned())
+                .filter(|a| a.starts_with("dynamodb:") || a.starts_with("ses:"))
+                .collect();
+            (function, actions)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_function_is_granted_exactly_what_its_code_calls() {
+    let provider = OidcProvider::start();
+    let mut audit = Audit::new().await;
+    exercise_login(&mut audit, &provider).await;
+    exercise_activation(&mut audit).await;
+    exercise_profile(&mut audit).await;
+    exercise_addresses(&mut audit).await;
+    exercise_password_reset(&mut audit).await;
+
+    let used: BTreeMap<String, BTreeSet<String>> =
+        audit.used.iter().map(|(f, actions)| (f.to_string(), actions.clone())).collect();
+    let granted = granted();
+    let mut wrong = Vec::new();
+    for (function, actions) in &used {
+        let grants = granted.get(function).cloned().unwrap_or_default();
+        let missing: Vec<_> = actions.difference(&grants).collect();
+        let unused: Vec<_> = grants.difference(actions).collect();
+        if !missing.is_empty() || !unused.is_empty() {
+            wrong.push(format!("{function}: missing {missing:?}, granted but never called {unused:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(used.keys().collect::<Vec<_>>(), granted.keys().collect::<Vec<_>>(), "every function was exercised");
+}
+
+#[test]
+fn secrets_and_mail_are_granted_narrowly() {
+    for (function, statements) in tests::template::function_policies() {
+        let secrets: Vec<&tests::template::Statement> =
+            statements.iter().filter(|s| s.actions.contains("secretsmanager:GetSecretValue")).collect();
+        // Every function reads the signing key set at cold start; login also reads
+        // social providers' client secrets (tenant setting `clientSecretArn`).
+        let mut resources: Vec<&str> = secrets.iter().flat_map(|s| s.resources.iter().map(String::as_str)).collect();
+        resources.sort();
+        let mut expected = vec!["!Ref SigningKeys"];
+        if function == "LoginFunction" {
+            expected.push("!Sub \"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:customer-accounts/social/*\"");
+        }
+        expected.sort();
+        assert_eq!(resources, expected, "{function}");
+        for statement in &statements {
+            assert!(statement.resources.iter().all(|r| !r.contains("/index/")), "{function}: no index is read");
+            if statement.actions.contains("ses:SendEmail") {
+                assert!(
+                    statement.condition.iter().any(|line| line.starts_with("ses:FromAddress")),
+                    "{function}: mail only from the configured sender"
+                );
+            }
+        }
+    }
+}
