@@ -112,6 +112,19 @@ impl Config {
     }
 }
 
+/// `https://{domain}` of the API Gateway endpoint that invoked this process:
+/// every request of a stack comes through the same API, so the first one's
+/// domain is the API's own URL.
+static LEARNT_ISSUER_BASE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Notes the domain a request came in on (API Gateway's `domainName`); only
+/// the first one counts, and only when no `ISSUER_BASE_URL` is configured.
+pub fn learn_issuer_base(domain: &str) {
+    if !domain.is_empty() && LEARNT_ISSUER_BASE.get().is_none() {
+        let _ = LEARNT_ISSUER_BASE.set(format!("https://{domain}"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,18 +139,5 @@ mod tests {
         assert_eq!(config.jwks_uri(), "https://abc123.execute-api.eu-central-1.amazonaws.com/.well-known/jwks.json");
         let fixed = Config { issuer_base: Some("https://accounts.shop.test".into()), ..config };
         assert_eq!(fixed.issuer(&tenant), "https://accounts.shop.test/customer/shop");
-    }
-}
-
-/// `https://{domain}` of the API Gateway endpoint that invoked this process:
-/// every request of a stack comes through the same API, so the first one's
-/// domain is the API's own URL.
-static LEARNT_ISSUER_BASE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// Notes the domain a request came in on (API Gateway's `domainName`); only
-/// the first one counts, and only when no `ISSUER_BASE_URL` is configured.
-pub fn learn_issuer_base(domain: &str) {
-    if !domain.is_empty() && LEARNT_ISSUER_BASE.get().is_none() {
-        let _ = LEARNT_ISSUER_BASE.set(format!("https://{domain}"));
     }
 }
