@@ -13,8 +13,17 @@ pub enum KeysCommand {
     /// Create a key set with one active key (refuses to replace an existing set).
     Generate(KeyTarget),
     /// One rotation step: stage a new key (published, not signing), or promote
-    /// the staged key. Wait at least 5 minutes (JWKS cache) between the two steps.
-    Rotate(KeyTarget),
+    /// the staged key, no sooner than --min-gap-secs after staging.
+    Rotate {
+        #[command(flatten)]
+        target: KeyTarget,
+        /// Seconds between staging and promoting: at least the longest
+        /// access-token lifetime of any tenant (the promotion after next
+        /// removes the retiring key), and never under 600 (JWKS caches and
+        /// the functions' key refresh take 5 minutes each).
+        #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(i64).range(600..))]
+        min_gap_secs: i64,
+    },
     /// List the keys with their status.
     List(KeyTarget),
 }
@@ -98,15 +107,16 @@ pub async fn run(command: KeysCommand) -> Result {
             store.write(&set).await?;
             println!("generated key {} (active)", set.keys[0].kid);
         }
-        KeysCommand::Rotate(target) => {
+        KeysCommand::Rotate { target, min_gap_secs } => {
             let store = KeyStore::open(target).await;
             let mut set = store.read().await?.ok_or("no key set yet: use `accounts keys generate`")?;
-            let step = set.rotate()?;
+            let step = set.rotate(shared::clock::now_epoch(), min_gap_secs)?;
             store.write(&set).await?;
             match step {
                 RotationStep::Staged { kid } => println!(
                     "staged key {kid}: published in the JWKS, not signing yet.\n\
-                     Redeploy or wait for new containers, wait at least 5 minutes, then run rotate again to promote it."
+                     Running functions read the key set again within 5 minutes; no deploy is needed.\n\
+                     Run rotate again in {min_gap_secs} s or later to promote it."
                 ),
                 RotationStep::Promoted { active, retiring, removed } => println!(
                     "key {active} now signs; {retiring} is retiring (still verifies); removed: {}",

@@ -10,6 +10,7 @@ use axum::Router;
 use shared::AppState;
 use shared::config::{Config, MailTransport, SigningKeySource, TlsRoots};
 use shared::domain::{ClientId, TenantId};
+use shared::key_ring::KeyRing;
 use shared::mail::{Mailer, OutboxMailer};
 use shared::services::provisioning;
 use shared::signing::SigningKeys;
@@ -72,7 +73,7 @@ impl Scratch<'_> {
     pub async fn provision(&self, dynamodb: aws_sdk_dynamodb::Client) -> AppState {
         let config = self.config();
         let store = Store::new(dynamodb, &config.table_name);
-        let keys = SigningKeys::from_json(self.key_set_json).expect("the key set loads");
+        let keys = KeyRing::fixed(SigningKeys::from_json(self.key_set_json).expect("the key set loads"));
         let state = AppState::new(config, store, keys, Mailer::Outbox(OutboxMailer::new(self.outbox)));
         let tenant = TenantId::parse(DEMO_TENANT).expect("a valid tenant id");
         let client = ClientId::parse(DEMO_CLIENT).expect("a valid client id");

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod fields;
 pub mod http;
+pub mod key_ring;
 pub mod mail;
 pub mod oidc;
 pub mod password_policy;

@@ -366,7 +366,7 @@ pub async fn client_secret(provider: &SocialProvider) -> Result<Option<Arc<str>>
         }
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
         let client = aws_sdk_secretsmanager::Client::new(&sdk);
-        let value: Arc<str> = crate::state::read_secret(&client, arn)
+        let value: Arc<str> = crate::key_ring::read_secret(&client, arn)
             .await
             .map_err(|e| OidcError::Unavailable(format!("client secret: {e}")))?
             .into();

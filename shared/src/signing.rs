@@ -29,6 +29,10 @@ pub struct StoredKey {
     pub status: KeyStatus,
     /// PKCS#8 PEM of an RSA private key.
     pub private_key_pem: String,
+    /// When the key was staged (epoch seconds): it may sign only once every
+    /// verifier had time to learn it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staged_at: Option<i64>,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -50,6 +54,10 @@ pub enum KeyError {
     Generate,
     #[error("signing failed")]
     Sign,
+    #[error("reading the key set's secret: {0}")]
+    Source(String),
+    #[error("the staged key {kid} may be promoted in {wait_secs} s (at least {gap_secs} s after staging)")]
+    TooSoon { kid: String, wait_secs: i64, gap_secs: i64 },
 }
 
 pub struct SigningKeys {
@@ -157,7 +165,7 @@ pub fn generate_key(status: KeyStatus) -> Result<StoredKey, KeyError> {
         crate::clock::now_rfc3339().get(..10).unwrap_or("key"),
         &crate::secrets::hash_secret(&pem)[..8]
     );
-    Ok(StoredKey { kid, status, private_key_pem: pem })
+    Ok(StoredKey { kid, status, private_key_pem: pem, staged_at: None })
 }
 
 /// What one `rotate` step did.
@@ -171,16 +179,22 @@ pub enum RotationStep {
 }
 
 impl KeySetFile {
-    /// One step of a rotation with no downtime. Run it twice, waiting between
-    /// the two steps at least as long as verifiers cache the JWKS (5 min) so
-    /// every verifier knows the new key before it signs, and retire the old
-    /// key for good (next rotation) only after the longest token lifetime.
-    pub fn rotate(&mut self) -> Result<RotationStep, KeyError> {
-        if !self.keys.iter().any(|k| k.status == KeyStatus::Next) {
-            let key = generate_key(KeyStatus::Next)?;
+    /// One step of a rotation with no downtime. The first stages a new key
+    /// (published, not signing); the second, no sooner than `min_gap_secs`
+    /// after the first, makes it sign and the old key retiring. The gap must
+    /// cover how long verifiers cache the JWKS (5 min) and the containers'
+    /// key refresh (5 min), and, since the next promotion removes the retiring
+    /// key, the longest access-token lifetime.
+    pub fn rotate(&mut self, now: i64, min_gap_secs: i64) -> Result<RotationStep, KeyError> {
+        let Some(staged) = self.keys.iter().find(|k| k.status == KeyStatus::Next) else {
+            let key = StoredKey { staged_at: Some(now), ..generate_key(KeyStatus::Next)? };
             let kid = key.kid.clone();
             self.keys.push(key);
             return Ok(RotationStep::Staged { kid });
+        };
+        // A key staged before staging was timed (no `staged_at`) may go at once.
+        if let Some(wait_secs) = staged.staged_at.map(|at| at + min_gap_secs - now).filter(|wait| *wait > 0) {
+            return Err(KeyError::TooSoon { kid: staged.kid.clone(), wait_secs, gap_secs: min_gap_secs });
         }
         let removed = self.kids(KeyStatus::Retiring);
         self.keys.retain(|k| k.status != KeyStatus::Retiring);
@@ -269,11 +283,15 @@ mod tests {
     fn rotation_publishes_before_signing_and_keeps_the_old_key_verifying() {
         let first = generate_key(KeyStatus::Active).unwrap();
         let mut set = KeySetFile { keys: vec![first.clone()] };
-        let RotationStep::Staged { kid: staged } = set.rotate().unwrap() else { panic!("stages first") };
+        let RotationStep::Staged { kid: staged } = set.rotate(1_000, 3600).unwrap() else { panic!("stages first") };
+        assert!(
+            matches!(set.rotate(1_000 + 3599, 3600), Err(KeyError::TooSoon { wait_secs: 1, .. })),
+            "not before the gap"
+        );
         let keys = SigningKeys::from_file_set(&set).unwrap();
         assert_eq!(keys.active_kid(), first.kid, "the staged key does not sign yet");
         assert!(keys.jwks().find(&staged).is_some(), "but it is published");
-        let step = set.rotate().unwrap();
+        let step = set.rotate(1_000 + 3600, 3600).unwrap();
         assert_eq!(
             step,
             RotationStep::Promoted { active: staged.clone(), retiring: first.kid.clone(), removed: vec![] }
@@ -281,8 +299,8 @@ mod tests {
         let keys = SigningKeys::from_file_set(&set).unwrap();
         assert_eq!(keys.active_kid(), staged);
         assert!(keys.verifying_key(&first.kid).is_some(), "tokens of the old key still verify");
-        set.rotate().unwrap();
-        let RotationStep::Promoted { removed, .. } = set.rotate().unwrap() else { panic!("promotes") };
+        set.rotate(10_000, 3600).unwrap();
+        let RotationStep::Promoted { removed, .. } = set.rotate(20_000, 3600).unwrap() else { panic!("promotes") };
         assert_eq!(removed, vec![first.kid], "the retired key leaves on the next promotion");
     }
 }

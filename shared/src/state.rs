@@ -10,8 +10,9 @@ use aws_config::BehaviorVersion;
 use crate::config::{Config, MailTransport, SigningKeySource, TlsRoots};
 use crate::domain::TenantId;
 use crate::error::ApiError;
+use crate::key_ring::{KeyRing, KeySource};
 use crate::mail::{Mailer, OutboxMailer, SesMailer};
-use crate::signing::{KeyError, SigningKeys};
+use crate::signing::KeyError;
 use crate::store::Store;
 use crate::tenant::TenantSettings;
 
@@ -24,7 +25,7 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub config: Config,
     pub store: Store,
-    pub keys: SigningKeys,
+    pub keys: KeyRing,
     pub mailer: Mailer,
     tenants: Mutex<HashMap<String, (i64, Arc<TenantSettings>)>>,
 }
@@ -40,23 +41,10 @@ impl Deref for AppState {
 pub enum StartupError {
     #[error("signing keys: {0}")]
     Keys(#[from] KeyError),
-    #[error("reading the signing keys secret: {0}")]
-    Secret(String),
-}
-
-/// The string value of a Secrets Manager secret.
-pub async fn read_secret(client: &aws_sdk_secretsmanager::Client, arn: &str) -> Result<String, StartupError> {
-    let out = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| StartupError::Secret(aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string()))?;
-    out.secret_string.ok_or_else(|| StartupError::Secret("the secret has no string value".into()))
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store, keys: SigningKeys, mailer: Mailer) -> Self {
+    pub fn new(config: Config, store: Store, keys: KeyRing, mailer: Mailer) -> Self {
         Self(Arc::new(Inner { config, store, keys, mailer, tenants: Mutex::new(HashMap::new()) }))
     }
 
@@ -77,14 +65,14 @@ impl AppState {
 
     async fn build(config: Config, sdk: aws_config::SdkConfig) -> Result<Self, StartupError> {
         let store = Store::new(dynamodb_client(&sdk, &config), &config.table_name);
-        let keys = match &config.signing_keys {
-            SigningKeySource::File(path) => SigningKeys::load_or_create_file(path)?,
-            SigningKeySource::Inline(json) => SigningKeys::from_json(json)?,
+        let source = match &config.signing_keys {
+            SigningKeySource::File(path) => KeySource::File(path.clone()),
+            SigningKeySource::Inline(json) => KeySource::Inline(json.clone()),
             SigningKeySource::SecretsManager(arn) => {
-                let client = aws_sdk_secretsmanager::Client::new(&sdk);
-                SigningKeys::from_json(&read_secret(&client, arn).await?)?
+                KeySource::Secret { client: aws_sdk_secretsmanager::Client::new(&sdk), arn: arn.clone() }
             }
         };
+        let keys = KeyRing::load(source, crate::key_ring::REFRESH_INTERVAL).await?;
         let mailer = match &config.mail {
             MailTransport::Outbox(dir) => Mailer::Outbox(OutboxMailer::new(dir)),
             MailTransport::Ses => {

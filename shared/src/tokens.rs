@@ -52,6 +52,9 @@ pub struct VerifiedToken {
 pub enum TokenError {
     #[error("the token is malformed, unsigned, expired or not ours")]
     Invalid,
+    /// Signed with a key this process does not know (yet: see `KeyRing::look_for`).
+    #[error("the token names an unknown key")]
+    UnknownKey(String),
 }
 
 pub fn anonymous_scope(tenant: &TenantId) -> String {
@@ -103,7 +106,8 @@ pub fn verify(config: &Config, keys: &SigningKeys, token: &str) -> Result<Verifi
     if header.alg != Algorithm::RS256 {
         return Err(TokenError::Invalid);
     }
-    let key = header.kid.as_deref().and_then(|kid| keys.verifying_key(kid)).ok_or(TokenError::Invalid)?;
+    let kid = header.kid.ok_or(TokenError::Invalid)?;
+    let key = keys.verifying_key(&kid).ok_or(TokenError::UnknownKey(kid))?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.leeway = 5;
     // The audience is checked against the session's client by the caller.

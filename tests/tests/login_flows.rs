@@ -134,7 +134,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
     let mint = |client: &str, lifetime: i64| {
         tokens::issue(
             &app.state.config,
-            &app.state.keys,
+            &app.state.keys.snapshot(),
             NewAccessToken {
                 tenant: &app.tenant,
                 client: &ClientId::parse(client).unwrap(),
@@ -159,8 +159,8 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
     let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
     let alg_none = format!("{none_header}.{}.", parts[1]);
     // HS256 signed with the public key (the classic RS/HS confusion).
-    let jwks = serde_json::to_vec(app.state.keys.jwks()).unwrap();
-    let kid = app.state.keys.active_kid().to_owned();
+    let jwks = serde_json::to_vec(app.state.keys.snapshot().jwks()).unwrap();
+    let kid = app.state.keys.snapshot().active_kid().to_owned();
     let mut hs_header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     hs_header.kid = Some(kid);
     let hs256 = jsonwebtoken::encode(&hs_header, &decode_claims(&good), &jsonwebtoken::EncodingKey::from_secret(&jwks))

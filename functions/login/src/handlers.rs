@@ -193,5 +193,5 @@ pub async fn openid_configuration(
 }
 
 pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(state.keys.jwks().clone()))
+    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(state.keys.current().await.jwks().clone()))
 }

@@ -13,7 +13,7 @@ use crate::domain::{CustomerId, TenantId};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::SessionRecord;
-use crate::tokens::{self, Subject, VerifiedToken};
+use crate::tokens::{self, Subject, TokenError, VerifiedToken};
 
 pub struct SignedToken(pub VerifiedToken);
 
@@ -64,8 +64,15 @@ impl FromRequestParts<AppState> for SignedToken {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let raw = bearer(parts).ok_or(ApiError::Unauthorized("missing_token"))?;
-        let token =
-            tokens::verify(&state.config, &state.keys, raw).map_err(|_| ApiError::Unauthorized("invalid_token"))?;
+        let keys = state.keys.current().await;
+        let token = match tokens::verify(&state.config, &keys, raw) {
+            // A key promoted since this process last read the key set.
+            Err(TokenError::UnknownKey(kid)) if state.keys.look_for(&kid).await => {
+                tokens::verify(&state.config, &state.keys.snapshot(), raw)
+            }
+            verified => verified,
+        }
+        .map_err(|_| ApiError::Unauthorized("invalid_token"))?;
         let params = RawPathParams::from_request_parts(parts, state).await.ok();
         if let Some(path_tenant) = params.as_ref().and_then(|p| p.iter().find(|(k, _)| *k == "tenant").map(|(_, v)| v))
             && path_tenant != token.tenant.as_str()

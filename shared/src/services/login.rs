@@ -189,7 +189,8 @@ pub async fn login(
             session_expires_at: session.expires_at,
         },
         now,
-    )?;
+    )
+    .await?;
     Ok(LoginTokenSet { tokens, device_token })
 }
 

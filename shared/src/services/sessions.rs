@@ -68,6 +68,7 @@ pub async fn anonymous_login(
         },
         now,
     )
+    .await
 }
 
 /// Which kind of session a refresh route serves.
@@ -137,6 +138,7 @@ pub async fn refresh(
         },
         now,
     )
+    .await
 }
 
 /// A spent refresh token came back: someone holds a copy. The login it

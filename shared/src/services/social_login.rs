@@ -152,7 +152,8 @@ pub async fn social_login(
             session_expires_at: session.expires_at,
         },
         now,
-    )?;
+    )
+    .await?;
     Ok(SocialTokenSet { tokens, social_id_token: sign_in.id_token })
 }
 

@@ -43,16 +43,17 @@ pub struct Grant<'a> {
     pub session_expires_at: i64,
 }
 
-pub fn build(state: &AppState, grant: Grant<'_>, now: i64) -> Result<TokenSet, ApiError> {
+pub async fn build(state: &AppState, grant: Grant<'_>, now: i64) -> Result<TokenSet, ApiError> {
     let subject = match grant.customer {
         Some((id, _)) => Subject::Customer(id.clone()),
         None => Subject::Anonymous,
     };
     // An access token never outlives its session.
     let access_ttl = grant.access_ttl.min(grant.session_expires_at - now).max(1);
+    let keys = state.keys.current().await;
     let access_token = tokens::issue(
         &state.config,
-        &state.keys,
+        &keys,
         NewAccessToken {
             tenant: grant.tenant,
             client: grant.client,
