@@ -1,7 +1,7 @@
 # customer-accounts: the two commands are `make dev` and `make test`.
 SHELL := /bin/bash
 
-.PHONY: dev test bench lint fmt package dynamodb-local clean-local
+.PHONY: dev test bench smoke lint fmt package dynamodb-local clean-local
 
 ## Fetch DynamoDB Local, start it, and serve the whole API on 127.0.0.1:3000.
 dev:
@@ -14,6 +14,10 @@ test:
 ## Cold start, size, memory, warm latency, throughput and cost, measured in one run (not part of test).
 bench:
 	@scripts/bench.sh
+
+## A deployment answers end to end: make smoke URL=https://... [TENANT=shop CLIENT=web SMOKE_EMAIL=.. SMOKE_PASSWORD=..]
+smoke:
+	@python3 scripts/smoke.py
 
 ## sam build of every function (release, arm64, via cargo-lambda from PyPI) and their sizes.
 package:

@@ -13,6 +13,8 @@ export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 export AWS_REGION=us-east-1
 export RUST_LOG="${RUST_LOG:-warn}"
 cargo test --workspace --all-targets
+# The deploy checklist's smoke test, against the local server.
+scripts/smoke-local.sh
 # The deployment description: template.yaml lints clean, openapi.yaml is valid OpenAPI 3.1.
 bin="$(scripts/venv.sh)"
 "$bin/cfn-lint" --include-checks I -- template.yaml
