@@ -1,7 +1,7 @@
 # customer-accounts: the two commands are `make dev` and `make test`.
 SHELL := /bin/bash
 
-.PHONY: dev test bench smoke lint fmt package dynamodb-local clean-local
+.PHONY: dev test bench smoke scan lint fmt package dynamodb-local clean-local
 
 ## Fetch DynamoDB Local, start it, and serve the whole API on 127.0.0.1:3000.
 dev:
@@ -18,6 +18,10 @@ bench:
 ## A deployment answers end to end: make smoke URL=https://... [TENANT=shop CLIENT=web SMOKE_EMAIL=.. SMOKE_PASSWORD=..]
 smoke:
 	@python3 scripts/smoke.py
+
+## checkov on template.yaml (from PyPI into .venv-scan); accepted findings are in .checkov.yaml and the README.
+scan:
+	@scripts/scan.sh
 
 ## sam build of every function (release, arm64, via cargo-lambda from PyPI) and their sizes.
 package:

@@ -18,6 +18,7 @@ scripts/smoke-local.sh
 # The deployment description: template.yaml lints clean, openapi.yaml is valid OpenAPI 3.1.
 bin="$(scripts/venv.sh)"
 "$bin/cfn-lint" --include-checks I -- template.yaml
+"$bin/python" tests/template_domain.py
 "$bin/python" -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('openapi.yaml')[0]); print('openapi.yaml is valid OpenAPI 3.1')"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
