@@ -121,13 +121,13 @@ fn parse_b2b(value: &Value, prefix: &str) -> Result<B2bDetails, Vec<FieldError>>
     }
     let registration = match map.get("companyRegistrationId") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.trim().chars().count() <= 100 => {
-            Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+        Some(Value::String(s)) if s.trim().chars().count() <= 100 && !s.chars().any(char::is_control) => {
+            Some(crate::domain::text::nfc(s.trim())).filter(|s| !s.is_empty())
         }
         Some(_) => {
             errors.push(FieldError::new(
                 format!("{prefix}companyRegistrationId"),
-                "must be a string of at most 100 characters",
+                "must be a string of at most 100 characters, without control characters",
             ));
             None
         }
@@ -138,7 +138,9 @@ fn parse_b2b(value: &Value, prefix: &str) -> Result<B2bDetails, Vec<FieldError>>
         Some(Value::Array(items)) if items.len() <= MAX_LEGAL_ENTITIES => {
             for (i, item) in items.iter().enumerate() {
                 match item.get("id").and_then(Value::as_str).map(str::trim) {
-                    Some(id) if !id.is_empty() && id.len() <= 64 => entities.push(LegalEntityRef { id: id.to_owned() }),
+                    Some(id) if !id.is_empty() && id.len() <= 64 && !id.chars().any(char::is_control) => {
+                        entities.push(LegalEntityRef { id: id.to_owned() })
+                    }
                     _ => errors.push(FieldError::new(
                         format!("{prefix}legalEntities[{i}].id"),
                         "is required (at most 64 characters)",

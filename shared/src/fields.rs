@@ -115,6 +115,7 @@ fn check(spec: &FieldSpec, value: &Value) -> Result<Option<Value>, String> {
             if s.is_empty() {
                 return Ok(None);
             }
+            let s = &crate::domain::text::clean(s).map_err(|e| e.0.to_owned())?;
             bounded(s)?;
             let normalised = match kind {
                 FieldType::Country => {
@@ -150,6 +151,53 @@ fn check(spec: &FieldSpec, value: &Value) -> Result<Option<Value>, String> {
     }
 }
 
+/// DynamoDB stores a number only with at most 38 significant digits and a
+/// magnitude from 1e-130 to below 1e126.
+fn storable_number(number: &serde_json::Number) -> bool {
+    if number.is_i64() || number.is_u64() {
+        return true;
+    }
+    number.as_f64().is_some_and(|f| f == 0.0 || (f.is_finite() && (1e-130..1e126).contains(&f.abs())))
+}
+
+/// Free-form JSON (mixins) as DynamoDB can store it and a reader can trust
+/// it: every string and key without control characters and NFC-normalised,
+/// no empty key, every number in DynamoDB's range. Errors name the path
+/// (`{field}.a.b[2]`).
+pub fn storable_json(value: &Value, field: &str, errors: &mut Vec<FieldError>) -> Value {
+    match value {
+        Value::String(text) => match crate::domain::text::clean(text) {
+            Ok(text) => Value::String(text),
+            Err(e) => {
+                errors.push(FieldError::new(field, e.0));
+                Value::Null
+            }
+        },
+        Value::Number(number) if !storable_number(number) => {
+            errors.push(FieldError::new(field, "must be a number of at most 38 digits between 1e-130 and 1e126"));
+            Value::Null
+        }
+        Value::Array(items) => Value::Array(
+            items.iter().enumerate().map(|(i, item)| storable_json(item, &format!("{field}[{i}]"), errors)).collect(),
+        ),
+        Value::Object(map) => {
+            let mut out = Map::new();
+            for (key, item) in map {
+                let path = format!("{field}.{key}");
+                match crate::domain::text::clean(key) {
+                    Ok(clean) if !clean.is_empty() => {
+                        out.insert(clean, storable_json(item, &path, errors));
+                    }
+                    Ok(_) => errors.push(FieldError::new(&path, "keys must not be empty")),
+                    Err(e) => errors.push(FieldError::new(&path, e.0)),
+                }
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
 /// `base` with `patch` laid over it: keys in `patch` replace, `null` removes.
 pub fn overlay(base: &Map<String, Value>, patch: &Map<String, Value>) -> Map<String, Value> {
     let mut out = base.clone();
@@ -181,6 +229,25 @@ mod tests {
         let errors = validate(SPECS, input.as_object().unwrap(), "a.", &[]).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["a.extra", "a.name", "a.country", "a.flag"]);
+    }
+
+    #[test]
+    fn free_form_json_is_checked_for_what_dynamodb_and_mail_refuse() {
+        let input = json!({"ok": [1, 2.5, -3e-5, "Jo\u{308}rg", {"k": true}], "big": 1e300, "tiny": 1e-200,
+            "nul": "a\u{0}b", "crlf\r\n": "x", "": 1});
+        let mut errors = Vec::new();
+        let clean = storable_json(&input, "mixins.m", &mut errors);
+        let mut fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        fields.sort();
+        assert_eq!(fields, ["mixins.m.", "mixins.m.big", "mixins.m.crlf\r\n", "mixins.m.nul", "mixins.m.tiny"]);
+        assert_eq!(clean["ok"], json!([1, 2.5, -3e-5, "Jörg", {"k": true}]));
+    }
+
+    #[test]
+    fn text_with_control_characters_is_refused() {
+        let input = json!({"name": "Ann\r\nBcc", "country": "DE"});
+        let errors = validate(SPECS, input.as_object().unwrap(), "", &[]).unwrap_err();
+        assert_eq!(errors[0].field, "name");
     }
 
     #[test]

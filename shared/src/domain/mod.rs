@@ -5,6 +5,7 @@ mod email;
 mod ids;
 mod password;
 mod tenant_id;
+pub mod text;
 
 pub use email::Email;
 pub use ids::{AddressId, ClientId, CustomerId, SessionId};

@@ -56,7 +56,8 @@ fn bearer(parts: &Parts) -> Option<&str> {
 
 pub fn user_agent(headers: &axum::http::HeaderMap) -> Option<String> {
     let ua = headers.get(USER_AGENT)?.to_str().ok()?;
-    Some(ua.chars().take(256).collect())
+    // Stored with the session and shown back: without control characters.
+    Some(crate::domain::text::scrub(ua).chars().take(256).collect())
 }
 
 impl FromRequestParts<AppState> for SignedToken {

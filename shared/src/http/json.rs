@@ -87,13 +87,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormOrJson<T> {
 
 fn serde_urlencoded_like<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // axum's Form extractor needs the whole request; decode the bytes the same way.
-    let pairs: serde_json::Map<String, serde_json::Value> =
-        form_pairs(bytes).into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
-    parse_json(&serde_json::to_vec(&pairs).unwrap_or_default())
+    parse_json(&serde_json::to_vec(&form_pairs(bytes)?).unwrap_or_default())
 }
 
-fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(bytes).into_owned().collect()
+/// `a=1&b=2` as a JSON object of strings. A name given twice is refused:
+/// which one counts would otherwise be the parser's choice, not the client's
+/// (`?tenant=evil&tenant=demo`).
+fn form_pairs(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let mut pairs = serde_json::Map::new();
+    let mut repeated: Vec<String> = Vec::new();
+    for (name, value) in url::form_urlencoded::parse(bytes).into_owned() {
+        if pairs.contains_key(&name) {
+            if !repeated.contains(&name) {
+                repeated.push(name);
+            }
+            continue;
+        }
+        pairs.insert(name, serde_json::Value::String(value));
+    }
+    if repeated.is_empty() {
+        return Ok(pairs);
+    }
+    Err(ApiError::Validation(repeated.into_iter().map(|name| FieldError::new(name, "must be given once")).collect()))
 }
 
 /// A query string; fields are strings, so only a malformed query fails here.
@@ -104,8 +119,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        let pairs: serde_json::Map<String, serde_json::Value> =
-            form_pairs(query.as_bytes()).into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
-        parse_json(&serde_json::to_vec(&pairs).unwrap_or_default()).map(Query)
+        parse_json(&serde_json::to_vec(&form_pairs(query.as_bytes())?).unwrap_or_default()).map(Query)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parameter_given_twice_is_named() {
+        let Err(ApiError::Validation(errors)) = form_pairs(b"tenant=evil&tenant=demo&client_id=a&x=1&x=2&x=3") else {
+            panic!("refused")
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["tenant", "x"]);
+        assert_eq!(form_pairs(b"a=1&b=&c=3").unwrap().len(), 3);
     }
 }

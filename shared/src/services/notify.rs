@@ -45,11 +45,16 @@ pub async fn reserve_kind(
     template: Template,
     kind: &str,
 ) -> Result<Option<MailSlot>, ApiError> {
-    let address = Email::parse(to).map(|e| e.normalized()).unwrap_or_else(|_| to.trim().to_lowercase());
+    // Mail goes to the identity's normalised address only: a stored value that
+    // is no plain address (left from before the stricter rule) gets nothing.
+    let Ok(address) = Email::parse(to).map(|e| e.normalized()) else {
+        tracing::warn!(event = "mail_not_sent", tenant = %tenant, template = template.name(), "recipient is no plain e-mail address");
+        return Ok(None);
+    };
     let allowance = Allowance { limit: settings.limits.mails_per_address, window_secs: settings.limits.window_secs };
     let name = format!("mail:{kind}:{address}");
     match state.store.take(tenant, &name, allowance, clock::now_epoch()).await? {
-        Taken::Granted => Ok(Some(MailSlot { to: to.to_owned(), template })),
+        Taken::Granted => Ok(Some(MailSlot { to: address, template })),
         Taken::Exhausted { .. } => {
             tracing::info!(event = "mail_capped", tenant = %tenant, template = template.name(), "mail cap reached; not sent");
             Ok(None)

@@ -266,8 +266,12 @@ async fn create_linked(
     let id = CustomerId::generate();
     link.customer_id = id.to_string();
     let now = clock::now_rfc3339();
+    // The provider's word, stored and put into mails: without control characters.
     let trimmed = |s: &Option<String>| {
-        s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(100).collect())
+        s.as_deref()
+            .map(crate::domain::text::scrub)
+            .map(|s| s.trim().chars().take(100).collect::<String>())
+            .filter(|s| !s.is_empty())
     };
     let record = CustomerRecord {
         id: id.to_string(),

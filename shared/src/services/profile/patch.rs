@@ -102,7 +102,8 @@ fn merged_mixins(current: &Map<String, Value>, value: &Value) -> Result<Map<Stri
         } else if mixin.is_null() {
             merged.remove(name);
         } else {
-            merged.insert(name.clone(), mixin.clone());
+            let stored = fields::storable_json(mixin, &format!("mixins.{name}"), &mut errors);
+            merged.insert(name.clone(), stored);
         }
     }
     let size = serde_json::to_vec(&merged).map(|v| v.len()).unwrap_or(usize::MAX);
@@ -144,6 +145,10 @@ fn parse_subscriptions(value: &Value) -> Result<Vec<Subscription>, Vec<FieldErro
         }
         let code = map.get("code").and_then(Value::as_str).map(str::trim);
         let code = match code {
+            Some(c) if c.chars().any(char::is_control) => {
+                errors.push(FieldError::new(format!("{prefix}.code"), crate::domain::text::CONTROL_CHARACTERS.0));
+                None
+            }
             Some(c) if !c.is_empty() && c.chars().count() <= MAX_SUBSCRIPTION_CODE => {
                 if out.iter().any(|s| s.code == c) {
                     errors.push(FieldError::new(format!("{prefix}.code"), "must not repeat an earlier code"));
