@@ -65,13 +65,24 @@ impl Scratch<'_> {
             ses_configuration_set: None,
             tls_roots: TlsRoots::System,
             exempt_loopback: true,
+            // DynamoDB Local on a busy 2-core machine can take seconds for one call.
+            timeouts: shared::config::Timeouts {
+                connect: std::time::Duration::from_secs(5),
+                attempt: std::time::Duration::from_secs(20),
+                operation: std::time::Duration::from_secs(30),
+                request: std::time::Duration::from_secs(60),
+            },
         }
     }
 
     /// The state over `dynamodb`, once the table exists with the demo tenant
     /// and its storefront client. Panics if DynamoDB Local is not there.
     pub async fn provision(&self, dynamodb: aws_sdk_dynamodb::Client) -> AppState {
-        let config = self.config();
+        self.provision_with(dynamodb, self.config()).await
+    }
+
+    /// `provision` with a configuration of the caller's (other timeouts, say).
+    pub async fn provision_with(&self, dynamodb: aws_sdk_dynamodb::Client, config: Config) -> AppState {
         let store = Store::new(dynamodb, &config.table_name);
         let keys = KeyRing::fixed(SigningKeys::from_json(self.key_set_json).expect("the key set loads"));
         let state = AppState::new(config, store, keys, Mailer::Outbox(OutboxMailer::new(self.outbox)));

@@ -22,11 +22,60 @@ pub struct Config {
     pub ses_configuration_set: Option<String>,
     /// Which roots Lambda's AWS clients trust (`TLS_ROOTS`).
     pub tls_roots: TlsRoots,
+    /// Every AWS call is bounded by these (`AWS_CONNECT_TIMEOUT_MS`,
+    /// `AWS_ATTEMPT_TIMEOUT_MS`, `AWS_OPERATION_TIMEOUT_MS`), and every
+    /// request by `REQUEST_TIMEOUT_MS`, all inside the function's own timeout:
+    /// a slow or frozen database is a 503, never a Lambda timeout.
+    pub timeouts: Timeouts,
     /// Requests from loopback addresses are exempt from the per-address
     /// limits (`RATE_LIMIT_LOOPBACK=exempt`, the default; `limit` counts them):
     /// development and tests are not throttled by their own address. API
     /// Gateway never passes a loopback address.
     pub exempt_loopback: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: std::time::Duration,
+    /// One try of a call (the SDK retries throttling and transient errors, with jitter).
+    pub attempt: std::time::Duration,
+    /// A call with all its retries.
+    pub operation: std::time::Duration,
+    /// A whole request: answered 503 when it runs longer.
+    pub request: std::time::Duration,
+}
+
+impl Timeouts {
+    /// Within the template's 10 s function timeout: one call fails after at
+    /// most 4 s, and a request answers by 8 s whatever its calls do.
+    pub const DEFAULT: Self = Self {
+        connect: std::time::Duration::from_millis(1000),
+        attempt: std::time::Duration::from_millis(2000),
+        operation: std::time::Duration::from_millis(4000),
+        request: std::time::Duration::from_millis(8000),
+    };
+
+    fn from_env() -> Self {
+        let ms = |name: &str, default: std::time::Duration| {
+            var(name).and_then(|v| v.parse().ok()).map(std::time::Duration::from_millis).unwrap_or(default)
+        };
+        let d = Self::DEFAULT;
+        Self {
+            connect: ms("AWS_CONNECT_TIMEOUT_MS", d.connect),
+            attempt: ms("AWS_ATTEMPT_TIMEOUT_MS", d.attempt),
+            operation: ms("AWS_OPERATION_TIMEOUT_MS", d.operation),
+            request: ms("REQUEST_TIMEOUT_MS", d.request),
+        }
+    }
+
+    /// The SDK's form of the first three.
+    pub fn sdk(&self) -> aws_config::timeout::TimeoutConfig {
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .operation_attempt_timeout(self.attempt)
+            .operation_timeout(self.operation)
+            .build()
+    }
 }
 
 /// The certificates the SDK clients trust for AWS endpoints inside Lambda.
@@ -95,6 +144,7 @@ impl Config {
                 _ => TlsRoots::AmazonTrustServices,
             },
             exempt_loopback: var("RATE_LIMIT_LOOPBACK").as_deref() != Some("limit"),
+            timeouts: Timeouts::from_env(),
         }
     }
 

@@ -49,6 +49,10 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("bad gateway: {0}")]
     BadGateway(&'static str),
+    /// The database is down, throttling or too slow, or the process has more
+    /// password checks waiting than it takes: retry shortly.
+    #[error("service unavailable: {cause}")]
+    Unavailable { cause: String, retry_after_secs: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -75,6 +79,7 @@ impl ApiError {
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,6 +95,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests { .. } => "too_many_requests",
+            Self::Unavailable { .. } => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -107,6 +113,9 @@ impl ApiError {
             Self::Unprocessable { .. } => "The input is well-formed but breaks a rule.".into(),
             Self::TooManyRequests { .. } => "Too many attempts; retry later.".into(),
             Self::BadGateway(_) => "An upstream identity provider failed.".into(),
+            Self::Unavailable { .. } => {
+                "The service is briefly unavailable; retry after the time Retry-After names.".into()
+            }
             Self::Internal(_) => "Something went wrong.".into(),
         }
     }
@@ -131,8 +140,10 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if let Self::Internal(cause) = &self {
-            tracing::error!(error = %cause, "internal error");
+        match &self {
+            Self::Internal(cause) => tracing::error!(error = %cause, "internal error"),
+            Self::Unavailable { cause, .. } => tracing::warn!(event = "unavailable", error = %cause, "answered 503"),
+            _ => {}
         }
         let errors: &[FieldError] = match &self {
             Self::Validation(errors) | Self::Unprocessable { errors, .. } => errors,
@@ -154,7 +165,7 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if let Self::TooManyRequests { retry_after_secs } = self {
+        if let Self::TooManyRequests { retry_after_secs } | Self::Unavailable { retry_after_secs, .. } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
         }
         response
@@ -163,7 +174,21 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
-        Self::Internal(format!("{err:#}"))
+        match err {
+            StoreError::Unavailable(cause) => Self::Unavailable { cause, retry_after_secs: 2 },
+            err => Self::Internal(format!("{err:#}")),
+        }
+    }
+}
+
+impl From<crate::passwords::HashError> for ApiError {
+    fn from(err: crate::passwords::HashError) -> Self {
+        match err {
+            crate::passwords::HashError::Busy => {
+                Self::Unavailable { cause: "password checks queued to the limit".into(), retry_after_secs: 1 }
+            }
+            err => Self::Internal(err.to_string()),
+        }
     }
 }
 

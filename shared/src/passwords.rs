@@ -7,8 +7,14 @@
 //! Argon2 runs in memory this module keeps (see `ArgonMemory`) rather than in
 //! a fresh 19 MiB allocation per hash: mapping and faulting in new pages
 //! cost more than the hash itself in a warm Lambda container.
+//!
+//! At most `PASSWORD_HASH_CONCURRENCY` (default: the available cores) hashes
+//! run at once per process, each in one of as many kept memory sets, so memory
+//! is bounded however many requests arrive; up to `PASSWORD_HASH_QUEUE` more
+//! wait for a turn, and beyond that the request is answered 503 at once.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use argon2::password_hash::PasswordVerifier as _;
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
@@ -23,6 +29,54 @@ pub enum HashError {
     Hash(String),
     #[error("hashing task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    /// More password checks are waiting than the process takes.
+    #[error("too many password checks waiting")]
+    Busy,
+}
+
+/// The turns of password work: `limit` at once, `queue` more waiting.
+struct Gate {
+    turns: tokio::sync::Semaphore,
+    limit: usize,
+    waiting: AtomicUsize,
+    queue: usize,
+}
+
+fn env_count(name: &str) -> Option<usize> {
+    std::env::var(name).ok()?.trim().parse().ok().filter(|n: &usize| *n > 0)
+}
+
+impl Gate {
+    fn new(limit: usize, queue: usize) -> Self {
+        Self { turns: tokio::sync::Semaphore::new(limit), limit, waiting: AtomicUsize::new(0), queue }
+    }
+
+    /// Runs CPU-heavy password work on the blocking pool when a turn is free,
+    /// waiting for one while the queue has room.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(HashError::Busy);
+        }
+        let turn = self.turns.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let _turn = turn.map_err(|_| HashError::Busy)?;
+        Ok(tokio::task::spawn_blocking(work).await?)
+    }
+}
+
+fn gate() -> &'static Gate {
+    static GATE: OnceLock<Gate> = OnceLock::new();
+    GATE.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
+        let limit = env_count("PASSWORD_HASH_CONCURRENCY").unwrap_or(cores);
+        let queue = env_count("PASSWORD_HASH_QUEUE").unwrap_or((32 * limit).max(64));
+        Gate::new(limit, queue)
+    })
+}
+
+async fn in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+    gate().run(work).await
 }
 
 /// New hashes: argon2id v19 with the crate's default parameters, m=19456 KiB,
@@ -42,7 +96,7 @@ const DUMMY_HASH: &str =
 
 pub async fn hash(password: &Password) -> Result<String, HashError> {
     let secret = SecretString::from(password.expose().to_owned());
-    tokio::task::spawn_blocking(move || hash_argon2(secret.expose_secret().as_bytes())).await?
+    in_turn(move || hash_argon2(secret.expose_secret().as_bytes())).await?
 }
 
 fn hash_argon2(password: &[u8]) -> Result<String, HashError> {
@@ -63,7 +117,7 @@ fn hash_argon2(password: &[u8]) -> Result<String, HashError> {
 /// hash when there is none, so both paths cost one argon2id verify.
 pub async fn verify(password: &Password, stored: Option<Arc<str>>) -> Result<bool, HashError> {
     let secret = SecretString::from(password.expose().to_owned());
-    tokio::task::spawn_blocking(move || {
+    in_turn(move || {
         let (phc, real) = match &stored {
             Some(phc) => (phc.as_ref(), true),
             None => (DUMMY_HASH, false),
@@ -145,12 +199,12 @@ fn argon2_output(context: &Argon2<'_>, password: &[u8], salt: &[u8], len: usize)
     Output::new(out).map_err(|e| error(&e))
 }
 
-/// Argon2 working memory kept between hashes. A Lambda container hashes one
-/// request at a time, so it keeps one set, resident like the rest of the
-/// process (≈ 19 MiB with the default parameters); the local server may hash
-/// in parallel, and sets beyond `KEPT` are freed after use to bound memory.
-/// So is a set grown beyond the default size for a stored hash with a larger
-/// m, so that one imported hash cannot pin its memory in the container.
+/// Argon2 working memory kept between hashes: one set per turn (see `Gate`),
+/// so a process never holds more than its turns' worth (≈ 19 MiB each with
+/// the default parameters), resident like the rest of the process. A Lambda
+/// container hashes one request at a time and keeps one set. A set grown
+/// beyond the default size for a stored hash with a larger m is freed after
+/// use, so that one imported hash cannot pin its memory.
 struct ArgonMemory {
     free: Mutex<Vec<Vec<Block>>>,
 }
@@ -158,8 +212,6 @@ struct ArgonMemory {
 static ARGON_MEMORY: ArgonMemory = ArgonMemory { free: Mutex::new(Vec::new()) };
 
 impl ArgonMemory {
-    const KEPT: usize = 2;
-
     fn with_blocks<R>(&self, count: usize, use_blocks: impl FnOnce(&mut [Block]) -> R) -> R {
         let taken = self.free.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let mut blocks = taken.unwrap_or_default();
@@ -170,7 +222,7 @@ impl ArgonMemory {
         }
         let result = use_blocks(&mut blocks[..count]);
         let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
-        if free.len() < Self::KEPT && blocks.len() <= Params::DEFAULT_M_COST as usize {
+        if free.len() < gate().limit && blocks.len() <= Params::DEFAULT_M_COST as usize {
             free.push(blocks);
         }
         result
@@ -228,6 +280,27 @@ mod tests {
             assert!(verify_argon2(pw, &stored), "{stored}");
             assert!(!verify_argon2(b"another password", &stored), "{stored}");
         }
+    }
+
+    #[tokio::test]
+    async fn work_beyond_the_turns_and_the_queue_is_refused_at_once() {
+        let gate = Arc::new(Gate::new(1, 1));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let wait = Arc::new(Mutex::new(wait));
+        let busy = {
+            let (gate, wait) = (gate.clone(), wait.clone());
+            tokio::spawn(async move { gate.run(move || wait.lock().unwrap().recv().ok()).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let queued = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.run(|| 2).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(matches!(gate.run(|| 3).await, Err(HashError::Busy)), "one turn, one waiting: the third is refused");
+        release.send(()).unwrap();
+        assert!(busy.await.unwrap().is_ok());
+        assert_eq!(queued.await.unwrap().unwrap(), 2, "the waiting one gets its turn");
     }
 
     #[test]

@@ -103,8 +103,10 @@ impl AppState {
 /// and no credentials in the environment, static dummy credentials are used so
 /// nothing probes for real ones.
 pub async fn sdk_config(config: &Config) -> aws_config::SdkConfig {
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).region(aws_config::Region::new(config.region.clone()));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new(config.region.clone()))
+        .timeout_config(config.timeouts.sdk())
+        .retry_config(aws_config::retry::RetryConfig::standard());
     if config.dynamodb_endpoint.is_some() && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
         loader = loader
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local"));
@@ -121,6 +123,9 @@ pub fn lambda_sdk_config(config: &Config) -> aws_config::SdkConfig {
     let mut builder = aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(aws_config::Region::new(config.region.clone()))
+        .timeout_config(config.timeouts.sdk())
+        // Throttling and transient errors: 3 tries with jittered backoff, inside the operation timeout.
+        .retry_config(aws_config::retry::RetryConfig::standard())
         .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
             EnvironmentVariableCredentialsProvider::new(),
         ));

@@ -3,19 +3,22 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::http::header::CACHE_CONTROL;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 use tracing::Instrument;
 
+use crate::error::ApiError;
+use crate::state::AppState;
+
 /// True until the first request of this process has been served.
 pub static COLD_START: AtomicBool = AtomicBool::new(true);
 
-pub async fn request_context(request: Request, next: Next) -> Response {
+pub async fn request_context(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let gateway = request.request_context_ref().and_then(|ctx| match ctx {
         RequestContext::ApiGatewayV2(ctx) => Some(ctx),
         #[allow(unreachable_patterns)]
@@ -37,7 +40,16 @@ pub async fn request_context(request: Request, next: Next) -> Response {
         xray_trace_id = %xray_trace_id,
     );
     let started = std::time::Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    // However the calls behind it fare, the request answers within its budget
+    // (inside the function's timeout): Lambda's own timeout never answers.
+    let budget = state.config.timeouts.request;
+    let mut response = match tokio::time::timeout(budget, next.run(request).instrument(span.clone())).await {
+        Ok(response) => response,
+        Err(_) => {
+            let cause = format!("the request took longer than its {} ms budget", budget.as_millis());
+            span.in_scope(|| ApiError::Unavailable { cause, retry_after_secs: 2 }.into_response())
+        }
+    };
     span.in_scope(|| {
         tracing::info!(
             method = %method,

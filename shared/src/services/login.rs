@@ -131,7 +131,7 @@ pub async fn login(
     }
 
     let stored_hash: Option<Arc<str>> = target.as_ref().and_then(|t| t.password_hash.as_deref()).map(Arc::from);
-    let verified = passwords::verify(&input.password, stored_hash).await.map_err(ApiError::internal)?;
+    let verified = passwords::verify(&input.password, stored_hash).await?;
     let Some(target) = target.filter(|_| verified) else {
         let locked = state.store.settle_failed_attempt(tenant, &budget, reservation, &settings, now).await?;
         if known_device.is_none() {
@@ -213,7 +213,7 @@ pub async fn recheck_password(
         return Err(ApiError::TooManyRequests { retry_after_secs });
     }
     let stored: Option<Arc<str>> = stored_hash.map(Arc::from);
-    if passwords::verify(password, stored).await.map_err(ApiError::internal)? {
+    if passwords::verify(password, stored).await? {
         state.store.clear_budget(tenant, &budget).await?;
         return Ok(());
     }
@@ -227,7 +227,7 @@ pub async fn recheck_password(
 /// hash simply stays, and the next login tries again.
 async fn upgrade_hash(state: &AppState, tenant: &TenantId, target: &LoginTarget, password: &Password) {
     let result = async {
-        let hash = passwords::hash(password).await.map_err(ApiError::internal)?;
+        let hash = passwords::hash(password).await?;
         let normalized = target.email.to_lowercase();
         Ok::<_, ApiError>(
             state.store.upgrade_password_hash(tenant, &target.customer_id, &normalized, &hash, target.epoch).await?,

@@ -260,7 +260,7 @@ pub async fn update_password(
             .filter_map(|name| name.as_deref()),
     );
     password_policy::check(&settings, "password", &password, &inputs)?;
-    let phc = passwords::hash(&password).await.map_err(ApiError::internal)?;
+    let phc = passwords::hash(&password).await?;
     commit_new_password(state, tenant, &settings, &redeemed, &phc, false).await?;
     tracing::info!(event = "password_reset", outcome = "updated", tenant = %tenant, customer_id = %redeemed.customer, "password reset");
     Ok(())
@@ -310,7 +310,7 @@ pub async fn generate_passphrase(
     )
     .map_err(ApiError::internal)?;
     let password = Password::parse(passphrase).map_err(|e| ApiError::internal(e.0))?;
-    let phc = passwords::hash(&password).await.map_err(ApiError::internal)?;
+    let phc = passwords::hash(&password).await?;
     commit_new_password(state, tenant, &settings, &redeemed, &phc, true).await?;
     tracing::info!(event = "password_reset", outcome = "generated", tenant = %tenant, customer_id = %redeemed.customer, "passphrase generated");
     Ok(jwt)

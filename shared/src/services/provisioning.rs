@@ -55,7 +55,7 @@ pub async fn create_active_customer(
         customer_number: new_customer_number(),
         email: email.to_string(),
         status: CustomerStatus::Active,
-        password_hash: Some(passwords::hash(password).await.map_err(ApiError::internal)?),
+        password_hash: Some(passwords::hash(password).await.map_err(ApiError::from)?),
         initial_password: initial,
         details,
         mixins: Default::default(),

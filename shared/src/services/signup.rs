@@ -164,7 +164,7 @@ pub async fn signup(
     let floor = ResponseFloor::start();
     // Hashed before we know whether the e-mail is taken: both paths cost the same.
     let password_hash = match &input.password {
-        Some(password) => Some(passwords::hash(password).await.map_err(ApiError::internal)?),
+        Some(password) => Some(passwords::hash(password).await?),
         None => None,
     };
 
@@ -355,7 +355,7 @@ pub async fn activate(state: &AppState, tenant: &TenantId, input: ActivateInput)
         None => None,
         Some(password) => {
             password_policy::check(&settings, "password", password, &personal_words(&profile.email, &profile.details))?;
-            Some(passwords::hash(password).await.map_err(ApiError::internal)?)
+            Some(passwords::hash(password).await?)
         }
     };
     let change = match password_hash.as_deref() {

@@ -18,7 +18,8 @@ mod throttle;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::Serialize;
@@ -42,6 +43,10 @@ pub type Item = HashMap<String, AttributeValue>;
 pub enum StoreError {
     #[error("dynamodb: {0}")]
     Dynamo(String),
+    /// DynamoDB did not answer in time, could not be reached, throttled us
+    /// past our retries, or failed on its side: the request may succeed soon.
+    #[error("dynamodb unavailable: {0}")]
+    Unavailable(String),
     #[error("item mapping: {0}")]
     Mapping(#[from] serde_dynamo::Error),
     #[error("invalid record: {0}")]
@@ -50,14 +55,33 @@ pub enum StoreError {
     Build(#[from] aws_sdk_dynamodb::error::BuildError),
 }
 
-impl<E, R> From<SdkError<E, R>> for StoreError
+impl<E> From<SdkError<E, HttpResponse>> for StoreError
 where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + ProvideErrorMetadata + 'static,
 {
-    fn from(err: SdkError<E, R>) -> Self {
+    fn from(err: SdkError<E, HttpResponse>) -> Self {
         // The context chain names the failing condition or validation message.
-        Self::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string())
+        let described = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
+        // Timeouts, connection failures, throttling past our retries and
+        // DynamoDB's own 5xx may pass soon (503); anything else is ours.
+        let transient = match &err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(service) => {
+                service.raw().status().is_server_error()
+                    || matches!(
+                        service.err().code(),
+                        Some(
+                            "ProvisionedThroughputExceededException"
+                                | "RequestLimitExceeded"
+                                | "ThrottlingException"
+                                | "InternalServerError"
+                                | "ServiceUnavailable"
+                        )
+                    )
+            }
+            _ => false,
+        };
+        if transient { Self::Unavailable(described) } else { Self::Dynamo(described) }
     }
 }
 

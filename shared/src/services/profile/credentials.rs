@@ -53,7 +53,7 @@ pub async fn change_password(
     let stored = profile.password_hash.as_deref();
     recheck_password(state, tenant, &settings, customer, stored, &current, "password_change").await?;
 
-    let hash = passwords::hash(&new).await.map_err(ApiError::internal)?;
+    let hash = passwords::hash(&new).await?;
     let commit = CredentialCommit {
         profile,
         change: CredentialChange::Password { hash: &hash, initial: false },
