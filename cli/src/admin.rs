@@ -76,6 +76,13 @@ pub enum CustomerCommand {
         tenant: String,
         file: std::path::PathBuf,
     },
+    /// List stored identities (e-mails) that the current rules normalise
+    /// differently or refuse (bare local@domain, IDNA domain, NFC local part),
+    /// for a migration by hand after an upgrade.
+    CheckEmails {
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 pub async fn table(command: TableCommand) -> Result {
@@ -149,6 +156,20 @@ pub async fn customer(command: CustomerCommand) -> Result {
             })?;
             let created = shared::services::import::import(&state, &tenant, &records).await?;
             println!("imported {created} customers into tenant {tenant}");
+        }
+        CustomerCommand::CheckEmails { tenant } => {
+            use provisioning::IdentityFinding;
+            let tenant = TenantId::parse(&tenant)?;
+            let findings = provisioning::check_identities(&state, &tenant).await?;
+            for finding in &findings {
+                match finding {
+                    IdentityFinding::Renormalises { customer_id, stored, now } => {
+                        println!("{customer_id}\trenormalises\t{stored}\t{now}")
+                    }
+                    IdentityFinding::Refused { customer_id, stored } => println!("{customer_id}\trefused\t{stored}"),
+                }
+            }
+            eprintln!("{} identities of tenant {tenant} need attention", findings.len());
         }
     }
     Ok(())

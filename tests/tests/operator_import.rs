@@ -61,3 +61,41 @@ async fn legacy_hashes_log_in_and_are_upgraded_to_argon2id() {
         assert_eq!(app.login(email, PASSWORD).await.status, StatusCode::OK, "{email} after the upgrade");
     }
 }
+
+#[tokio::test]
+async fn the_migration_check_lists_identities_the_rules_now_see_differently() {
+    use shared::customer::{CustomerStatus, EmailGuard};
+    use shared::services::provisioning::{IdentityFinding, check_identities};
+    let app = TestApp::new().await;
+    app.create_customer("fine@example.com", "correct horse battery staple").await;
+    // Guards as an older release stored them: the identity was the lowercased input.
+    let old = |key: &str, email: &str, id: &str| {
+        let guard = EmailGuard {
+            customer_id: id.into(),
+            email: email.into(),
+            status: CustomerStatus::Active,
+            password_hash: None,
+            initial_password: false,
+            epoch: 0,
+            ttl: None,
+        };
+        let item = shared::store::to_item(&shared::table_keys::ItemKey::email_guard(&app.tenant, key), &guard).unwrap();
+        let (client, table) = (app.store().client().clone(), app.store().table().to_owned());
+        async move { client.put_item().table_name(table).set_item(Some(item)).send().await.unwrap() }
+    };
+    old("demo <demo@example.com>", "Demo <demo@example.com>", "c1").await;
+    old("demo@ｅｘａｍｐｌｅ.net", "demo@ｅｘａｍｐｌｅ.net", "c2").await;
+    let mut findings = check_identities(&app.state, &app.tenant).await.unwrap();
+    findings.sort_by_key(|f| format!("{f:?}"));
+    assert_eq!(
+        findings,
+        [
+            IdentityFinding::Refused { customer_id: "c1".into(), stored: "demo <demo@example.com>".into() },
+            IdentityFinding::Renormalises {
+                customer_id: "c2".into(),
+                stored: "demo@ｅｘａｍｐｌｅ.net".into(),
+                now: "demo@example.net".into()
+            },
+        ]
+    );
+}

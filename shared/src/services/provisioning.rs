@@ -74,3 +74,32 @@ pub async fn create_active_customer(
         CreateCustomerOutcome::EmailTaken => Err(CreateCustomerError::EmailTaken),
     }
 }
+
+/// A stored identity that the current e-mail rules see differently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityFinding {
+    /// Stored under `stored`; the rules now normalise it to `now`: logins
+    /// and sign-ups with that address find another key.
+    Renormalises { customer_id: String, stored: String, now: String },
+    /// No plain address under the current rules (a display name, a domain
+    /// literal, ...): no mail reaches it and nobody can log in with it.
+    Refused { customer_id: String, stored: String },
+}
+
+/// The tenant's stored identities that would normalise differently under
+/// the current rules (`accounts customer check-emails`), for a migration by hand.
+pub async fn check_identities(state: &AppState, tenant: &TenantId) -> Result<Vec<IdentityFinding>, StoreError> {
+    let mut findings = Vec::new();
+    for (stored, guard) in state.store.email_guards(tenant).await? {
+        match Email::parse(&guard.email) {
+            Ok(email) if email.normalized() == stored => {}
+            Ok(email) => findings.push(IdentityFinding::Renormalises {
+                customer_id: guard.customer_id,
+                stored,
+                now: email.normalized(),
+            }),
+            Err(_) => findings.push(IdentityFinding::Refused { customer_id: guard.customer_id, stored }),
+        }
+    }
+    Ok(findings)
+}

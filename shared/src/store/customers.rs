@@ -79,6 +79,32 @@ impl Store {
         }
     }
 
+    /// Every e-mail guard of a tenant with the identity key it is stored
+    /// under. A Scan: for the operator's migration check only, never a route.
+    pub async fn email_guards(&self, tenant: &TenantId) -> Result<Vec<(String, EmailGuard)>, StoreError> {
+        let prefix = ItemKey::email_guard(tenant, "").pk;
+        let scan = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(PK, :prefix)")
+            .expression_attribute_values(":prefix", s(&prefix))
+            .consistent_read(true);
+        let mut guards = Vec::new();
+        let mut start = None;
+        loop {
+            let out = scan.clone().set_exclusive_start_key(start).send().await?;
+            for item in out.items.unwrap_or_default() {
+                let key = ItemKey::of_item(&item).map(|k| k.pk[prefix.len()..].to_owned()).unwrap_or_default();
+                guards.push((key, from_item(item)?));
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(guards),
+            }
+        }
+    }
+
     pub async fn get_customer(&self, tenant: &TenantId, id: &CustomerId) -> Result<Option<CustomerRecord>, StoreError> {
         self.get(&ItemKey::profile(tenant, id)).await
     }
