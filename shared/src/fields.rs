@@ -87,6 +87,8 @@ pub fn validate(
 
 /// One value; `Ok(None)` for an empty string (treated as absent).
 fn check(spec: &FieldSpec, value: &Value) -> Result<Option<Value>, String> {
+    // The length as sent (surrounding white space included): the limit a
+    // client reads in the form schema is the one it is held to.
     let bounded = |s: &str| match spec.max_length {
         Some(max) if s.chars().count() > max => Err(format!("must be at most {max} characters")),
         _ => Ok(()),
@@ -111,12 +113,13 @@ fn check(spec: &FieldSpec, value: &Value) -> Result<Option<Value>, String> {
             Ok(Some(Value::Array(out)))
         }
         kind => {
-            let s = value.as_str().map(str::trim).ok_or("must be a string")?;
+            let raw = value.as_str().ok_or("must be a string")?;
+            bounded(raw)?;
+            let s = raw.trim();
             if s.is_empty() {
                 return Ok(None);
             }
             let s = &crate::domain::text::clean(s).map_err(|e| e.0.to_owned())?;
-            bounded(s)?;
             let normalised = match kind {
                 FieldType::Country => {
                     let code = s.to_ascii_uppercase();

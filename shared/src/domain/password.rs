@@ -10,13 +10,14 @@ use super::ParseError;
 pub struct Password(SecretString);
 
 impl Password {
-    pub const MAX_BYTES: usize = 1024;
+    /// In characters, as the form schema and the spec count (≤ 4 KiB of input to the hash).
+    pub const MAX_CHARS: usize = 1024;
 
     pub fn parse(raw: String) -> Result<Self, ParseError> {
         if raw.is_empty() {
             return Err(ParseError("is required"));
         }
-        if raw.len() > Self::MAX_BYTES {
+        if raw.chars().count() > Self::MAX_CHARS {
             return Err(ParseError("is too long"));
         }
         Ok(Self(SecretString::from(raw)))

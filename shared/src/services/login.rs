@@ -256,9 +256,11 @@ pub fn parse_login(
     device_token: Option<String>,
 ) -> Result<LoginInput, ApiError> {
     let mut v = crate::error::Validator::default();
+    // Both may come (e-mail wins), but each that comes must be well-formed.
+    let id = id.and_then(|id| v.check("id", CustomerId::parse(&id)));
     let name = match (email, id) {
         (Some(email), _) => v.check("email", Email::parse(&email)).map(LoginName::Email),
-        (None, Some(id)) => v.check("id", CustomerId::parse(&id)).map(LoginName::Id),
+        (None, Some(id)) => Some(LoginName::Id(id)),
         (None, None) => {
             v.push("email", "is required (or id)");
             None
