@@ -109,7 +109,7 @@ impl Address {
             Ok(Value::Object(map)) => map,
             _ => Map::new(),
         };
-        let merged = fields::overlay(&base, patch);
+        let merged = fields::merge_patch(&base, patch);
         Self::parse(&merged, "")
     }
 

@@ -52,9 +52,15 @@ pub struct B2bDetails {
     pub legal_entities: Vec<LegalEntityRef>,
 }
 
+/// A legal entity the business customer buys for, as the client sent it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
 pub struct LegalEntityRef {
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_assignment_id: Option<String>,
 }
 
 /// The editable profile fields, one table for sign-up and `PATCH me`.
@@ -137,26 +143,67 @@ fn parse_b2b(value: &Value, prefix: &str) -> Result<B2bDetails, Vec<FieldError>>
         None | Some(Value::Null) => {}
         Some(Value::Array(items)) if items.len() <= MAX_LEGAL_ENTITIES => {
             for (i, item) in items.iter().enumerate() {
-                match item.get("id").and_then(Value::as_str).map(str::trim) {
-                    Some(id) if !id.is_empty() && id.len() <= 64 && !id.chars().any(char::is_control) => {
-                        entities.push(LegalEntityRef { id: id.to_owned() })
-                    }
-                    _ => errors.push(FieldError::new(
-                        format!("{prefix}legalEntities[{i}].id"),
-                        "is required (at most 64 characters)",
-                    )),
+                match parse_legal_entity(item, &format!("{prefix}legalEntities[{i}]")) {
+                    Ok(entity) => entities.push(entity),
+                    Err(e) => errors.extend(e),
                 }
             }
         }
         Some(_) => errors.push(FieldError::new(
             format!("{prefix}legalEntities"),
-            format!("must be a list of at most {MAX_LEGAL_ENTITIES} {{\"id\"}} objects"),
+            format!(
+                "must be a list of at most {MAX_LEGAL_ENTITIES} {{\"id\", \"name\", \"contactAssignmentId\"}} objects"
+            ),
         )),
     }
     if errors.is_empty() {
         Ok(B2bDetails { company_registration_id: registration, legal_entities: entities })
     } else {
         Err(errors)
+    }
+}
+
+/// One legal entity: `id` (required), `name` and `contactAssignmentId`, each
+/// at most 64 (the id) or 200 characters, without control characters.
+fn parse_legal_entity(item: &Value, prefix: &str) -> Result<LegalEntityRef, Vec<FieldError>> {
+    let Some(map) = item.as_object() else {
+        return Err(vec![FieldError::new(prefix, "must be an object {\"id\", \"name\", \"contactAssignmentId\"}")]);
+    };
+    let mut errors: Vec<FieldError> = map
+        .keys()
+        .filter(|k| !["id", "name", "contactAssignmentId"].contains(&k.as_str()))
+        .map(|k| FieldError::new(format!("{prefix}.{k}"), "is not a known field"))
+        .collect();
+    let mut text = |key: &str, max: usize, required: bool| -> Option<String> {
+        let field = format!("{prefix}.{key}");
+        match map.get(key) {
+            None | Some(Value::Null) if required => {
+                errors.push(FieldError::new(field, format!("is required (at most {max} characters)")));
+                None
+            }
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.chars().count() <= max && !s.chars().any(char::is_control) => {
+                let s = crate::domain::text::nfc(s.trim());
+                if required && s.is_empty() {
+                    errors.push(FieldError::new(field, format!("is required (at most {max} characters)")));
+                }
+                Some(s)
+            }
+            Some(_) => {
+                errors.push(FieldError::new(
+                    field,
+                    format!("must be a string of at most {max} characters, without control characters"),
+                ));
+                None
+            }
+        }
+    };
+    let id = text("id", 64, true);
+    let name = text("name", 200, false);
+    let contact_assignment_id = text("contactAssignmentId", 64, false);
+    match id {
+        Some(id) if errors.is_empty() => Ok(LegalEntityRef { id, name, contact_assignment_id }),
+        _ => Err(errors),
     }
 }
 
@@ -240,6 +287,10 @@ pub struct EmailGuard {
     /// The profile's credential epoch, so a login by e-mail knows it from its one read.
     #[serde(default)]
     pub epoch: u64,
+    /// The customer number, for the login's `saas_token` (empty in guards
+    /// written before it was kept here: then login reads the profile).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub customer_number: String,
     /// The profile's expiry while `PENDING`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
@@ -254,6 +305,7 @@ impl EmailGuard {
             password_hash: customer.password_hash.clone(),
             initial_password: customer.initial_password,
             epoch: customer.epoch,
+            customer_number: customer.customer_number.clone(),
             ttl: customer.ttl,
         }
     }

@@ -50,7 +50,8 @@ impl FieldSpec {
 /// Validates `input` against `specs`, reporting every bad field (named with
 /// `prefix`, e.g. `customerAddress.`). Keys in `passthrough` are ignored
 /// (e.g. `metadata`); any other unknown key is an error. Returns the
-/// normalised object (strings trimmed, codes upper-cased, nulls dropped).
+/// normalised object (strings trimmed, codes upper-cased, nulls dropped,
+/// empty strings kept as empty strings).
 pub fn validate(
     specs: &[FieldSpec],
     input: &Map<String, Value>,
@@ -85,7 +86,7 @@ pub fn validate(
     if errors.is_empty() { Ok(clean) } else { Err(errors) }
 }
 
-/// One value; `Ok(None)` for an empty string (treated as absent).
+/// One value; `Ok(None)` for an empty string in a required field (then it is missing).
 fn check(spec: &FieldSpec, value: &Value) -> Result<Option<Value>, String> {
     // The length as sent (surrounding white space included): the limit a
     // client reads in the form schema is the one it is held to.
@@ -117,7 +118,9 @@ fn check(spec: &FieldSpec, value: &Value) -> Result<Option<Value>, String> {
             bounded(raw)?;
             let s = raw.trim();
             if s.is_empty() {
-                return Ok(None);
+                // Kept as sent (a client that sends "" reads "" back); a
+                // required field needs more (`Ok(None)` makes it missing).
+                return Ok((!spec.required).then(|| Value::String(String::new())));
             }
             let s = &crate::domain::text::clean(s).map_err(|e| e.0.to_owned())?;
             let normalised = match kind {
@@ -201,14 +204,25 @@ pub fn storable_json(value: &Value, field: &str, errors: &mut Vec<FieldError>) -
     }
 }
 
-/// `base` with `patch` laid over it: keys in `patch` replace, `null` removes.
-pub fn overlay(base: &Map<String, Value>, patch: &Map<String, Value>) -> Map<String, Value> {
+/// `base` with `patch` laid over it, as JSON merge patch (RFC 7396) does:
+/// an object in the patch merges into the object it names (what the patch
+/// does not name stays), `null` removes, anything else replaces.
+pub fn merge_patch(base: &Map<String, Value>, patch: &Map<String, Value>) -> Map<String, Value> {
     let mut out = base.clone();
     for (key, value) in patch {
-        if value.is_null() {
-            out.remove(key);
-        } else {
-            out.insert(key.clone(), value.clone());
+        match (value, out.get(key)) {
+            (Value::Null, _) => {
+                out.remove(key);
+            }
+            (Value::Object(inner), Some(Value::Object(existing))) => {
+                out.insert(key.clone(), Value::Object(merge_patch(existing, inner)));
+            }
+            (Value::Object(inner), _) => {
+                out.insert(key.clone(), Value::Object(merge_patch(&Map::new(), inner)));
+            }
+            _ => {
+                out.insert(key.clone(), value.clone());
+            }
         }
     }
     out
@@ -254,9 +268,28 @@ mod tests {
     }
 
     #[test]
+    fn merge_patch_follows_rfc_7396() {
+        // The examples of RFC 7396, section 3.
+        let base = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        let patch = json!({"a": "z", "c": {"f": null}});
+        let merged = merge_patch(base.as_object().unwrap(), patch.as_object().unwrap());
+        assert_eq!(Value::Object(merged), json!({"a": "z", "c": {"d": "e"}}));
+        let base = json!({"b2b": {"companyRegistrationId": "1", "legalEntities": [{"id": "x"}]}});
+        let patch = json!({"b2b": {"companyRegistrationId": "2"}, "new": {"deep": {"x": null, "y": 1}}});
+        let merged = merge_patch(base.as_object().unwrap(), patch.as_object().unwrap());
+        assert_eq!(
+            Value::Object(merged),
+            json!({"b2b": {"companyRegistrationId": "2", "legalEntities": [{"id": "x"}]}, "new": {"deep": {"y": 1}}})
+        );
+    }
+
+    #[test]
     fn normalises_values() {
         let input = json!({"name": " Ann ", "country": "de", "meta": {}});
         let clean = validate(SPECS, input.as_object().unwrap(), "", &["meta"]).unwrap();
         assert_eq!(Value::Object(clean), json!({"name": "Ann", "country": "DE"}));
+        let optional = [FieldSpec::text("note", false, 5)];
+        let clean = validate(&optional, json!({"note": ""}).as_object().unwrap(), "", &[]).unwrap();
+        assert_eq!(Value::Object(clean), json!({"note": ""}), "an empty string is kept as sent");
     }
 }

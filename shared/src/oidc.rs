@@ -89,6 +89,8 @@ impl IdClaims {
 pub struct SignIn {
     pub claims: IdClaims,
     pub id_token: String,
+    /// The provider's own access token, passed on as the seed's `social_access_token`.
+    pub access_token: Option<String>,
 }
 
 pub struct CodeExchange<'a> {
@@ -221,6 +223,8 @@ async fn jwks(issuer: &str, discovery: &Discovery, refresh: bool) -> Result<Arc<
 struct TokenResponse {
     #[serde(default)]
     id_token: Option<String>,
+    #[serde(default)]
+    access_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -273,7 +277,7 @@ pub async fn sign_in(
         serde_json::from_slice(&body).map_err(|e| OidcError::Unavailable(format!("token endpoint: bad JSON: {e}")))?;
     let id_token = tokens.id_token.ok_or_else(|| OidcError::Unavailable("token endpoint: no id_token".into()))?;
     let claims = verify_id_token(provider, &discovery, &id_token, exchange.nonce, now).await?;
-    Ok(SignIn { claims, id_token })
+    Ok(SignIn { claims, id_token, access_token: tokens.access_token })
 }
 
 const ASYMMETRIC: &[Algorithm] = &[

@@ -39,6 +39,16 @@ pub struct TenantSettings {
     /// OpenID Connect providers for social login (`provider` = `name`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub social_providers: Vec<SocialProvider>,
+    /// The provider of a socialLogin that names none (the seed's calls do
+    /// not); when unset and there is exactly one provider, that one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_social_provider: Option<String>,
+    /// The permissions `validateauthtoken` lists for a customer (the seed's
+    /// `scope`), before `tenant={tenant}`.
+    pub customer_scopes: Vec<String>,
+    /// JSON schema URL per mixin name, shown in the profile's `metadata.mixins`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub mixin_schemas: std::collections::BTreeMap<String, String>,
     /// Per-source and per-tenant request limits, and the mail cap.
     pub limits: RequestLimits,
     /// The shop's own servers (IP addresses or CIDR blocks) that call for
@@ -104,11 +114,51 @@ impl Default for TenantSettings {
             social_providers: Vec::new(),
             limits: RequestLimits::default(),
             trusted_proxies: Vec::new(),
+            default_social_provider: None,
+            customer_scopes: DEFAULT_CUSTOMER_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+            mixin_schemas: Default::default(),
         }
     }
 }
 
+/// The permissions the Emporix seed's `validateauthtoken` lists for a customer.
+pub const DEFAULT_CUSTOMER_SCOPES: &[&str] = &[
+    "approval.approval_read_own",
+    "customermanagement.legalentity_read_own",
+    "customer.customer_read_own",
+    "quote.quote_read_own",
+    "returns.returns_read_own",
+    "iam.scope_read_own",
+    "iam.user_read_own",
+    "customersegment.segment_read_own",
+    "iam.group_read_own",
+    "order.order_readascustomer",
+    "coupon.coupon_redeem",
+    "customer.customerprofile_edit",
+    "quote.quote_manage_own",
+    "returns.returns_manage_own",
+    "customer.customer_manage_own",
+    "approval.approval_manage_own",
+    "order.order_updateascustomer",
+    "iam.assignment_delete_own",
+    "customer.consent_view",
+    "customer.customerprofile_view",
+    "order.history_view",
+    "iam.assignment_create_own",
+    "customer.consent_manage",
+];
+
 impl TenantSettings {
+    /// The provider a socialLogin means: the one it names, else the default one.
+    pub fn social_provider(&self, name: Option<&str>) -> Option<&SocialProvider> {
+        let name = name.or(self.default_social_provider.as_deref());
+        match name {
+            Some(name) => self.social_providers.iter().find(|p| p.name == name),
+            None if self.social_providers.len() == 1 => self.social_providers.first(),
+            None => None,
+        }
+    }
+
     /// How long an account stays locked after `failures` consecutive
     /// failures, or `None` below the threshold.
     pub fn lock_duration(&self, failures: u32) -> Option<i64> {

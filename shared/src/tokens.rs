@@ -136,3 +136,45 @@ pub fn verify(config: &Config, keys: &SigningKeys, token: &str) -> Result<Verifi
         expires_at: claims.exp,
     })
 }
+
+/// The claims of a `saas_token`: what downstream services of the seed's
+/// platform expect beside the access token: the customer number as subject.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SaasClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The customer number.
+    pub sub: String,
+    #[serde(rename = "customerId")]
+    pub customer_id: String,
+    pub tenant: String,
+    pub token_use: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// A `saas_token` (login and socialLogin): RS256 with the same keys and
+/// `kid` as access tokens (so the JWKS verifies it), `aud` = `saas`,
+/// `token_use` = `saas` (never accepted as an access token), as long-lived
+/// as the access token it comes with.
+pub fn issue_saas(
+    config: &Config,
+    keys: &SigningKeys,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    customer_number: &str,
+    lifetime_secs: i64,
+    now: i64,
+) -> Result<String, crate::signing::KeyError> {
+    let claims = SaasClaims {
+        iss: config.issuer(tenant),
+        aud: "saas".into(),
+        sub: customer_number.to_owned(),
+        customer_id: customer.to_string(),
+        tenant: tenant.to_string(),
+        token_use: "saas".into(),
+        iat: now,
+        exp: now + lifetime_secs,
+    };
+    keys.sign_jwt(&claims)
+}

@@ -77,6 +77,7 @@ async fn the_migration_check_lists_identities_the_rules_now_see_differently() {
             password_hash: None,
             initial_password: false,
             epoch: 0,
+            customer_number: String::new(),
             ttl: None,
         };
         let item = shared::store::to_item(&shared::table_keys::ItemKey::email_guard(&app.tenant, key), &guard).unwrap();

@@ -100,7 +100,8 @@ fn is_profile(body: &Value) -> bool {
         && body["firstName"] == "Test"
         && body["middleName"].is_null()
         && body["businessModel"] == "B2C"
-        && body["accounts"][0]["id"] == body["id"]
+        // The internal account's id is its e-mail, as the Emporix seed shows it (issue #17).
+        && body["accounts"][0]["id"] == body["accounts"][0]["email"]
         && body["metadata"]["version"] == 1
         && body["metadata"]["createdAt"].is_string()
         && !body.to_string().contains("argon2")

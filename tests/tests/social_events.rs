@@ -73,7 +73,8 @@ async fn every_social_login_fixture_answers_as_documented() {
     let missing = invoke(router(), "login-social-missing-params.json", &values).await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     let fields: Vec<_> = missing.body["errors"].as_array().unwrap().iter().map(|e| e["field"].clone()).collect();
-    assert_eq!(fields, ["provider", "code", "redirect_uri", "code_verifier"]);
+    // Without `provider` the tenant's only provider is meant (issue #17).
+    assert_eq!(fields, ["code", "redirect_uri", "code_verifier"]);
 
     let unavailable = invoke(router(), "login-social-provider-unavailable.json", &values).await;
     problem(&unavailable.body, StatusCode::BAD_GATEWAY, "provider_unavailable");

@@ -105,13 +105,14 @@ pub async fn social_login(
     Json(body): Json<SocialLoginParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     tenant_path(&tenant)?;
-    let request = social_service::parse_request(
+    let mut request = social_service::parse_request(
         query.provider.or(body.provider),
         query.code.or(body.code),
         query.redirect_uri.or(body.redirect_uri),
         query.code_verifier.or(body.code_verifier),
         query.nonce.or(body.nonce),
     )?;
+    request.session_id = headers.get("session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     Ok(Json(social_service::social_login(&state, &token, request, user_agent(&headers)).await?))
 }
 
@@ -133,8 +134,10 @@ pub async fn refresh(
     Ok(Json(sessions::refresh(&state, &tenant, &token, sessions::RefreshKind::Customer).await?))
 }
 
-pub async fn validate(caller: Authenticated) -> impl IntoResponse {
-    Json(sessions::token_info(&caller))
+pub async fn validate(State(state): State<AppState>, caller: Authenticated) -> Result<impl IntoResponse, ApiError> {
+    let settings =
+        state.tenant_settings(&caller.token.tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
+    Ok(Json(sessions::token_info(&caller, &settings)))
 }
 
 #[derive(Deserialize)]

@@ -122,8 +122,9 @@ pub async fn create(
     Err(busy())
 }
 
-/// PATCH or PUT. `metadata.version` must be the stored version (else 409
-/// with the current one). `isDefault: true` moves the default here in the
+/// PATCH or PUT. `metadata.version`, when sent, must be the stored version
+/// (else 409 with the current one); without it the update applies to the
+/// address as it is. `isDefault: true` moves the default here in the
 /// same transaction; `isDefault: false` on the default is refused (422),
 /// because exactly one address must stay default.
 pub async fn update(
@@ -160,9 +161,13 @@ pub async fn update(
                 return Err(ApiError::Validation(errors));
             }
         };
-        if expected != Some(current.version) {
+        // A version sent must be the stored one; without one the change is
+        // laid over what is stored now (last writer wins, as the seed's
+        // clients expect), still conditioned on what this round read.
+        if expected.is_some_and(|v| v != current.version) {
             return Err(version_conflict(current.version));
         }
+        let expected = expected.unwrap_or(current.version);
         let is_default_now = default_id.as_deref() == Some(id.as_str());
         let change = match parsed.is_default {
             Some(true) => DefaultChange::Make,
@@ -176,7 +181,7 @@ pub async fn update(
             modified_at: clock::now_rfc3339_millis(),
             ..current
         };
-        match state.store.write_address(tenant, customer, &next, expected.unwrap_or_default(), change).await? {
+        match state.store.write_address(tenant, customer, &next, expected, change).await? {
             WriteOutcome::Written => {
                 let is_default = match change {
                     DefaultChange::Make => true,

@@ -47,11 +47,13 @@ pub struct LoginInput {
     pub device_token: Option<String>,
 }
 
-/// The customer token set plus the device token for the next login.
+/// The customer token set plus the device token for the next login and the
+/// `saas_token` of the Emporix seed.
 #[derive(Debug, Serialize)]
 pub struct LoginTokenSet {
     #[serde(flatten)]
     pub tokens: TokenSet,
+    pub saas_token: String,
     pub device_token: String,
 }
 
@@ -191,7 +193,13 @@ pub async fn login(
         now,
     )
     .await?;
-    Ok(LoginTokenSet { tokens, device_token })
+    let number = match target.customer_number.as_str() {
+        // A guard from an older release: the profile knows.
+        "" => state.store.get_customer(tenant, customer).await?.map(|p| p.customer_number).unwrap_or_default(),
+        number => number.to_owned(),
+    };
+    let saas_token = token_set::saas_token(state, tenant, customer, &number, tokens.expires_in, now).await?;
+    Ok(LoginTokenSet { tokens, saas_token, device_token })
 }
 
 /// Re-checks the password of a signed-in customer (password change,

@@ -11,6 +11,7 @@ use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::services::token_set::{self, Grant, TokenSet};
 use crate::state::AppState;
 use crate::store::{RefreshTokenRecord, RotateOutcome, SessionRecord};
+use crate::tenant::TenantSettings;
 
 /// Unknown tenant and unknown client look the same from outside.
 const INVALID_CLIENT: ApiError = ApiError::Unauthorized("invalid_client");
@@ -165,20 +166,29 @@ pub struct TokenInfo {
     pub legal_entity_id: Option<String>,
 }
 
-pub fn token_info(caller: &Authenticated) -> TokenInfo {
+/// `validateauthtoken`: who the token speaks for. For a customer, `scope`
+/// lists the customer's permissions as the seed does (tenant setting
+/// `customerScopes`) and then `tenant={tenant}`, and `legalEntityId` names
+/// the legal entity a B2B customer acts for (the first of theirs).
+pub fn token_info(caller: &Authenticated, settings: &TenantSettings) -> TokenInfo {
     let token = &caller.token;
-    let (customer_id, email) = match &caller.profile {
-        Some(profile) => (Some(profile.id.clone()), Some(profile.email.clone())),
-        None => (None, None),
+    let (customer_id, email, legal_entity_id, scope) = match &caller.profile {
+        Some(profile) => {
+            let entity = profile.details.b2b.as_ref().and_then(|b2b| b2b.legal_entities.first()).map(|e| e.id.clone());
+            let mut scopes = settings.customer_scopes.clone();
+            scopes.push(crate::tokens::anonymous_scope(&token.tenant));
+            (Some(profile.id.clone()), Some(profile.email.clone()), entity, scopes.join(" "))
+        }
+        None => (None, None, None, token.scope.clone()),
     };
     TokenInfo {
         token_type: "Bearer",
         expires_in: (token.expires_at - clock::now_epoch()).max(0),
-        scope: token.scope.clone(),
+        scope,
         session_id: token.session.to_string(),
         customer_id,
         email,
-        legal_entity_id: None,
+        legal_entity_id,
     }
 }
 

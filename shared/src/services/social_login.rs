@@ -21,19 +21,64 @@ use crate::tenant::{SocialProvider, TenantSettings};
 use crate::tokens::{Subject, VerifiedToken};
 
 pub struct SocialLoginRequest {
-    pub provider: String,
+    /// `None`: the tenant's default provider (the seed's calls name none).
+    pub provider: Option<String>,
     pub code: String,
     pub redirect_uri: String,
     pub code_verifier: String,
     pub nonce: Option<String>,
+    /// The seed's `session-id` header: when sent, the anonymous token's session.
+    pub session_id: Option<String>,
 }
 
-/// The customer token set plus the provider's ID token.
+/// The seed's socialLogin answer: the customer token set, the provider's
+/// tokens and the `saas_token`. `expires_in` and `refresh_token_expires_in`
+/// are strings here, as the seed shows them (login's are numbers).
 #[derive(Debug, Serialize)]
 pub struct SocialTokenSet {
-    #[serde(flatten)]
-    pub tokens: TokenSet,
+    pub token_type: &'static str,
+    pub access_token: String,
+    pub expires_in: String,
+    pub refresh_token: String,
+    pub refresh_token_expires_in: String,
+    #[serde(rename = "sessionId")]
+    pub session_id: String,
+    /// The same session id, in the Emporix spelling of customer token sets.
+    #[serde(rename = "session_id")]
+    pub session_id_snake: String,
+    pub scope: String,
+    #[serde(rename = "customerId")]
+    pub customer_id: String,
+    #[serde(rename = "initialPassword")]
+    pub initial_password: bool,
+    pub saas_token: String,
     pub social_id_token: String,
+    /// The provider's access token (empty when the provider issued none).
+    pub social_access_token: String,
+    /// Seconds the session may stay unused before the storefront must
+    /// refresh: the access token's lifetime.
+    pub session_idle_time: i64,
+}
+
+impl SocialTokenSet {
+    fn of(tokens: TokenSet, saas_token: String, sign_in: crate::oidc::SignIn) -> Self {
+        Self {
+            token_type: tokens.token_type,
+            access_token: tokens.access_token,
+            expires_in: tokens.expires_in.to_string(),
+            refresh_token: tokens.refresh_token,
+            refresh_token_expires_in: tokens.refresh_token_expires_in.to_string(),
+            session_id_snake: tokens.session_id.clone(),
+            session_id: tokens.session_id,
+            scope: tokens.scope,
+            customer_id: tokens.customer.as_ref().map(|c| c.customer_id.clone()).unwrap_or_default(),
+            initial_password: tokens.customer.as_ref().is_some_and(|c| c.initial_password),
+            saas_token,
+            social_id_token: sign_in.id_token,
+            social_access_token: sign_in.access_token.unwrap_or_default(),
+            session_idle_time: tokens.expires_in,
+        }
+    }
 }
 
 const MAX_PARAM_LEN: usize = 4096;
@@ -52,7 +97,7 @@ pub fn parse_request(
             if s.is_empty() || s.len() > max { Err(format!("must be 1-{max} characters")) } else { Ok(s) }
         }
     };
-    let provider = v.require("provider", provider, text(64));
+    let provider = v.optional("provider", provider, text(64));
     let code = v.require("code", code, text(MAX_PARAM_LEN));
     let redirect_uri = v.require("redirect_uri", redirect_uri, text(2048));
     let code_verifier = v.require("code_verifier", code_verifier, |s: String| {
@@ -65,7 +110,7 @@ pub fn parse_request(
     let nonce = v.optional("nonce", nonce, text(512));
     match (provider, code, redirect_uri, code_verifier, nonce) {
         (Some(provider), Some(code), Some(redirect_uri), Some(code_verifier), Some(nonce)) if v.is_ok() => {
-            Ok(SocialLoginRequest { provider, code, redirect_uri, code_verifier, nonce })
+            Ok(SocialLoginRequest { provider, code, redirect_uri, code_verifier, nonce, session_id: None })
         }
         _ => Err(v.into_error()),
     }
@@ -101,11 +146,13 @@ pub async fn social_login(
     }
     let tenant = &anonymous.tenant;
     let settings = state.tenant_settings(tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
-    let provider = settings
-        .social_providers
-        .iter()
-        .find(|p| p.name == request.provider)
-        .ok_or_else(|| ApiError::field("provider", "is not a provider of this shop"))?;
+    if request.session_id.as_deref().is_some_and(|sid| sid != anonymous.session.as_str()) {
+        return Err(ApiError::field("session-id", "must be the sessionId of the anonymous token"));
+    }
+    let provider = settings.social_provider(request.provider.as_deref()).ok_or_else(|| match request.provider {
+        Some(_) => ApiError::field("provider", "is not a provider of this shop"),
+        None => ApiError::field("provider", "is required: the shop has no default provider"),
+    })?;
     if !provider.redirect_uris.iter().any(|uri| uri == &request.redirect_uri) {
         return Err(ApiError::field("redirect_uri", "is not an allowed redirect URI of this provider"));
     }
@@ -125,7 +172,7 @@ pub async fn social_login(
         nonce: request.nonce.as_deref(),
     };
     let sign_in = oidc::sign_in(provider, secret.as_deref(), exchange, now).await.map_err(provider_error)?;
-    let (customer, epoch) = resolve_customer(state, tenant, &settings, provider, &sign_in.claims).await?;
+    let (customer, epoch, number) = resolve_customer(state, tenant, &settings, provider, &sign_in.claims).await?;
 
     let session = new_session(
         &anonymous.session,
@@ -154,7 +201,8 @@ pub async fn social_login(
         now,
     )
     .await?;
-    Ok(SocialTokenSet { tokens, social_id_token: sign_in.id_token })
+    let saas_token = token_set::saas_token(state, tenant, &customer, &number, tokens.expires_in, now).await?;
+    Ok(SocialTokenSet::of(tokens, saas_token, sign_in))
 }
 
 /// The customer of (issuer, sub) and their credential epoch: the linked one;
@@ -166,7 +214,7 @@ async fn resolve_customer(
     settings: &TenantSettings,
     provider: &SocialProvider,
     claims: &IdClaims,
-) -> Result<(CustomerId, u64), ApiError> {
+) -> Result<(CustomerId, u64, String), ApiError> {
     // Two rounds: a concurrent first login of the same person may win the race.
     for _ in 0..2 {
         if let Some(link) = state.store.get_social_link(tenant, &claims.iss, &claims.sub).await? {
@@ -196,8 +244,8 @@ async fn resolve_customer(
             }
             continue;
         }
-        if let Some(id) = create_linked(state, tenant, &email, claims, link).await? {
-            return Ok((id, 0));
+        if let Some(created) = create_linked(state, tenant, &email, claims, link).await? {
+            return Ok(created);
         }
     }
     Err(ApiError::Conflict {
@@ -212,10 +260,12 @@ async fn linked_customer(
     state: &AppState,
     tenant: &TenantId,
     link: &SocialLinkRecord,
-) -> Result<Option<(CustomerId, u64)>, ApiError> {
+) -> Result<Option<(CustomerId, u64, String)>, ApiError> {
     let id = CustomerId::parse(&link.customer_id).map_err(ApiError::internal)?;
     match state.store.get_customer(tenant, &id).await? {
-        Some(customer) if customer.status == CustomerStatus::Active => Ok(Some((id, customer.epoch))),
+        Some(customer) if customer.status == CustomerStatus::Active => {
+            Ok(Some((id, customer.epoch, customer.customer_number)))
+        }
         Some(_) => Err(ApiError::Forbidden("account_not_activated")),
         None => Ok(None),
     }
@@ -230,7 +280,7 @@ async fn link_existing(
     provider: &SocialProvider,
     guard: &EmailGuard,
     mut link: SocialLinkRecord,
-) -> Result<Option<(CustomerId, u64)>, ApiError> {
+) -> Result<Option<(CustomerId, u64, String)>, ApiError> {
     if guard.status != CustomerStatus::Active {
         return Err(ApiError::Forbidden("account_not_activated"));
     }
@@ -251,18 +301,19 @@ async fn link_existing(
         minijinja::context! { first_name => customer.details.first_name.clone(), provider => provider.name.clone() },
     )
     .await;
-    Ok(Some((id, customer.epoch)))
+    Ok(Some((id, customer.epoch, customer.customer_number)))
 }
 
 /// A new active customer without password, linked to (issuer, sub), in one
-/// transaction. `Ok(None)` when the e-mail or the link was taken meanwhile.
+/// transaction: its id, epoch and number. `Ok(None)` when the e-mail or the
+/// link was taken meanwhile.
 async fn create_linked(
     state: &AppState,
     tenant: &TenantId,
     email: &Email,
     claims: &IdClaims,
     mut link: SocialLinkRecord,
-) -> Result<Option<CustomerId>, ApiError> {
+) -> Result<Option<(CustomerId, u64, String)>, ApiError> {
     let id = CustomerId::generate();
     link.customer_id = id.to_string();
     let now = clock::now_rfc3339();
@@ -300,7 +351,7 @@ async fn create_linked(
     match state.store.create_customer(tenant, &record, extra).await {
         Ok(CreateCustomerOutcome::Created) => {
             tracing::info!(event = "social_signup", tenant = %tenant, customer_id = %id, "customer created by social login");
-            Ok(Some(id))
+            Ok(Some((id, record.epoch, record.customer_number)))
         }
         Ok(CreateCustomerOutcome::EmailTaken) => Ok(None),
         // Cancelled otherwise: the link item's condition (the same person signed

@@ -84,3 +84,17 @@ pub async fn build(state: &AppState, grant: Grant<'_>, now: i64) -> Result<Token
         }),
     })
 }
+
+/// The `saas_token` of a customer sign-in (see `tokens::issue_saas`).
+pub async fn saas_token(
+    state: &AppState,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    customer_number: &str,
+    lifetime_secs: i64,
+    now: i64,
+) -> Result<String, ApiError> {
+    let keys = state.keys.current().await;
+    tokens::issue_saas(&state.config, &keys, tenant, customer, customer_number, lifetime_secs, now)
+        .map_err(ApiError::internal)
+}

@@ -21,6 +21,8 @@ pub struct LoginTarget {
     pub password_hash: Option<String>,
     pub initial_password: bool,
     pub epoch: u64,
+    /// Empty when a guard written by an older release does not carry it.
+    pub customer_number: String,
 }
 
 impl LoginTarget {
@@ -33,6 +35,7 @@ impl LoginTarget {
             password_hash: guard.password_hash,
             initial_password: guard.initial_password,
             epoch: guard.epoch,
+            customer_number: guard.customer_number,
         }))
     }
 
@@ -45,6 +48,7 @@ impl LoginTarget {
             password_hash: profile.password_hash,
             initial_password: profile.initial_password,
             epoch: profile.epoch,
+            customer_number: profile.customer_number,
         }))
     }
 }

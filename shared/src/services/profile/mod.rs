@@ -39,6 +39,7 @@ pub async fn get(
     customer: &CustomerId,
     expand: &Expand,
 ) -> Result<ProfileView, ApiError> {
+    let settings = state.tenant_settings(tenant).await?.ok_or(ACCOUNT_GONE)?;
     let (profile, addresses) = if expand.addresses {
         let (profile, addresses) =
             tokio::join!(load(state, tenant, customer), state.store.list_addresses(tenant, customer));
@@ -46,7 +47,7 @@ pub async fn get(
     } else {
         (load(state, tenant, customer).await?, None)
     };
-    Ok(ProfileView::of(&profile, &expand.mixins, addresses))
+    Ok(ProfileView::of(&profile, &expand.mixins, &settings.mixin_schemas, addresses))
 }
 
 /// `PATCH me`: the body laid over the stored profile, written only if
@@ -57,6 +58,7 @@ pub async fn update(
     customer: &CustomerId,
     body: &Map<String, Value>,
 ) -> Result<ProfileView, ApiError> {
+    let settings = state.tenant_settings(tenant).await?.ok_or(ACCOUNT_GONE)?;
     let current = load(state, tenant, customer).await?;
     let patch = patch::parse(&current, body)?;
     let expected = match patch.expected_version {
@@ -68,7 +70,7 @@ pub async fn update(
     match state.store.update_profile(tenant, customer, expected, &patch.changes, &now).await? {
         ProfileUpdate::Updated(profile) => {
             tracing::info!(event = "profile_updated", tenant = %tenant, customer_id = %customer, version = profile.version, "profile updated");
-            Ok(ProfileView::of(&profile, &MixinSelection::All, None))
+            Ok(ProfileView::of(&profile, &MixinSelection::All, &settings.mixin_schemas, None))
         }
         ProfileUpdate::Stale { current_version } => Err(stale(current_version)),
         ProfileUpdate::Gone => Err(ACCOUNT_GONE),
@@ -124,7 +126,7 @@ pub async fn export(state: &AppState, caller: &CustomerCaller) -> Result<Export,
         exported_at: clock::now_rfc3339(),
         tenant: tenant.to_string(),
         customer: ExportedCustomer {
-            profile: ProfileView::of(profile, &MixinSelection::All, None),
+            profile: ProfileView::of(profile, &MixinSelection::All, &Default::default(), None),
             email: profile.email.clone(),
             status: profile.status,
             initial_password: profile.initial_password,

@@ -31,8 +31,9 @@ pub fn valid_mixin_name(name: &str) -> bool {
     (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// Lays `body` over `current`. Detail fields and `b2b` replace (null
-/// clears); `mixins` merge by name (null removes one); `subscriptions`
+/// Lays `body` over `current` as JSON merge patch (RFC 7396): detail fields
+/// replace (null clears), `b2b` and each mixin merge (what the body does not
+/// name stays; `legalEntities`, a list, is replaced whole); `subscriptions`
 /// replace the list.
 pub fn parse(current: &CustomerRecord, body: &Map<String, Value>) -> Result<ProfilePatch, ApiError> {
     let mut errors = Vec::new();
@@ -79,7 +80,7 @@ fn merged_details(current: &CustomerRecord, patch: &Map<String, Value>) -> Resul
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     };
-    CustomerDetails::parse(&fields::overlay(&base, patch), "", &[])
+    CustomerDetails::parse(&fields::merge_patch(&base, patch), "", &[])
 }
 
 fn merged_mixins(current: &Map<String, Value>, value: &Value) -> Result<Map<String, Value>, Vec<FieldError>> {
@@ -89,7 +90,7 @@ fn merged_mixins(current: &Map<String, Value>, value: &Value) -> Result<Map<Stri
         _ => return Err(vec![FieldError::new("mixins", "must be an object of named mixins")]),
     };
     let mut errors = Vec::new();
-    let mut merged = current.clone();
+    let mut cleaned = Map::new();
     for (name, mixin) in patch {
         if !valid_mixin_name(name) {
             errors
@@ -99,11 +100,18 @@ fn merged_mixins(current: &Map<String, Value>, value: &Value) -> Result<Map<Stri
                 format!("mixins.{name}"),
                 format!("must not nest deeper than {MAX_MIXIN_DEPTH} levels"),
             ));
-        } else if mixin.is_null() {
-            merged.remove(name);
         } else {
-            let stored = fields::storable_json(mixin, &format!("mixins.{name}"), &mut errors);
-            merged.insert(name.clone(), stored);
+            cleaned.insert(name.clone(), fields::storable_json(mixin, &format!("mixins.{name}"), &mut errors));
+        }
+    }
+    // JSON merge patch (RFC 7396): inside a mixin too, what is not named stays.
+    let merged = fields::merge_patch(current, &cleaned);
+    for (name, mixin) in &merged {
+        if depth(mixin) > MAX_MIXIN_DEPTH {
+            errors.push(FieldError::new(
+                format!("mixins.{name}"),
+                format!("must not nest deeper than {MAX_MIXIN_DEPTH} levels"),
+            ));
         }
     }
     let size = serde_json::to_vec(&merged).map(|v| v.len()).unwrap_or(usize::MAX);

@@ -35,8 +35,9 @@ pub struct ProfileView {
     pub addresses: Option<Vec<AddressView>>,
 }
 
-/// One way to sign in: the e-mail account (`internal`, id = customer id) and
-/// each linked social identity (`social`, id = the provider's subject).
+/// One way to sign in: the e-mail account (`internal`, id = the e-mail, as
+/// the Emporix seed shows it) and each linked social identity (`social`,
+/// id = the provider's subject).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountView {
@@ -55,6 +56,9 @@ pub struct Metadata {
     pub version: u64,
     pub created_at: String,
     pub modified_at: String,
+    /// The JSON schema URL of each mixin the profile holds, where the tenant
+    /// names one (tenant setting `mixinSchemas`).
+    pub mixins: Map<String, Value>,
 }
 
 /// Addresses look exactly as `me/addresses` shows them.
@@ -105,10 +109,15 @@ impl Expand {
 }
 
 impl ProfileView {
-    pub fn of(customer: &CustomerRecord, mixins: &MixinSelection, addresses: Option<Vec<AddressRecord>>) -> Self {
+    pub fn of(
+        customer: &CustomerRecord,
+        mixins: &MixinSelection,
+        schemas: &std::collections::BTreeMap<String, String>,
+        addresses: Option<Vec<AddressRecord>>,
+    ) -> Self {
         let details = &customer.details;
         let mut accounts = vec![AccountView {
-            id: customer.id.clone(),
+            id: customer.email.clone(),
             kind: "internal",
             email: Some(customer.email.clone()),
             issuer: None,
@@ -126,6 +135,10 @@ impl ProfileView {
             }
         };
         let default_address = customer.default_address_id.as_deref();
+        let schemas = mixins
+            .keys()
+            .filter_map(|name| schemas.get(name).map(|url| (name.clone(), Value::String(url.clone()))))
+            .collect();
         Self {
             id: customer.id.clone(),
             customer_number: customer.customer_number.clone(),
@@ -148,6 +161,7 @@ impl ProfileView {
                 version: customer.version,
                 created_at: customer.created_at.clone(),
                 modified_at: customer.modified_at.clone(),
+                mixins: schemas,
             },
             addresses: addresses.map(|list| list.into_iter().map(|a| AddressView::of(a, default_address)).collect()),
         }
