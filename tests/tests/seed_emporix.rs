@@ -194,7 +194,7 @@ async fn customer_authentication_as_the_seed_calls_it() {
     let login = seed_login_call(&app, STRONG).await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.body);
     assert_seed_shape("login", &login.body, &seed_login());
-    let saas = jsonwebtoken::decode_header(&login.field("saas_token")).unwrap();
+    let saas = jsonwebtoken::decode_header(login.field("saas_token")).unwrap();
     assert!(saas.kid.is_some(), "the saas_token is signed with the published keys");
 
     // 7. Validating a token.
