@@ -202,6 +202,23 @@ pub struct StorefrontClient {
 mod tests {
     use super::*;
 
+    fn provider(name: &str) -> SocialProvider {
+        SocialProvider { name: name.into(), issuer: format!("https://{name}.example"), ..Default::default() }
+    }
+
+    #[test]
+    fn a_social_login_without_provider_takes_the_default_or_the_only_one() {
+        let mut s = TenantSettings { social_providers: vec![provider("acme")], ..Default::default() };
+        let name = |p: Option<&SocialProvider>| p.map(|p| p.name.clone());
+        assert_eq!(name(s.social_provider(None)), Some("acme".into()), "the only provider");
+        s.social_providers.push(provider("other"));
+        assert_eq!(name(s.social_provider(None)), None, "two and no default: the request must name one");
+        s.default_social_provider = Some("other".into());
+        assert_eq!(name(s.social_provider(None)), Some("other".into()));
+        assert_eq!(name(s.social_provider(Some("acme"))), Some("acme".into()), "a named provider wins");
+        assert_eq!(name(s.social_provider(Some("nope"))), None);
+    }
+
     #[test]
     fn lock_doubles_from_the_threshold_up_to_the_cap() {
         let s = TenantSettings::default();

@@ -144,6 +144,22 @@ async fn every_addresses_fixture_answers_as_documented() {
             Box::new(|b| problem("default_address_required")(b) && error_fields(b) == ["isDefault"]),
         ),
         (
+            // The Emporix seed's update: the whole address, no `metadata.version`
+            // (last writer wins), empty strings kept.
+            "addresses-patch-seed.json",
+            StatusCode::OK,
+            Box::new({
+                let first = first.clone();
+                move |b| {
+                    b["id"] == first.as_str()
+                        && b["streetNumber"] == "2"
+                        && b["extraLine3"] == ""
+                        && b["isDefault"] == true
+                        && b["metadata"]["version"] == 3
+                }
+            }),
+        ),
+        (
             "addresses-patch-make-default.json",
             StatusCode::OK,
             Box::new({

@@ -154,6 +154,19 @@ async fn every_profile_fixture_answers_as_documented() {
             }),
         ),
         (
+            // The Emporix seed's update, as it sends it.
+            "profile-patch-seed.json",
+            StatusCode::OK,
+            Box::new(|b| {
+                b["firstName"] == "John"
+                    && b["preferredLanguage"] == "en_US"
+                    && b["businessModel"] == "B2B"
+                    && b["b2b"]["companyRegistrationId"] == "123-456-789"
+                    && b["mixins"] == json!({"loyalty": {"tier": "gold"}, "prefs": {"news": true}})
+                    && b["metadata"]["version"] == 2
+            }),
+        ),
+        (
             "profile-patch-stale.json",
             StatusCode::CONFLICT,
             Box::new(|b| problem("version_conflict")(b) && b["currentVersion"] == 1),

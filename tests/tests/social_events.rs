@@ -24,6 +24,10 @@ async fn every_social_login_fixture_answers_as_documented() {
     let mut down = provider.settings("down");
     down.issuer = "http://127.0.0.1:9".into();
     configure(&app, vec![provider.settings("acme"), down]).await;
+    // Two providers, so a socialLogin without `provider` (the seed's) needs the default.
+    let mut settings = app.store().get_tenant(&app.tenant).await.unwrap().unwrap();
+    settings.default_social_provider = Some("acme".into());
+    app.store().put_tenant(&app.tenant, &settings).await.unwrap();
     let router = || login::router(app.state.clone());
     let anonymous = app.anonymous().await;
     let anonymous_token = anonymous.field("access_token");
@@ -73,7 +77,7 @@ async fn every_social_login_fixture_answers_as_documented() {
     let missing = invoke(router(), "login-social-missing-params.json", &values).await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     let fields: Vec<_> = missing.body["errors"].as_array().unwrap().iter().map(|e| e["field"].clone()).collect();
-    // Without `provider` the tenant's only provider is meant (issue #17).
+    // Without `provider` the tenant's default provider is meant (issue #17).
     assert_eq!(fields, ["code", "redirect_uri", "code_verifier"]);
 
     let unavailable = invoke(router(), "login-social-provider-unavailable.json", &values).await;
@@ -82,4 +86,26 @@ async fn every_social_login_fixture_answers_as_documented() {
 
     let customer = invoke(router(), "login-social-customer-token.json", &[("CUSTOMER_TOKEN", &customer_token)]).await;
     problem(&customer.body, StatusCode::FORBIDDEN, "anonymous_token_required");
+
+    // As the Emporix seed calls it: no `provider` (the tenant's default) and
+    // the `session-id` header, which must name the anonymous token's session.
+    let anonymous = app.anonymous().await;
+    let (token, session) = (anonymous.field("access_token"), anonymous.field("sessionId"));
+    let auth = provider.authorize(person("seed-person"), None).await;
+    let values = [
+        ("ANONYMOUS_TOKEN", token.as_str()),
+        ("SESSION_ID", session.as_str()),
+        ("CODE", &auth.code),
+        ("CODE_VERIFIER", &auth.verifier),
+    ];
+    let mismatch = invoke(router(), "login-social-session-mismatch.json", &values).await;
+    assert_eq!(mismatch.status, StatusCode::BAD_REQUEST);
+    assert_eq!(mismatch.body["errors"][0]["field"], "session-id", "{}", mismatch.body);
+    let seed = invoke(router(), "login-social-seed.json", &values).await;
+    assert_eq!(seed.status, StatusCode::OK, "{}", seed.body);
+    assert_eq!(seed.body["sessionId"], session.as_str());
+    for key in ["expires_in", "refresh_token_expires_in", "saas_token", "social_id_token", "social_access_token"] {
+        assert!(seed.body[key].is_string(), "{key}: {}", seed.body);
+    }
+    assert!(seed.body["session_idle_time"].is_u64(), "{}", seed.body);
 }
