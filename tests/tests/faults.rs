@@ -75,12 +75,14 @@ async fn app(database: &Database) -> (axum::Router, String) {
         key_set_json: tests::key_set_json(),
         outbox: &outbox,
     };
-    let config = shared::config::Config { timeouts: TIMEOUTS, ..scratch.config() };
-    let sdk = sdk_config(&config).await;
-    let state = scratch.provision_with(dynamodb_client(&sdk, &config), config).await;
+    // Set up with the default timeouts: a fresh DynamoDB Local's first table
+    // can take longer than the short ones on a loaded machine.
+    let patient = scratch.config();
+    let sdk = sdk_config(&patient).await;
+    let setup = scratch.provision_with(dynamodb_client(&sdk, &patient), patient).await;
     let tenant = shared::domain::TenantId::parse("demo").unwrap();
     shared::services::provisioning::create_active_customer(
-        &state,
+        &setup,
         &tenant,
         &shared::domain::Email::parse(EMAIL).unwrap(),
         &shared::domain::Password::parse(PASSWORD.into()).unwrap(),
@@ -89,6 +91,9 @@ async fn app(database: &Database) -> (axum::Router, String) {
     )
     .await
     .unwrap();
+    let config = shared::config::Config { timeouts: TIMEOUTS, ..scratch.config() };
+    let sdk = sdk_config(&config).await;
+    let state = scratch.provision_with(dynamodb_client(&sdk, &config), config).await;
     let router = shared::http::service(cli::all_routes(), state);
     let anonymous = call(
         &router,

@@ -220,43 +220,77 @@ async fn logins_racing_a_reset_leave_no_live_session() {
     assert_eq!(app.login(EMAIL, &password).await.status, StatusCode::OK);
 }
 
-// ------------------------------------------- rule 3: sessions are per login
+// ------------------------------------------- rule 3: sessions are per login, and a guest session logs in once
 
 #[tokio::test]
-async fn a_logged_out_token_stays_dead_when_its_storefront_session_logs_in_again() {
+async fn an_anonymous_session_is_upgraded_once() {
     let app = TestApp::new().await;
     app.create_customer(EMAIL, PASSWORD).await;
-    let anonymous = app.anonymous().await.field("access_token");
-    let first = app.login_with(&anonymous, EMAIL, PASSWORD).await;
+    app.create_customer("other@example.com", PASSWORD).await;
+    let anonymous = app.anonymous().await;
+    let token = anonymous.field("access_token");
+    let first = app.login_with(&token, EMAIL, PASSWORD).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.field("sessionId"), anonymous.field("sessionId"), "the guest's session id carries over");
+    // The anonymous token and its refresh token are spent with the login.
+    assert_eq!(validate(&app, &token).await, StatusCode::UNAUTHORIZED);
+    let anonymous_refresh = app
+        .post(
+            "/customerlogin/auth/anonymous/refresh",
+            None,
+            json!({"tenant": "demo", "client_id": "storefront", "refresh_token": anonymous.field("refresh_token")}),
+        )
+        .await;
+    assert_eq!(anonymous_refresh.status, StatusCode::UNAUTHORIZED, "{}", anonymous_refresh.body);
+    // A second login from it (another customer: a shared guest cart) is refused ...
+    let second = app.login_with(&token, "other@example.com", PASSWORD).await;
+    assert_eq!((second.status, second.body["code"].clone()), (StatusCode::UNAUTHORIZED, json!("session_revoked")));
+    // ... also after a logout, which leaves the logged-out token dead.
     let old = first.field("access_token");
     assert_eq!(app.post("/customer/demo/logout", Some(&old), json!({})).await.status, StatusCode::NO_CONTENT);
-    let second = app.login_with(&anonymous, EMAIL, PASSWORD).await;
-    assert_eq!(second.field("sessionId"), first.field("sessionId"), "the same storefront session");
+    assert_eq!(app.login_with(&token, EMAIL, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(validate(&app, &old).await, StatusCode::UNAUTHORIZED, "logged out stays logged out");
     assert_eq!(refresh(&app, &first.field("refresh_token")).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(validate(&app, &second.field("access_token")).await, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn eight_parallel_logins_from_one_anonymous_token_make_one_session() {
+    let app = Arc::new(TestApp::new().await);
+    for i in 0..8 {
+        app.create_customer(&format!("c{i}@example.com"), PASSWORD).await;
+    }
+    let token = Arc::new(app.anonymous().await.field("access_token"));
+    let replies = in_parallel(&app, 8, move |app, i| {
+        let token = token.clone();
+        async move { app.login_with(&token, &format!("c{i}@example.com"), PASSWORD).await }
+    })
+    .await;
+    let statuses: Vec<_> = replies.iter().map(|r| r.status).collect();
+    let won: Vec<_> = replies.iter().filter(|r| r.status == StatusCode::OK).collect();
+    assert_eq!(won.len(), 1, "{statuses:?}");
+    assert!(
+        replies.iter().all(|r| [StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::CONFLICT].contains(&r.status)),
+        "{statuses:?}"
+    );
+    assert_eq!(validate(&app, &won[0].field("access_token")).await, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn replaying_a_spent_refresh_token_ends_its_own_login_and_nothing_newer() {
     let app = TestApp::new().await;
     app.create_customer(EMAIL, PASSWORD).await;
-    let anonymous = app.anonymous().await.field("access_token");
-    let first = app.login_with(&anonymous, EMAIL, PASSWORD).await;
+    let first = app.login(EMAIL, PASSWORD).await;
     let spent = first.field("refresh_token");
-    assert_eq!(refresh(&app, &spent).await.status, StatusCode::OK);
-    // The storefront session logs in again (a new login of the same sessionId).
-    let second = app.login_with(&anonymous, EMAIL, PASSWORD).await;
-    // An old copy of the spent token comes back.
+    let rotated = refresh(&app, &spent).await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    // The customer logs in again (a new storefront session).
+    let second = app.login(EMAIL, PASSWORD).await;
+    // An old copy of the spent token comes back: its own login ends (RFC 9700) ...
     assert_eq!(refresh(&app, &spent).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(validate(&app, &rotated.field("access_token")).await, StatusCode::UNAUTHORIZED);
+    // ... and only that one.
     assert_eq!(validate(&app, &second.field("access_token")).await, StatusCode::OK, "the newer login lives");
     assert_eq!(refresh(&app, &second.field("refresh_token")).await.status, StatusCode::OK);
-
-    // Within one login, a replay still ends it (RFC 9700).
-    let third = app.login(EMAIL, PASSWORD).await;
-    let rotated = refresh(&app, &third.field("refresh_token")).await;
-    assert_eq!(refresh(&app, &third.field("refresh_token")).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(validate(&app, &rotated.field("access_token")).await, StatusCode::UNAUTHORIZED);
 }
 
 // ------------------------------------------- rule 4: atomic, shared lock-out

@@ -42,6 +42,8 @@ async fn every_social_login_fixture_answers_as_documented() {
     assert!(ok.body["customerId"].is_string() && ok.body["social_id_token"].is_string(), "{}", ok.body);
     assert!(ok.body["access_token"].is_string() && ok.body["refresh_token"].is_string());
     let customer_token = ok.body["access_token"].as_str().unwrap().to_owned();
+    // The login spent that anonymous session; the failures below use another.
+    let anonymous_token = app.anonymous().await.field("access_token");
 
     // The same parameters in a JSON body; the same person → the same customer.
     let auth = provider.authorize(person("fixture-person"), None).await;

@@ -75,6 +75,12 @@ async fn first_login_creates_a_linked_customer_and_the_second_finds_it() {
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);
     assert_eq!(me.field("customerId"), id);
 
+    // The anonymous session was spent by the login: no second login from it,
+    // by provider or password.
+    let reuse = provider.authorize(person("sub-bob", "bob@example.com", true), None).await;
+    let refused = social_login(&app, &anonymous.field("access_token"), &reuse).await;
+    assert_eq!((refused.status, refused.body["code"].clone()), (StatusCode::UNAUTHORIZED, json!("session_revoked")));
+
     // Second login, new code: the same customer, found by (issuer, sub).
     let again = provider.authorize(person("sub-ada", EMAIL, true), None).await;
     let second = fresh_social_login(&app, &again).await;

@@ -14,7 +14,7 @@ use crate::http::ClientAddress;
 use crate::passwords;
 use crate::secrets::OpaqueSecret;
 use crate::services::limits::{self, Limited};
-use crate::services::sessions::new_session;
+use crate::services::sessions::{self, new_session};
 use crate::services::token_set::{self, Grant, TokenSet};
 use crate::state::AppState;
 use crate::store::{
@@ -173,7 +173,7 @@ pub async fn login(
             value
         }
     };
-    state.store.start_session(tenant, &session, &refresh.hash, extra).await?;
+    sessions::start_upgraded(state, tenant, anonymous, &session, &refresh.hash, extra).await?;
     tracing::info!(event = "login", outcome = "success", tenant = %tenant, customer_id = %customer, "login succeeded");
     if target.password_hash.as_deref().is_some_and(passwords::needs_rehash) {
         upgrade_hash(state, tenant, &target, &input.password).await;

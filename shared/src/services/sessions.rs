@@ -10,7 +10,7 @@ use crate::http::Authenticated;
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::services::token_set::{self, Grant, TokenSet};
 use crate::state::AppState;
-use crate::store::{RefreshTokenRecord, RotateOutcome, SessionRecord};
+use crate::store::{RefreshTokenRecord, RotateOutcome, SessionRecord, SessionStart};
 use crate::tenant::TenantSettings;
 
 /// Unknown tenant and unknown client look the same from outside.
@@ -42,6 +42,28 @@ pub fn new_session(
     }
 }
 
+/// A customer session started from a storefront session: the anonymous
+/// session is spent with it (one login per anonymous session), so a login
+/// that lost the race to a parallel one from the same token is refused.
+pub async fn start_upgraded(
+    state: &AppState,
+    tenant: &TenantId,
+    anonymous: &crate::tokens::VerifiedToken,
+    session: &SessionRecord,
+    refresh_hash: &str,
+    extra: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> Result<(), ApiError> {
+    match state.store.start_session(tenant, session, refresh_hash, Some(&anonymous.family), extra).await? {
+        SessionStart::Started => Ok(()),
+        SessionStart::StorefrontSessionGone => Err(ApiError::Unauthorized("session_revoked")),
+        SessionStart::Contended => Err(ApiError::Conflict {
+            code: "concurrent_update",
+            detail: "Another login from this storefront session is under way; start a new anonymous session.".into(),
+            current_version: None,
+        }),
+    }
+}
+
 pub async fn anonymous_login(
     state: &AppState,
     tenant: &TenantId,
@@ -54,7 +76,7 @@ pub async fn anonymous_login(
     let sid = SessionId::generate();
     let session = new_session(&sid, client, None, settings.anonymous_refresh_ttl_secs, user_agent, now);
     let refresh = OpaqueSecret::generate();
-    state.store.start_session(tenant, &session, &refresh.hash, Vec::new()).await?;
+    state.store.start_session(tenant, &session, &refresh.hash, None, Vec::new()).await?;
     token_set::build(
         state,
         Grant {

@@ -184,7 +184,7 @@ pub async fn social_login(
     );
     let refresh = OpaqueSecret::generate();
     let extra = vec![state.store.touch_last_login(tenant, &customer, &clock::rfc3339(now))?];
-    state.store.start_session(tenant, &session, &refresh.hash, extra).await?;
+    crate::services::sessions::start_upgraded(state, tenant, anonymous, &session, &refresh.hash, extra).await?;
     tracing::info!(event = "social_login", outcome = "success", tenant = %tenant, customer_id = %customer, provider = %provider.name, "social login succeeded");
     let tokens = token_set::build(
         state,

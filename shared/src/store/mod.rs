@@ -31,7 +31,7 @@ pub use customers::{CreateCustomerOutcome, LoginTarget};
 pub use devices::{DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken};
 pub use limits::{Allowance, Taken};
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
-pub use sessions::{RefreshTokenRecord, RotateOutcome, SessionRecord};
+pub use sessions::{RefreshTokenRecord, RotateOutcome, SessionRecord, SessionStart};
 pub use social::SocialLinkRecord;
 pub use throttle::{LoginBudget, Reservation, ThrottleRecord};
 

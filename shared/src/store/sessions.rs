@@ -85,17 +85,32 @@ impl RefreshTokenRecord {
     }
 }
 
+/// How starting a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStart {
+    Started,
+    /// The storefront session the login upgrades was spent (by a parallel
+    /// login) or ended meanwhile: nothing was written.
+    StorefrontSessionGone,
+    /// A parallel transaction on the same items won; nothing was written.
+    Contended,
+}
+
 impl Store {
     /// Writes a session and its first refresh token (plus `extra` items) in one
     /// transaction. An existing session with the same id is replaced, which
-    /// retires its refresh tokens (new family).
+    /// retires its refresh tokens (new family). `upgrades`: the family of the
+    /// anonymous storefront session (same id) a login upgrades; that session
+    /// is deleted in the same transaction, so its access and refresh tokens
+    /// are spent and no second login can start from it.
     pub async fn start_session(
         &self,
         tenant: &TenantId,
         session: &SessionRecord,
         refresh_hash: &str,
+        upgrades: Option<&str>,
         extra: Vec<TransactWriteItem>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<SessionStart, StoreError> {
         let customer = session.customer_id.as_deref().and_then(|id| CustomerId::parse(id).ok());
         let sid = SessionId::parse(&session.session_id).map_err(|_| StoreError::Invalid("session id".into()))?;
         let key = session_key(tenant, customer.as_ref(), &sid);
@@ -104,8 +119,26 @@ impl Store {
             TransactWriteItem::builder().put(put_session).build(),
             put_new(&self.table, &ItemKey::refresh_token(tenant, refresh_hash), &refresh_record(session, false))?,
         ];
+        const SPEND_AT: usize = 2;
+        if let Some(family) = upgrades {
+            let spend = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(ItemKey::anonymous_session(tenant, &sid).to_attributes()))
+                .condition_expression("#family = :family")
+                .expression_attribute_names("#family", "family")
+                .expression_attribute_values(":family", s(family))
+                .build()?;
+            items.push(TransactWriteItem::builder().delete(spend).build());
+        }
         items.extend(extra);
-        self.transact(items).await?.map_err(|codes| StoreError::Invalid(format!("start session cancelled: {codes:?}")))
+        match self.transact(items).await? {
+            Ok(()) => Ok(SessionStart::Started),
+            Err(codes) if upgrades.is_some() && codes.get(SPEND_AT).is_some_and(|c| c == "ConditionalCheckFailed") => {
+                Ok(SessionStart::StorefrontSessionGone)
+            }
+            Err(codes) if codes.iter().any(|c| c == "TransactionConflict") => Ok(SessionStart::Contended),
+            Err(codes) => Err(StoreError::Invalid(format!("start session cancelled: {codes:?}"))),
+        }
     }
 
     /// The session and, for a customer session, the customer's profile, in
