@@ -67,7 +67,7 @@ impl BenchApp {
         let state = scratch.provision(aws_sdk_dynamodb::Client::from_conf(recording)).await;
         let tenant = TenantId::parse(TENANT).unwrap();
         provisioning::create_active_customer(
-            &state,
+            &state.store,
             &tenant,
             &Email::parse(EMAIL).unwrap(),
             &Password::parse(PASSWORD.into()).unwrap(),

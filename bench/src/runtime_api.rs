@@ -108,14 +108,17 @@ pub async fn measure(
     name: &str,
     binary: &Path,
     env: &[(String, String)],
-    event: &str,
+    events: &[String],
     runs: usize,
     warm: usize,
     log: &Path,
 ) -> Result<ColdStart, String> {
     let mut results = Vec::with_capacity(runs);
+    // Each run takes the next `warm + 1` events, going round `events`.
+    let mut next = events.iter().cycle();
     for run in 0..runs {
-        results.push(one_run(binary, env, event, warm, log, run).await.map_err(|e| format!("{name}: {e}"))?);
+        let batch: Vec<&String> = next.by_ref().take(warm + 1).collect();
+        results.push(one_run(binary, env, &batch, log, run).await.map_err(|e| format!("{name}: {e}"))?);
     }
     let ms = |f: fn(&Run) -> Duration| median(&results.iter().map(|r| f(r).as_secs_f64() * 1e3).collect::<Vec<_>>());
     let warm_samples: Vec<Duration> = results.iter().flat_map(|r| r.warm.iter().copied()).collect();
@@ -133,13 +136,13 @@ pub async fn measure(
 async fn one_run(
     binary: &Path,
     env: &[(String, String)],
-    event: &str,
-    warm: usize,
+    batch: &[&String],
     log: &Path,
     run: usize,
 ) -> Result<Run, String> {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let events = (0..=warm).map(|i| (format!("req-{run}-{i}"), event.to_owned())).collect();
+    let warm = batch.len() - 1;
+    let events = batch.iter().enumerate().map(|(i, event)| (format!("req-{run}-{i}"), (*event).clone())).collect();
     let emu = Arc::new(Emulator {
         events: Mutex::new(events),
         served: Mutex::new(HashMap::new()),

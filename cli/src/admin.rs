@@ -1,11 +1,16 @@
 //! Operator commands. They talk to the table named by `TABLE_NAME` (and
-//! `DYNAMODB_ENDPOINT` locally), like the functions do.
+//! `DYNAMODB_ENDPOINT` locally), like the functions do, and to nothing else:
+//! no signing keys are loaded (or created), no mail is sent. Results go to
+//! stdout, logs to stderr.
 
 use clap::Subcommand;
-use shared::AppState;
+use serde_json::Value;
+use shared::config::Config;
 use shared::customer::CustomerDetails;
 use shared::domain::{ClientId, Email, Password, TenantId};
 use shared::services::provisioning;
+use shared::state::{dynamodb_client, sdk_config};
+use shared::store::Store;
 use shared::tenant::{StorefrontClient, TenantSettings};
 
 type Result = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -18,7 +23,9 @@ pub enum TableCommand {
 
 #[derive(Subcommand)]
 pub enum TenantCommand {
-    /// Create or replace a tenant's settings (JSON, camelCase fields; defaults for the rest).
+    /// Create or replace a tenant's settings as a whole (JSON, camelCase
+    /// fields; defaults for every field not given). To change some fields of
+    /// an existing tenant, use `patch`.
     Put {
         #[arg(long)]
         tenant: String,
@@ -26,10 +33,26 @@ pub enum TenantCommand {
         #[arg(long, default_value = "{}")]
         settings: String,
     },
-    /// Print a tenant's settings.
+    /// Change some settings of an existing tenant: a JSON merge patch (RFC
+    /// 7396) over the stored settings; what it does not name stays, `null`
+    /// resets a field to its default, lists are replaced whole.
+    Patch {
+        #[arg(long)]
+        tenant: String,
+        /// The patch as JSON, e.g. '{"lockoutThreshold":10}'.
+        #[arg(long)]
+        settings: String,
+        /// Print the resulting settings with secrets in clear.
+        #[arg(long)]
+        show_secrets: bool,
+    },
+    /// Print a tenant's settings (client secrets redacted).
     Show {
         #[arg(long)]
         tenant: String,
+        /// Print secrets (social providers' `clientSecret`) in clear.
+        #[arg(long)]
+        show_secrets: bool,
     },
 }
 
@@ -85,44 +108,90 @@ pub enum CustomerCommand {
     },
 }
 
+/// The table of `TABLE_NAME`, and nothing else of the service.
+async fn store() -> Store {
+    let config = Config::from_env();
+    let sdk = sdk_config(&config).await;
+    Store::new(dynamodb_client(&sdk, &config), &config.table_name)
+}
+
 pub async fn table(command: TableCommand) -> Result {
-    let state = AppState::from_env().await?;
+    let store = store().await;
     match command {
         TableCommand::Create => {
-            let created = state.store.create_table_if_missing().await?;
-            println!("table {}: {}", state.store.table(), if created { "created" } else { "exists" });
+            let created = store.create_table_if_missing().await?;
+            println!("table {}: {}", store.table(), if created { "created" } else { "exists" });
         }
     }
     Ok(())
 }
 
 pub async fn tenant(command: TenantCommand) -> Result {
-    let state = AppState::from_env().await?;
+    let store = store().await;
     match command {
         TenantCommand::Put { tenant, settings } => {
             let tenant = TenantId::parse(&tenant)?;
-            let settings: TenantSettings = serde_json::from_str(&settings)?;
-            state.store.put_tenant(&tenant, &settings).await?;
+            let settings: TenantSettings = parse_settings(serde_json::from_str(&settings)?)?;
+            store.put_tenant(&tenant, &settings).await?;
             println!("tenant {tenant} saved");
         }
-        TenantCommand::Show { tenant } => {
+        TenantCommand::Patch { tenant, settings, show_secrets } => {
             let tenant = TenantId::parse(&tenant)?;
-            let settings = state.store.get_tenant(&tenant).await?.ok_or("no such tenant")?;
-            println!("{}", serde_json::to_string_pretty(&settings)?);
+            let patch: Value = serde_json::from_str(&settings)?;
+            let current = store.get_tenant(&tenant).await?.ok_or("no such tenant (create it with `tenant put`)")?;
+            let patched = patch_settings(&current, &patch)?;
+            store.put_tenant(&tenant, &patched).await?;
+            println!("{}", shown(&patched, show_secrets)?);
+        }
+        TenantCommand::Show { tenant, show_secrets } => {
+            let tenant = TenantId::parse(&tenant)?;
+            let settings = store.get_tenant(&tenant).await?.ok_or("no such tenant")?;
+            println!("{}", shown(&settings, show_secrets)?);
         }
     }
     Ok(())
 }
 
+/// Settings from JSON, refusing names it does not know (a typo would
+/// otherwise be dropped silently and the default kept).
+fn parse_settings(json: Value) -> std::result::Result<TenantSettings, Box<dyn std::error::Error>> {
+    let mut unknown = Vec::new();
+    let settings: TenantSettings = serde_ignored::deserialize(json, |path| unknown.push(path.to_string()))?;
+    if unknown.is_empty() { Ok(settings) } else { Err(format!("unknown settings: {}", unknown.join(", ")).into()) }
+}
+
+/// `current` with `patch` laid over it (RFC 7396).
+pub fn patch_settings(
+    current: &TenantSettings,
+    patch: &Value,
+) -> std::result::Result<TenantSettings, Box<dyn std::error::Error>> {
+    let Value::Object(patch) = patch else { return Err("the patch must be a JSON object".into()) };
+    let Value::Object(base) = serde_json::to_value(current)? else { return Err("settings are an object".into()) };
+    parse_settings(Value::Object(shared::fields::merge_patch(&base, patch)))
+}
+
+/// Settings as printed: secrets redacted unless asked for.
+pub fn shown(settings: &TenantSettings, show_secrets: bool) -> serde_json::Result<String> {
+    let mut json = serde_json::to_value(settings)?;
+    if !show_secrets && let Some(providers) = json.get_mut("socialProviders").and_then(Value::as_array_mut) {
+        for provider in providers {
+            if let Some(secret) = provider.get_mut("clientSecret").filter(|s| !s.is_null()) {
+                *secret = Value::String("[redacted]".into());
+            }
+        }
+    }
+    serde_json::to_string_pretty(&json)
+}
+
 pub async fn client(command: ClientCommand) -> Result {
-    let state = AppState::from_env().await?;
+    let store = store().await;
     match command {
         ClientCommand::Put { tenant, client_id, name, redirect_uris } => {
             let tenant = TenantId::parse(&tenant)?;
             let client = ClientId::parse(&client_id)?;
-            state.store.get_tenant(&tenant).await?.ok_or("no such tenant")?;
+            store.get_tenant(&tenant).await?.ok_or("no such tenant")?;
             let record = StorefrontClient { client_id: client.to_string(), name, redirect_uris };
-            state.store.put_client(&tenant, &record).await?;
+            store.put_client(&tenant, &record).await?;
             println!("client {client} of tenant {tenant} saved");
         }
     }
@@ -130,14 +199,14 @@ pub async fn client(command: ClientCommand) -> Result {
 }
 
 pub async fn customer(command: CustomerCommand) -> Result {
-    let state = AppState::from_env().await?;
+    let store = store().await;
     match command {
         CustomerCommand::Create { tenant, email, password, initial, first_name, last_name } => {
             let tenant = TenantId::parse(&tenant)?;
-            state.store.get_tenant(&tenant).await?.ok_or("no such tenant")?;
+            store.get_tenant(&tenant).await?.ok_or("no such tenant")?;
             let details = CustomerDetails { first_name, last_name, ..Default::default() };
             let id = provisioning::create_active_customer(
-                &state,
+                &store,
                 &tenant,
                 &Email::parse(&email).map_err(|e| format!("email {e}"))?,
                 &Password::parse(password).map_err(|e| format!("password {e}"))?,
@@ -149,18 +218,18 @@ pub async fn customer(command: CustomerCommand) -> Result {
         }
         CustomerCommand::Import { tenant, file } => {
             let tenant = TenantId::parse(&tenant)?;
-            state.store.get_tenant(&tenant).await?.ok_or("no such tenant")?;
+            store.get_tenant(&tenant).await?.ok_or("no such tenant")?;
             let text = std::fs::read_to_string(&file)?;
             let records = shared::services::import::parse(&text).map_err(|errors| {
                 format!("{} has errors; nothing was imported:\n{}", file.display(), errors.join("\n"))
             })?;
-            let created = shared::services::import::import(&state, &tenant, &records).await?;
+            let created = shared::services::import::import(&store, &tenant, &records).await?;
             println!("imported {created} customers into tenant {tenant}");
         }
         CustomerCommand::CheckEmails { tenant } => {
             use provisioning::IdentityFinding;
             let tenant = TenantId::parse(&tenant)?;
-            let findings = provisioning::check_identities(&state, &tenant).await?;
+            let findings = provisioning::check_identities(&store, &tenant).await?;
             for finding in &findings {
                 match finding {
                     IdentityFinding::Renormalises { customer_id, stored, now } => {

@@ -88,7 +88,7 @@ impl Scratch<'_> {
         let state = AppState::new(config, store, keys, Mailer::Outbox(OutboxMailer::new(self.outbox)));
         let tenant = TenantId::parse(DEMO_TENANT).expect("a valid tenant id");
         let client = ClientId::parse(DEMO_CLIENT).expect("a valid client id");
-        provisioning::ensure_tenant(&state, &tenant, &demo_settings(&tenant), &client)
+        provisioning::ensure_tenant(&state.store, &tenant, &demo_settings(&tenant), &client)
             .await
             .expect("table and demo tenant are created in DynamoDB Local");
         state

@@ -47,7 +47,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    shared::telemetry::init("accounts");
+    shared::telemetry::init_stderr("accounts");
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Table { command } => admin::table(command).await,

@@ -29,10 +29,10 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::from_env().await?;
     let tenant = TenantId::parse(&args.tenant)?;
     let client = ClientId::parse(&args.client)?;
-    provisioning::ensure_tenant(&state, &tenant, &demo_settings(&tenant), &client).await?;
+    provisioning::ensure_tenant(&state.store, &tenant, &demo_settings(&tenant), &client).await?;
     if let Some((email, password)) = args.demo_customer.split_once(':') {
         let created = provisioning::create_active_customer(
-            &state,
+            &state.store,
             &tenant,
             &Email::parse(email)?,
             &Password::parse(password.to_owned())?,

@@ -19,6 +19,19 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 /// function. Honours `RUST_LOG`/`AWS_LAMBDA_LOG_LEVEL`; JSON unless
 /// `LOG_FORMAT=text`.
 pub fn init(service: &'static str) {
+    install(service, std::io::stdout);
+}
+
+/// `init` for command-line tools: logs go to stderr, so stdout holds only
+/// the command's result (and can be piped).
+pub fn init_stderr(service: &'static str) {
+    install(service, std::io::stderr);
+}
+
+fn install<W>(service: &'static str, writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     SERVICE.get_or_init(|| service);
     // `Targets` (`info`, `shared=debug,warn`) rather than `EnvFilter`: same
     // syntax for what operators set, without a regex engine in every binary.
@@ -26,7 +39,8 @@ pub fn init(service: &'static str) {
         .iter()
         .find_map(|name| std::env::var(name).ok()?.to_ascii_lowercase().parse::<Targets>().ok())
         .unwrap_or_else(|| "info".parse().expect("a level parses"));
-    let builder = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_target(false);
+    let builder =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_target(false).with_writer(writer);
     let _ = if std::env::var("LOG_FORMAT").as_deref() == Ok("text") {
         builder.finish().with(filter).try_init()
     } else {

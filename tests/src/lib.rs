@@ -125,7 +125,7 @@ impl TestApp {
     /// Adds a tenant with settings of the test's own (limits, trusted proxies, ...).
     pub async fn add_tenant_with(&self, name: &str, settings: shared::tenant::TenantSettings) -> TenantId {
         let tenant = TenantId::parse(name).unwrap();
-        provisioning::ensure_tenant(&self.state, &tenant, &settings, &self.client).await.unwrap();
+        provisioning::ensure_tenant(&self.state.store, &tenant, &settings, &self.client).await.unwrap();
         tenant
     }
 
@@ -176,7 +176,7 @@ impl TestApp {
 
     pub async fn create_customer_in(&self, tenant: &TenantId, email: &str, password: &str) -> CustomerId {
         provisioning::create_active_customer(
-            &self.state,
+            &self.state.store,
             tenant,
             &Email::parse(email).unwrap(),
             &Password::parse(password.into()).unwrap(),

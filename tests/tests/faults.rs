@@ -82,7 +82,7 @@ async fn app(database: &Database) -> (axum::Router, String) {
     let setup = scratch.provision_with(dynamodb_client(&sdk, &patient), patient).await;
     let tenant = shared::domain::TenantId::parse("demo").unwrap();
     shared::services::provisioning::create_active_customer(
-        &setup,
+        &setup.store,
         &tenant,
         &shared::domain::Email::parse(EMAIL).unwrap(),
         &shared::domain::Password::parse(PASSWORD.into()).unwrap(),

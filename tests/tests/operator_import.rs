@@ -47,9 +47,9 @@ async fn legacy_hashes_log_in_and_are_upgraded_to_argon2id() {
         })
         .collect();
     let records = import::parse(&lines.join("\n")).unwrap();
-    assert_eq!(import::import(&app.state, &app.tenant, &records).await.unwrap(), 3);
+    assert_eq!(import::import(&app.state.store, &app.tenant, &records).await.unwrap(), 3);
     // A second import of the same people is refused as a whole.
-    assert!(import::import(&app.state, &app.tenant, &records).await.is_err());
+    assert!(import::import(&app.state.store, &app.tenant, &records).await.is_err());
 
     for email in ["b@example.com", "s@example.com", "p@example.com"] {
         assert_eq!(app.login(email, "wrong password").await.status, StatusCode::UNAUTHORIZED, "{email}");
@@ -86,7 +86,7 @@ async fn the_migration_check_lists_identities_the_rules_now_see_differently() {
     };
     old("demo <demo@example.com>", "Demo <demo@example.com>", "c1").await;
     old("demo@ｅｘａｍｐｌｅ.net", "demo@ｅｘａｍｐｌｅ.net", "c2").await;
-    let mut findings = check_identities(&app.state, &app.tenant).await.unwrap();
+    let mut findings = check_identities(&app.state.store, &app.tenant).await.unwrap();
     findings.sort_by_key(|f| format!("{f:?}"));
     assert_eq!(
         findings,

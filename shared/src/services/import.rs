@@ -11,8 +11,7 @@ use crate::clock;
 use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, new_customer_number};
 use crate::domain::{CustomerId, Email, TenantId};
 use crate::passwords::Scheme;
-use crate::state::AppState;
-use crate::store::{CreateCustomerOutcome, StoreError};
+use crate::store::{CreateCustomerOutcome, Store, StoreError};
 use crate::table_keys::ItemKey;
 
 /// Keys of an import line besides the `customerDetails` fields.
@@ -120,11 +119,11 @@ pub enum ImportError {
 }
 
 /// Checks that no e-mail exists yet in the tenant, then creates every customer.
-pub async fn import(state: &AppState, tenant: &TenantId, records: &[CustomerRecord]) -> Result<usize, ImportError> {
+pub async fn import(store: &Store, tenant: &TenantId, records: &[CustomerRecord]) -> Result<usize, ImportError> {
     let mut taken = Vec::new();
     for chunk in records.chunks(100) {
         let keys: Vec<ItemKey> = chunk.iter().map(|r| ItemKey::email_guard(tenant, &r.email.to_lowercase())).collect();
-        let found = state.store.get_many(&keys).await?;
+        let found = store.get_many(&keys).await?;
         for (record, key) in chunk.iter().zip(&keys) {
             if found.contains_key(key) {
                 taken.push(format!("{}: an account with this e-mail exists already", record.email));
@@ -136,7 +135,7 @@ pub async fn import(state: &AppState, tenant: &TenantId, records: &[CustomerReco
     }
     let mut created = 0;
     for record in records {
-        match state.store.create_customer(tenant, record, Vec::new()).await? {
+        match store.create_customer(tenant, record, Vec::new()).await? {
             CreateCustomerOutcome::Created => created += 1,
             CreateCustomerOutcome::EmailTaken => {
                 tracing::warn!(customer_id = %record.id, "skipped: the e-mail was taken during the import")

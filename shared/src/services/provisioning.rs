@@ -6,26 +6,25 @@ use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, new_custo
 use crate::domain::{ClientId, CustomerId, Email, Password, TenantId};
 use crate::error::ApiError;
 use crate::passwords;
-use crate::state::AppState;
-use crate::store::{CreateCustomerOutcome, StoreError};
+use crate::store::{CreateCustomerOutcome, Store, StoreError};
 use crate::tenant::{StorefrontClient, TenantSettings};
 
 /// Creates the table if missing, and the tenant and client if missing.
 /// Existing settings are left as they are.
 pub async fn ensure_tenant(
-    state: &AppState,
+    store: &Store,
     tenant: &TenantId,
     settings: &TenantSettings,
     client: &ClientId,
 ) -> Result<(), StoreError> {
-    state.store.create_table_if_missing().await?;
-    if state.store.get_tenant(tenant).await?.is_none() {
-        state.store.put_tenant(tenant, settings).await?;
+    store.create_table_if_missing().await?;
+    if store.get_tenant(tenant).await?.is_none() {
+        store.put_tenant(tenant, settings).await?;
     }
-    if state.store.get_client(tenant, client).await?.is_none() {
+    if store.get_client(tenant, client).await?.is_none() {
         let record =
             StorefrontClient { client_id: client.to_string(), name: client.to_string(), redirect_uris: Vec::new() };
-        state.store.put_client(tenant, &record).await?;
+        store.put_client(tenant, &record).await?;
     }
     Ok(())
 }
@@ -41,7 +40,7 @@ pub enum CreateCustomerError {
 /// An active customer with a password set by the operator (`initialPassword`
 /// tells the storefront to ask for a new one when `initial` is true).
 pub async fn create_active_customer(
-    state: &AppState,
+    store: &Store,
     tenant: &TenantId,
     email: &Email,
     password: &Password,
@@ -69,7 +68,7 @@ pub async fn create_active_customer(
         modified_at: now,
         ..CustomerRecord::default()
     };
-    match state.store.create_customer(tenant, &record, Vec::new()).await.map_err(ApiError::from)? {
+    match store.create_customer(tenant, &record, Vec::new()).await.map_err(ApiError::from)? {
         CreateCustomerOutcome::Created => Ok(id),
         CreateCustomerOutcome::EmailTaken => Err(CreateCustomerError::EmailTaken),
     }
@@ -88,9 +87,9 @@ pub enum IdentityFinding {
 
 /// The tenant's stored identities that would normalise differently under
 /// the current rules (`accounts customer check-emails`), for a migration by hand.
-pub async fn check_identities(state: &AppState, tenant: &TenantId) -> Result<Vec<IdentityFinding>, StoreError> {
+pub async fn check_identities(store: &Store, tenant: &TenantId) -> Result<Vec<IdentityFinding>, StoreError> {
     let mut findings = Vec::new();
-    for (stored, guard) in state.store.email_guards(tenant).await? {
+    for (stored, guard) in store.email_guards(tenant).await? {
         match Email::parse(&guard.email) {
             Ok(email) if email.normalized() == stored => {}
             Ok(email) => findings.push(IdentityFinding::Renormalises {
