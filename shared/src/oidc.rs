@@ -333,10 +333,12 @@ pub async fn verify_id_token(
     {
         return Err(invalid("azp is not our client"));
     }
-    if let Some(expected) = nonce
-        && claims.nonce.as_deref() != Some(expected)
-    {
-        return Err(invalid("nonce mismatch"));
+    // A nonce in the ID token means the authorization request carried one:
+    // a socialLogin that leaves it out would skip the replay check.
+    match (nonce, claims.nonce.as_deref()) {
+        (Some(expected), got) if got != Some(expected) => return Err(invalid("nonce mismatch")),
+        (None, Some(_)) => return Err(invalid("the ID token carries a nonce the request did not send")),
+        _ => {}
     }
     if claims.sub.is_empty() || claims.sub.len() > 255 {
         return Err(invalid("sub missing or too long"));

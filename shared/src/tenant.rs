@@ -186,6 +186,10 @@ pub struct SocialProvider {
     /// `redirect_uri` values the storefront may use; exact matches.
     pub redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
+    /// Every socialLogin must send the `nonce` of its authorization request
+    /// (refused with 400 before the provider is asked otherwise).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub require_nonce: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

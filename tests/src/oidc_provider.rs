@@ -89,6 +89,7 @@ impl OidcProvider {
             client_secret_arn: None,
             redirect_uris: vec![REDIRECT_URI.into()],
             scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            require_nonce: false,
         }
     }
 

@@ -221,6 +221,28 @@ async fn the_nonce_must_match_when_the_storefront_sent_one() {
 }
 
 #[tokio::test]
+async fn a_nonce_the_authorization_request_carried_cannot_be_left_out() {
+    let provider = OidcProvider::start();
+    let app = TestApp::new().await;
+    let mut strict = provider.settings("strict");
+    strict.require_nonce = true;
+    configure(&app, vec![provider.settings("acme"), strict]).await;
+    // The provider echoes the nonce into the ID token: the request must send it.
+    let auth = provider.authorize(person("sub-ada", EMAIL, true), Some("nonce-1")).await;
+    let reply = fresh_social_login(&app, &auth).await;
+    assert_eq!((reply.status, reply.body["code"].clone()), (StatusCode::UNAUTHORIZED, json!("invalid_id_token")));
+
+    // A provider whose settings require nonces refuses a request without one
+    // before the code is spent.
+    let auth = provider.authorize(person("sub-ada", EMAIL, true), None).await;
+    let anonymous = app.anonymous().await.field("access_token");
+    let uri = format!("/customer/demo/socialLogin?{}", query("strict", &auth, REDIRECT_URI));
+    let reply = app.post(&uri, Some(&anonymous), json!({})).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(reply.error_fields(), ["nonce"]);
+}
+
+#[tokio::test]
 async fn bad_requests_name_the_field_before_the_provider_is_asked() {
     let provider = OidcProvider::start();
     let app = app_with(&provider).await;

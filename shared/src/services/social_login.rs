@@ -156,6 +156,12 @@ pub async fn social_login(
     if !provider.redirect_uris.iter().any(|uri| uri == &request.redirect_uri) {
         return Err(ApiError::field("redirect_uri", "is not an allowed redirect URI of this provider"));
     }
+    if provider.require_nonce && request.nonce.is_none() {
+        return Err(ApiError::field(
+            "nonce",
+            "is required by this provider's settings (the authorization request's nonce)",
+        ));
+    }
     let now = clock::now_epoch();
     // A dead storefront session: refuse before spending the one-time code.
     let session: Option<SessionRecord> =
