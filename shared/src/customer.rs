@@ -256,11 +256,37 @@ pub struct CustomerRecord {
     pub ttl: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct SocialLink {
     pub issuer: String,
     pub subject: String,
+    /// The tenant's name for the provider (`google`), when linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The provider-verified e-mail at linking time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// RFC 3339; absent on links made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked_at: Option<String>,
+}
+
+impl SocialLink {
+    /// A stable, URL-safe id for `me/accounts/{id}`: subjects are opaque
+    /// provider strings and only unique per issuer.
+    pub fn id(&self) -> String {
+        link_id(&self.issuer, &self.subject)
+    }
+
+    pub fn is(&self, issuer: &str, subject: &str) -> bool {
+        self.issuer == issuer && self.subject == subject
+    }
+}
+
+/// See `SocialLink::id`.
+pub fn link_id(issuer: &str, subject: &str) -> String {
+    crate::secrets::hash_secret(&format!("{issuer}\n{subject}"))[..32].to_owned()
 }
 
 /// A mailing-list or marketing subscription.

@@ -38,6 +38,11 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("conflict: {code}")]
     Conflict { code: &'static str, detail: String, current_version: Option<u64> },
+    /// socialLogin found an existing account with the provider's e-mail: the
+    /// owner must consent before the identity is linked (409 `link_required`
+    /// with a short-lived `linkToken` and the ways to consent).
+    #[error("link required")]
+    LinkRequired { link_token: String, expires_in: i64, methods: Vec<&'static str> },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -73,7 +78,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::LinkRequired { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -91,6 +96,7 @@ impl ApiError {
             Self::BadRequest { code, .. } | Self::Conflict { code, .. } | Self::Unprocessable { code, .. } => code,
             Self::Unauthorized(code) | Self::Forbidden(code) | Self::BadGateway(code) => code,
             Self::NotFound => "not_found",
+            Self::LinkRequired { .. } => "link_required",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -107,6 +113,9 @@ impl ApiError {
             Self::Unauthorized(_) => "The credentials or token are missing, invalid, expired or revoked.".into(),
             Self::Forbidden(_) => "This token may not perform this request.".into(),
             Self::NotFound => "The resource does not exist.".into(),
+            Self::LinkRequired { .. } => "An account with this e-mail exists: its owner must confirm the link, with \
+                                           the account's password or through a link mailed to the account."
+                .into(),
             Self::MethodNotAllowed => "The method is not allowed on this resource.".into(),
             Self::PayloadTooLarge => "The request body exceeds 64 KiB.".into(),
             Self::UnsupportedMediaType => "Send the body as application/json.".into(),
@@ -133,6 +142,12 @@ struct Problem<'a> {
     errors: &'a [FieldError],
     #[serde(rename = "currentVersion", skip_serializing_if = "Option::is_none")]
     current_version: Option<u64>,
+    #[serde(rename = "linkToken", skip_serializing_if = "Option::is_none")]
+    link_token: Option<&'a str>,
+    #[serde(rename = "linkTokenExpiresIn", skip_serializing_if = "Option::is_none")]
+    link_token_expires_in: Option<i64>,
+    #[serde(rename = "linkMethods", skip_serializing_if = "Option::is_none")]
+    link_methods: Option<&'a [&'static str]>,
 }
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -153,6 +168,12 @@ impl IntoResponse for ApiError {
             Self::Conflict { current_version, .. } => *current_version,
             _ => None,
         };
+        let (link_token, link_token_expires_in, link_methods) = match &self {
+            Self::LinkRequired { link_token, expires_in, methods } => {
+                (Some(link_token.as_str()), Some(*expires_in), Some(methods.as_slice()))
+            }
+            _ => (None, None, None),
+        };
         let problem = Problem {
             kind: format!("urn:customer-accounts:problem:{}", self.code()),
             title: status.canonical_reason().unwrap_or("Error"),
@@ -161,6 +182,9 @@ impl IntoResponse for ApiError {
             code: self.code(),
             errors,
             current_version,
+            link_token,
+            link_token_expires_in,
+            link_methods,
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();

@@ -24,6 +24,15 @@ pub struct TenantSettings {
     pub activation_uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_confirm_uri: Option<String>,
+    /// The storefront page a mailed social-link consent opens (it posts
+    /// `identifier` and `key` to `socialLogin/link/confirm`); without it the
+    /// mail links the API route itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_confirm_uri: Option<String>,
+    /// The storefront page where customers manage their sign-in methods,
+    /// named in the mail that tells of a new linked provider (the way to undo it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reset_uri: Option<String>,
     /// Per-site reset pages (`site` of a reset request → URI); `reset_uri` otherwise.
@@ -105,6 +114,8 @@ impl Default for TenantSettings {
             sender: None,
             activation_uri: None,
             email_confirm_uri: None,
+            link_confirm_uri: None,
+            account_uri: None,
             reset_uri: None,
             reset_uris_by_site: Default::default(),
             allowed_link_uris: Vec::new(),
@@ -190,6 +201,12 @@ pub struct SocialProvider {
     /// (refused with 400 before the provider is asked otherwise).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub require_nonce: bool,
+    /// Link a provider identity to an existing account with the same e-mail
+    /// on the provider's `email_verified` alone, without the owner's consent.
+    /// Only for providers whose e-mail verification the operator vouches for
+    /// (one that verifies weakly would hand out accounts).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub trust_email_verified: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -90,6 +90,7 @@ impl OidcProvider {
             redirect_uris: vec![REDIRECT_URI.into()],
             scopes: vec!["openid".into(), "email".into(), "profile".into()],
             require_nonce: false,
+            trust_email_verified: false,
         }
     }
 

@@ -175,20 +175,42 @@ async fn exercise_login(audit: &mut Audit, provider: &OidcProvider) {
     assert_eq!(audit.get(f, "/customer/demo/.well-known/openid-configuration", None).await.status, StatusCode::OK);
     assert_eq!(audit.get(f, "/.well-known/jwks.json", None).await.status, StatusCode::OK);
 
-    // Social login: a new person, then one linked to an existing account (a notice mail).
-    for (sub, email) in [("sub-new", "new.social@example.com"), ("sub-ann", EMAIL), ("sub-ann", EMAIL)] {
-        let claims = json!({"sub": sub, "email": email, "email_verified": true});
-        let auth = provider.authorize(claims, None).await;
-        let anonymous = audit.anonymous().await;
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("provider", "acme")
-            .append_pair("code", &auth.code)
-            .append_pair("redirect_uri", tests::oidc_provider::REDIRECT_URI)
-            .append_pair("code_verifier", &auth.verifier)
-            .finish();
-        let reply = audit.post(f, &format!("/customer/demo/socialLogin?{query}"), Some(&anonymous), json!({})).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    }
+    // Social login: a new person; one meeting an existing account (409), who
+    // links by password and, for a second identity, by mailed consent; then a
+    // linked login.
+    const OWNER: &str = "link.owner@example.com";
+    audit.app.create_customer(OWNER, PASSWORD).await;
+    assert_eq!(social_login(audit, provider, "sub-new", "new.social@example.com").await.status, StatusCode::OK);
+    // (One link token per account at a time: each is used before the next is asked for.)
+    let required = social_login(audit, provider, "sub-ann", OWNER).await;
+    assert_eq!(required.status, StatusCode::CONFLICT, "{}", required.body);
+    let anonymous = audit.anonymous().await;
+    let by_password = json!({"linkToken": required.field("linkToken"), "password": PASSWORD});
+    let linked = audit.post(f, "/customer/demo/socialLogin/link", Some(&anonymous), by_password).await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.body);
+    let required = social_login(audit, provider, "sub-ann-2", OWNER).await;
+    assert_eq!(required.status, StatusCode::CONFLICT, "{}", required.body);
+    let anonymous = audit.anonymous().await;
+    let by_mail = json!({"linkToken": required.field("linkToken")});
+    let mailed = audit.post(f, "/customer/demo/socialLogin/link/mail", Some(&anonymous), by_mail).await;
+    assert_eq!(mailed.status, StatusCode::ACCEPTED, "{}", mailed.body);
+    let confirm = json!({"identifier": audit.latest(OWNER, "identifier"), "key": audit.latest(OWNER, "key")});
+    let confirmed = audit.post(f, "/customer/demo/socialLogin/link/confirm", None, confirm).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    assert_eq!(social_login(audit, provider, "sub-ann", OWNER).await.status, StatusCode::OK);
+}
+
+async fn social_login(audit: &mut Audit, provider: &OidcProvider, sub: &str, email: &str) -> Reply {
+    let claims = json!({"sub": sub, "email": email, "email_verified": true});
+    let auth = provider.authorize(claims, None).await;
+    let anonymous = audit.anonymous().await;
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("provider", "acme")
+        .append_pair("code", &auth.code)
+        .append_pair("redirect_uri", tests::oidc_provider::REDIRECT_URI)
+        .append_pair("code_verifier", &auth.verifier)
+        .finish();
+    audit.post("LoginFunction", &format!("/customer/demo/socialLogin?{query}"), Some(&anonymous), json!({})).await
 }
 
 async fn exercise_activation(audit: &mut Audit) {

@@ -111,3 +111,53 @@ async fn every_social_login_fixture_answers_as_documented() {
     }
     assert!(seed.body["session_idle_time"].is_u64(), "{}", seed.body);
 }
+
+/// A socialLogin that meets an existing account: 409 link_required with a token.
+async fn link_token(app: &TestApp, provider: &OidcProvider, person: Value) -> String {
+    let auth = provider.authorize(person, None).await;
+    let anonymous = app.anonymous().await.field("access_token");
+    let values = [("ANONYMOUS_TOKEN", anonymous.as_str()), ("CODE", &auth.code), ("CODE_VERIFIER", &auth.verifier)];
+    let reply = invoke(login::router(app.state.clone()), "login-social.json", &values).await;
+    problem(&reply.body, StatusCode::CONFLICT, "link_required");
+    reply.body["linkToken"].as_str().unwrap().to_owned()
+}
+
+/// The consent routes of a `link_required` answer (issue #18).
+#[tokio::test]
+async fn every_social_link_fixture_answers_as_documented() {
+    let provider = OidcProvider::start();
+    let app = TestApp::new().await;
+    configure(&app, vec![provider.settings("acme")]).await;
+    let router = || login::router(app.state.clone());
+    let owner = app.create_customer("owner@example.com", "fixture-owner-password-2026").await;
+    let owner_person = json!({"sub": "owner-at-acme", "email": "owner@example.com", "email_verified": true});
+
+    let anonymous = app.anonymous().await.field("access_token");
+    let missing = invoke(router(), "login-social-link-missing-fields.json", &[("ANONYMOUS_TOKEN", &anonymous)]).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    let fields: Vec<_> = missing.body["errors"].as_array().unwrap().iter().map(|e| e["field"].clone()).collect();
+    assert_eq!(fields, ["linkToken", "password"]);
+
+    // By mail: 202, a consent link to the owner; the confirm fixture spends it.
+    let token = link_token(&app, &provider, owner_person.clone()).await;
+    let values = [("ANONYMOUS_TOKEN", anonymous.as_str()), ("LINK_TOKEN", token.as_str())];
+    let mailed = invoke(router(), "login-social-link-mail.json", &values).await;
+    assert_eq!((mailed.status, mailed.body.clone()), (StatusCode::ACCEPTED, json!({"result": "email_sent"})));
+    let link = app.latest_link("owner@example.com", "key").expect("a consent link");
+    let values = [("IDENTIFIER", link.identifier.as_str()), ("KEY", link.secret.as_str())];
+    let invalid = invoke(router(), "login-social-link-confirm-invalid.json", &values).await;
+    problem(&invalid.body, StatusCode::BAD_REQUEST, "invalid_token");
+    let confirmed = invoke(router(), "login-social-link-confirm.json", &values).await;
+    assert_eq!((confirmed.status, confirmed.body.clone()), (StatusCode::OK, json!({"result": "linked"})));
+    let profile = app.store().get_customer(&app.tenant, &owner).await.unwrap().unwrap();
+    assert_eq!(profile.social_links.len(), 1);
+
+    // By password (for another identity of the same person).
+    let second = json!({"sub": "owner-2-at-acme", "email": "owner@example.com", "email_verified": true});
+    let token = link_token(&app, &provider, second).await;
+    let anonymous = app.anonymous().await.field("access_token");
+    let values = [("ANONYMOUS_TOKEN", anonymous.as_str()), ("LINK_TOKEN", token.as_str())];
+    let linked = invoke(router(), "login-social-link.json", &values).await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.body);
+    assert_eq!(linked.body["customerId"], owner.as_str());
+}

@@ -174,7 +174,11 @@ async fn issuer_mix_up_is_refused() {
 #[tokio::test]
 async fn an_unverified_provider_email_does_not_take_over_an_existing_account() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = TestApp::new().await;
+    // A provider the operator vouches for: its verified e-mails link by themselves.
+    let mut trusted = provider.settings("acme");
+    trusted.trust_email_verified = true;
+    configure(&app, vec![trusted]).await;
     let owner = app.create_customer(EMAIL, "owner-password-2026!").await;
 
     let unverified = provider.authorize(person("intruder", EMAIL, false), None).await;
@@ -185,7 +189,8 @@ async fn an_unverified_provider_email_does_not_take_over_an_existing_account() {
     assert!(profile(&app, owner.as_str()).await.social_links.is_empty());
     assert!(app.outbox_messages().is_empty());
 
-    // A verified e-mail links the existing account, and the owner is told.
+    // A verified e-mail of a trusted provider links the existing account, and
+    // the owner is told (social_accounts.rs: an untrusted one needs consent).
     let verified = provider.authorize(person("ada-at-acme", EMAIL, true), None).await;
     let reply = fresh_social_login(&app, &verified).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);

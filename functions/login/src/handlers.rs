@@ -9,7 +9,7 @@ use shared::error::Validator;
 use shared::http::{
     Authenticated, ClientAddress, CustomerCaller, FormOrJson, Json, Query, SignedToken, tenant_path, user_agent,
 };
-use shared::services::{login as login_service, sessions, social_login as social_service};
+use shared::services::{email_change, login as login_service, sessions, social_link, social_login as social_service};
 use shared::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -114,6 +114,60 @@ pub async fn social_login(
     )?;
     request.session_id = headers.get("session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     Ok(Json(social_service::social_login(&state, &token, request, user_agent(&headers)).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkRequest {
+    link_token: Option<String>,
+    password: Option<String>,
+}
+
+/// `socialLogin/link`: the owner's password consents to a `link_required` link.
+pub async fn link_with_password(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    SignedToken(token): SignedToken,
+    Json(request): Json<LinkRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    tenant_path(&tenant)?;
+    let (link_token, password) = social_link::parse_password_link(request.link_token, request.password)?;
+    let tokens = social_link::link_with_password(&state, &token, &link_token, &password, user_agent(&headers)).await?;
+    Ok(Json(tokens))
+}
+
+/// `socialLogin/link/mail`: the consent goes by mail to the account's address.
+pub async fn link_by_mail(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    SignedToken(token): SignedToken,
+    Json(request): Json<LinkRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    tenant_path(&tenant)?;
+    let mut v = Validator::default();
+    let link_token = social_link::parse_link_token(request.link_token, &mut v);
+    let Some(link_token) = link_token.filter(|_| v.is_ok()) else { return Err(v.into_error()) };
+    social_link::link_by_mail(&state, &token, &link_token).await?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "result": "email_sent" }))))
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmLinkRequest {
+    identifier: Option<String>,
+    key: Option<String>,
+}
+
+/// `socialLogin/link/confirm`: the mailed consent link, opened by the owner.
+pub async fn confirm_link(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    Json(request): Json<ConfirmLinkRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let tenant = tenant_path(&tenant)?;
+    let (identifier, key) = email_change::parse_confirm(request.identifier, request.key)?;
+    social_link::confirm_mailed_link(&state, &tenant, identifier, &key).await?;
+    Ok(Json(serde_json::json!({ "result": "linked" })))
 }
 
 #[derive(Deserialize)]

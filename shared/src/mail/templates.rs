@@ -16,6 +16,7 @@ pub enum Template {
     PasswordChanged,
     AccountDeleted,
     SocialLinked,
+    SocialLinkConfirm,
 }
 
 impl Template {
@@ -29,6 +30,7 @@ impl Template {
             Self::PasswordChanged => "password_changed",
             Self::AccountDeleted => "account_deleted",
             Self::SocialLinked => "social_linked",
+            Self::SocialLinkConfirm => "social_link_confirm",
         }
     }
 }
@@ -67,6 +69,8 @@ fn environment() -> &'static Environment<'static> {
             "de" / "account_deleted",
             "en" / "social_linked",
             "de" / "social_linked",
+            "en" / "social_link_confirm",
+            "de" / "social_link_confirm",
         );
         env
     })
@@ -114,6 +118,7 @@ mod tests {
             Template::PasswordChanged,
             Template::AccountDeleted,
             Template::SocialLinked,
+            Template::SocialLinkConfirm,
         ];
         for template in all {
             for lang in LANGUAGES {

@@ -13,5 +13,6 @@ pub mod profile;
 pub mod provisioning;
 pub mod sessions;
 pub mod signup;
+pub mod social_link;
 pub mod social_login;
 pub mod token_set;

@@ -38,6 +38,7 @@ pub fn new_session(
         expires_at: now + lifetime_secs,
         user_agent,
         epoch: customer.map_or(0, |(_, epoch)| epoch),
+        identity: None,
         ttl: now + lifetime_secs,
     }
 }

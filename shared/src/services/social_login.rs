@@ -15,7 +15,7 @@ use crate::services::notify;
 use crate::services::sessions::new_session;
 use crate::services::token_set::{self, Grant, TokenSet};
 use crate::state::AppState;
-use crate::store::{CreateCustomerOutcome, SessionRecord, SocialLinkRecord};
+use crate::store::{CreateCustomerOutcome, SessionRecord};
 use crate::table_keys::ItemKey;
 use crate::tenant::{SocialProvider, TenantSettings};
 use crate::tokens::{Subject, VerifiedToken};
@@ -180,7 +180,7 @@ pub async fn social_login(
     let sign_in = oidc::sign_in(provider, secret.as_deref(), exchange, now).await.map_err(provider_error)?;
     let (customer, epoch, number) = resolve_customer(state, tenant, &settings, provider, &sign_in.claims).await?;
 
-    let session = new_session(
+    let mut session = new_session(
         &anonymous.session,
         &anonymous.client,
         Some((&customer, epoch)),
@@ -188,6 +188,11 @@ pub async fn social_login(
         user_agent,
         now,
     );
+    session.identity = Some(SocialLink {
+        issuer: sign_in.claims.iss.clone(),
+        subject: sign_in.claims.sub.clone(),
+        ..Default::default()
+    });
     let refresh = OpaqueSecret::generate();
     let extra = vec![state.store.touch_last_login(tenant, &customer, &clock::rfc3339(now))?];
     crate::services::sessions::start_upgraded(state, tenant, anonymous, &session, &refresh.hash, extra).await?;
@@ -212,8 +217,10 @@ pub async fn social_login(
 }
 
 /// The customer of (issuer, sub) and their credential epoch: the linked one;
-/// else the account with the provider-verified e-mail, now linked; else a
-/// new active customer.
+/// else, for the account with the provider-verified e-mail, a 409
+/// `link_required` (the owner consents first) or, for a provider the tenant
+/// trusts to verify e-mails, that account, now linked; else a new active
+/// customer.
 async fn resolve_customer(
     state: &AppState,
     tenant: &TenantId,
@@ -237,14 +244,22 @@ async fn resolve_customer(
             tracing::info!(event = "social_login", outcome = "email_not_verified", tenant = %tenant, "provider e-mail missing or unverified");
             return Err(ApiError::Forbidden("email_not_verified"));
         };
-        let link = SocialLinkRecord {
-            customer_id: String::new(),
+        let link = SocialLink {
             issuer: claims.iss.clone(),
             subject: claims.sub.clone(),
-            created_at: clock::now_rfc3339(),
+            provider: Some(provider.name.clone()),
+            email: Some(email.to_string()),
+            linked_at: Some(clock::now_rfc3339()),
         };
         let guard: Option<EmailGuard> = state.store.get(&ItemKey::email_guard(tenant, &email.normalized())).await?;
         if let Some(guard) = guard {
+            if !provider.trust_email_verified {
+                // A parallel first login of this person may just have made the account (and link).
+                if state.store.get_social_link(tenant, &claims.iss, &claims.sub).await?.is_some() {
+                    continue;
+                }
+                return Err(crate::services::social_link::link_required(state, tenant, &guard, link).await?);
+            }
             if let Some(linked) = link_existing(state, tenant, settings, provider, &guard, link).await? {
                 return Ok(linked);
             }
@@ -265,7 +280,7 @@ async fn resolve_customer(
 async fn linked_customer(
     state: &AppState,
     tenant: &TenantId,
-    link: &SocialLinkRecord,
+    link: &crate::store::SocialLinkRecord,
 ) -> Result<Option<(CustomerId, u64, String)>, ApiError> {
     let id = CustomerId::parse(&link.customer_id).map_err(ApiError::internal)?;
     match state.store.get_customer(tenant, &id).await? {
@@ -285,15 +300,15 @@ async fn link_existing(
     settings: &TenantSettings,
     provider: &SocialProvider,
     guard: &EmailGuard,
-    mut link: SocialLinkRecord,
+    link: SocialLink,
 ) -> Result<Option<(CustomerId, u64, String)>, ApiError> {
     if guard.status != CustomerStatus::Active {
         return Err(ApiError::Forbidden("account_not_activated"));
     }
     let id = CustomerId::parse(&guard.customer_id).map_err(ApiError::internal)?;
     let Some(customer) = state.store.get_customer(tenant, &id).await? else { return Ok(None) };
-    link.customer_id = id.to_string();
-    if !state.store.link_social_identity(tenant, &id, customer.version, &link).await? {
+    let expected = (customer.version, customer.epoch);
+    if !state.store.link_social_identity(tenant, &id, expected, &link, Vec::new()).await? {
         return Ok(None);
     }
     tracing::info!(event = "social_linked", tenant = %tenant, customer_id = %id, provider = %provider.name, "social identity linked to an existing account");
@@ -304,7 +319,11 @@ async fn link_existing(
         &customer.email,
         Template::SocialLinked,
         customer.details.preferred_language.as_deref(),
-        minijinja::context! { first_name => customer.details.first_name.clone(), provider => provider.name.clone() },
+        minijinja::context! {
+            first_name => customer.details.first_name.clone(),
+            provider => provider.name.clone(),
+            account_link => settings.account_uri.clone(),
+        },
     )
     .await;
     Ok(Some((id, customer.epoch, customer.customer_number)))
@@ -318,10 +337,9 @@ async fn create_linked(
     tenant: &TenantId,
     email: &Email,
     claims: &IdClaims,
-    mut link: SocialLinkRecord,
+    link: SocialLink,
 ) -> Result<Option<(CustomerId, u64, String)>, ApiError> {
     let id = CustomerId::generate();
-    link.customer_id = id.to_string();
     let now = clock::now_rfc3339();
     // The provider's word, stored and put into mails: without control characters.
     let trimmed = |s: &Option<String>| {
@@ -347,13 +365,13 @@ async fn create_linked(
         pending_tokens: Default::default(),
         address_count: 0,
         default_address_id: None,
-        social_links: vec![SocialLink { issuer: link.issuer.clone(), subject: link.subject.clone() }],
+        social_links: vec![link.clone()],
         version: 1,
         created_at: now.clone(),
         modified_at: now,
         ..CustomerRecord::default()
     };
-    let extra = vec![state.store.new_social_link_item(tenant, &link)?];
+    let extra = vec![state.store.new_social_link_item(tenant, &id, &link)?];
     match state.store.create_customer(tenant, &record, extra).await {
         Ok(CreateCustomerOutcome::Created) => {
             tracing::info!(event = "social_signup", tenant = %tenant, customer_id = %id, "customer created by social login");

@@ -20,6 +20,8 @@ pub enum TokenPurpose {
     Activation,
     EmailChange,
     PasswordReset,
+    /// Linking a provider identity to the account, once its owner proves control.
+    SocialLink,
 }
 
 impl TokenPurpose {
@@ -28,6 +30,7 @@ impl TokenPurpose {
             Self::Activation => "ACTIVATION",
             Self::EmailChange => "EMAIL_CHANGE",
             Self::PasswordReset => "PASSWORD_RESET",
+            Self::SocialLink => "SOCIAL_LINK",
         }
     }
 }
@@ -50,6 +53,9 @@ pub struct OneTimeTokenRecord {
     /// whoever opens them must choose the password.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub requires_password: bool,
+    /// Social link: the provider identity waiting for the owner's consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<crate::customer::SocialLink>,
     pub created_at: i64,
     pub expires_at: i64,
     pub ttl: i64,
@@ -65,6 +71,7 @@ impl OneTimeTokenRecord {
             sync_contact_email: None,
             epoch: customer.epoch,
             requires_password: false,
+            link: None,
             created_at: now,
             expires_at: now + ttl_secs,
             ttl: now + ttl_secs,

@@ -29,6 +29,11 @@ pub struct SessionRecord {
     /// The customer's credential epoch when the session began (customer sessions).
     #[serde(default)]
     pub epoch: u64,
+    /// The provider identity the customer signed in with (social login);
+    /// with `created_at`, a fresh one stands in for the password (step-up),
+    /// and unlinking it ends the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<crate::customer::SocialLink>,
     pub ttl: i64,
 }
 

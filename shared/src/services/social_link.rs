@@ -1,0 +1,266 @@
+//! Linking a provider identity to an existing account needs its owner.
+//!
+//! A provider's `email_verified` is only as good as its e-mail checks; one
+//! that checks weakly would hand out every account with that address
+//! ("nOAuth"). So when a social login meets an account with the same
+//! e-mail (and the provider is not one the tenant trusts for this), it is
+//! answered 409 `link_required` with a short-lived `linkToken`, and the link
+//! is made only once the owner proves control: the account's password
+//! (`socialLogin/link`), or a single-use link mailed to the account's
+//! address (`socialLogin/link/mail`, then `socialLogin/link/confirm`).
+
+use serde::Serialize;
+
+use crate::clock;
+use crate::customer::{CustomerRecord, CustomerStatus, EmailGuard, SocialLink};
+use crate::domain::{CustomerId, Password, TenantId};
+use crate::error::{ApiError, Validator};
+use crate::mail::templates::Template;
+use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::services::login::recheck_password;
+use crate::services::password_reset::invalid_token;
+use crate::services::sessions::{new_session, start_upgraded};
+use crate::services::token_set::{self, Grant, TokenSet};
+use crate::services::{notify, signup};
+use crate::state::AppState;
+use crate::store::{OneTimeTokenRecord, SessionRecord, TokenPurpose};
+use crate::table_keys::ItemKey;
+use crate::tokens::{Subject, VerifiedToken};
+
+/// How long the storefront may take to ask for the owner's consent.
+pub const LINK_TOKEN_TTL_SECS: i64 = 15 * 60;
+/// How long the mailed consent link works.
+pub const MAILED_LINK_TTL_SECS: i64 = 60 * 60;
+
+/// The 409 for a social login that met an existing account: a link token
+/// (one per account at a time) bound to the account's credential epoch.
+pub async fn link_required(
+    state: &AppState,
+    tenant: &TenantId,
+    guard: &EmailGuard,
+    link: SocialLink,
+) -> Result<ApiError, ApiError> {
+    if guard.status != CustomerStatus::Active {
+        return Err(ApiError::Forbidden("account_not_activated"));
+    }
+    let id = CustomerId::parse(&guard.customer_id).map_err(ApiError::internal)?;
+    let profile = state.store.get_customer(tenant, &id).await?.ok_or_else(concurrent)?;
+    let secret = issue(state, tenant, &profile, link, LINK_TOKEN_TTL_SECS).await?;
+    tracing::info!(event = "social_link_required", tenant = %tenant, customer_id = %id, "social login met an existing account");
+    let methods = if profile.password_hash.is_some() { vec!["password", "email"] } else { vec!["email"] };
+    Ok(ApiError::LinkRequired { link_token: secret.value, expires_in: LINK_TOKEN_TTL_SECS, methods })
+}
+
+async fn issue(
+    state: &AppState,
+    tenant: &TenantId,
+    profile: &CustomerRecord,
+    link: SocialLink,
+    ttl_secs: i64,
+) -> Result<OpaqueSecret, ApiError> {
+    let secret = OpaqueSecret::generate();
+    let mut record = OneTimeTokenRecord::new(TokenPurpose::SocialLink, profile, ttl_secs, clock::now_epoch());
+    record.link = Some(link);
+    if !state.store.issue_one_time_token(tenant, profile, &secret.hash, &record, false).await? {
+        return Err(concurrent());
+    }
+    Ok(secret)
+}
+
+fn concurrent() -> ApiError {
+    ApiError::Conflict {
+        code: "concurrent_update",
+        detail: "The account changed while signing in; try again.".into(),
+        current_version: None,
+    }
+}
+
+/// A live link token: its hash, the identity waiting, and the account as
+/// it is now (still at the token's epoch, active).
+struct PendingLink {
+    hash: String,
+    link: SocialLink,
+    profile: CustomerRecord,
+    customer: CustomerId,
+}
+
+async fn pending(
+    state: &AppState,
+    tenant: &TenantId,
+    secret: &str,
+    customer: Option<&CustomerId>,
+) -> Result<PendingLink, ApiError> {
+    let hash = hash_secret(secret);
+    let token = state.store.get_one_time_token(tenant, &hash).await?;
+    let token =
+        token.filter(|t| t.purpose == TokenPurpose::SocialLink && customer.is_none_or(|c| c.as_str() == t.customer_id));
+    let Some(OneTimeTokenRecord { link: Some(link), customer_id, epoch, .. }) = token else {
+        return Err(invalid_token());
+    };
+    let id = CustomerId::parse(&customer_id).map_err(|_| invalid_token())?;
+    let profile = state.store.get_customer(tenant, &id).await?;
+    let profile = profile.filter(|p| p.epoch == epoch && p.status == CustomerStatus::Active);
+    let Some(profile) = profile else { return Err(invalid_token()) };
+    Ok(PendingLink { hash, link, profile, customer: id })
+}
+
+/// Makes the link and spends the token in one transaction; a token spent,
+/// expired or replaced, or an account whose credentials changed since, is
+/// `invalid_token`.
+async fn commit(state: &AppState, tenant: &TenantId, pending: &PendingLink) -> Result<(), ApiError> {
+    let now = clock::now_epoch();
+    let spend = state.store.consume_one_time_token_item(tenant, &pending.hash, TokenPurpose::SocialLink, now)?;
+    let mut link = pending.link.clone();
+    link.linked_at = Some(clock::rfc3339(now));
+    let expected = (pending.profile.version, pending.profile.epoch);
+    if !state.store.link_social_identity(tenant, &pending.customer, expected, &link, vec![spend]).await? {
+        return Err(invalid_token());
+    }
+    tracing::info!(event = "social_linked", tenant = %tenant, customer_id = %pending.customer, "social identity linked with the owner's consent");
+    Ok(())
+}
+
+/// `{linkToken}` (and `password`), each named when missing.
+pub fn parse_link_token(token: Option<String>, v: &mut Validator) -> Option<String> {
+    v.require("linkToken", token, |t: String| {
+        if t.is_empty() || t.len() > 128 { Err("must be the linkToken of a link_required answer") } else { Ok(t) }
+    })
+}
+
+pub fn parse_password_link(token: Option<String>, password: Option<String>) -> Result<(String, Password), ApiError> {
+    let mut v = Validator::default();
+    let token = parse_link_token(token, &mut v);
+    let password = v.require("password", password, Password::parse);
+    match (token, password) {
+        (Some(token), Some(password)) if v.is_ok() => Ok((token, password)),
+        _ => Err(v.into_error()),
+    }
+}
+
+/// The customer token set of a login completed by linking, with the Emporix
+/// seed's `saas_token`.
+#[derive(Debug, Serialize)]
+pub struct LinkedTokenSet {
+    #[serde(flatten)]
+    pub tokens: TokenSet,
+    pub saas_token: String,
+}
+
+fn storefront_session(anonymous: &VerifiedToken) -> Result<&TenantId, ApiError> {
+    if anonymous.subject != Subject::Anonymous {
+        return Err(ApiError::Forbidden("anonymous_token_required"));
+    }
+    Ok(&anonymous.tenant)
+}
+
+/// `POST socialLogin/link`: the owner consents with the account's password
+/// (spending from its login budget, like a login); the identity is linked
+/// and the customer signed in on the storefront session, as a social login
+/// with that identity.
+pub async fn link_with_password(
+    state: &AppState,
+    anonymous: &VerifiedToken,
+    link_token: &str,
+    password: &Password,
+    user_agent: Option<String>,
+) -> Result<LinkedTokenSet, ApiError> {
+    let tenant = storefront_session(anonymous)?;
+    let settings = state.tenant_settings(tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
+    let now = clock::now_epoch();
+    let session: Option<SessionRecord> =
+        state.store.get(&ItemKey::anonymous_session(tenant, &anonymous.session)).await?;
+    if !session.is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now)) {
+        return Err(ApiError::Unauthorized("session_revoked"));
+    }
+    let pending = pending(state, tenant, link_token, None).await?;
+    let customer = &pending.customer;
+    let stored = pending.profile.password_hash.as_deref();
+    recheck_password(state, tenant, &settings, customer, stored, password, "social_link").await?;
+    commit(state, tenant, &pending).await?;
+
+    let mut session = new_session(
+        &anonymous.session,
+        &anonymous.client,
+        Some((customer, pending.profile.epoch)),
+        settings.customer_refresh_ttl_secs,
+        user_agent,
+        now,
+    );
+    session.identity = Some(SocialLink {
+        issuer: pending.link.issuer.clone(),
+        subject: pending.link.subject.clone(),
+        ..Default::default()
+    });
+    let refresh = OpaqueSecret::generate();
+    let extra = vec![state.store.touch_last_login(tenant, customer, &clock::rfc3339(now))?];
+    start_upgraded(state, tenant, anonymous, &session, &refresh.hash, extra).await?;
+    let tokens = token_set::build(
+        state,
+        Grant {
+            tenant,
+            client: &anonymous.client,
+            session: &anonymous.session,
+            family: &session.family,
+            customer: Some((customer, pending.profile.initial_password)),
+            access_ttl: settings.customer_access_ttl_secs,
+            refresh_token: refresh.value,
+            session_expires_at: session.expires_at,
+        },
+        now,
+    )
+    .await?;
+    let number = &pending.profile.customer_number;
+    let saas_token = token_set::saas_token(state, tenant, customer, number, tokens.expires_in, now).await?;
+    Ok(LinkedTokenSet { tokens, saas_token })
+}
+
+/// `POST socialLogin/link/mail`: the consent goes by mail to the account's
+/// address. The link token is spent for a new secret that only the mailbox
+/// sees; the person at the storefront signs in with the provider again once
+/// the owner confirmed.
+pub async fn link_by_mail(state: &AppState, anonymous: &VerifiedToken, link_token: &str) -> Result<(), ApiError> {
+    let tenant = storefront_session(anonymous)?;
+    let settings = state.tenant_settings(tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
+    let pending = pending(state, tenant, link_token, None).await?;
+    let profile = &pending.profile;
+    let secret = issue(state, tenant, profile, pending.link.clone(), MAILED_LINK_TTL_SECS).await?;
+    let link = signup::one_time_link(
+        state,
+        tenant,
+        settings.link_confirm_uri.as_deref(),
+        "socialLogin/link/confirm",
+        &pending.customer,
+        "key",
+        &secret.value,
+    );
+    let provider = pending.link.provider.clone().unwrap_or_else(|| pending.link.issuer.clone());
+    notify::send_capped(
+        state,
+        tenant,
+        &settings,
+        &profile.email,
+        Template::SocialLinkConfirm,
+        profile.details.preferred_language.as_deref(),
+        minijinja::context! {
+            first_name => profile.details.first_name.clone(),
+            provider => provider,
+            provider_email => pending.link.email.clone(),
+            link => link,
+        },
+    )
+    .await;
+    tracing::info!(event = "social_link_mailed", tenant = %tenant, customer_id = %pending.customer, "social link consent mailed");
+    Ok(())
+}
+
+/// `POST socialLogin/link/confirm`: the mailed link, opened by the owner.
+pub async fn confirm_mailed_link(
+    state: &AppState,
+    tenant: &TenantId,
+    identifier: Option<CustomerId>,
+    key: &str,
+) -> Result<(), ApiError> {
+    let Some(id) = identifier else { return Err(invalid_token()) };
+    let pending = pending(state, tenant, key, Some(&id)).await?;
+    commit(state, tenant, &pending).await
+}
