@@ -52,6 +52,10 @@ def token_for(kind):
     is one value for every operation, and operations want different kinds)."""
     import time
 
+    if kind == "anonymous":
+        # Never shared: a login (the spec's own example succeeds) spends the
+        # anonymous session it came from, and later cases would meet a 401.
+        return anonymous_token()
     cached = _cache.get(kind)
     if cached and time.monotonic() - cached[1] < 2:
         return cached[0]

@@ -158,6 +158,10 @@ impl TestApp {
         self.send(request(Method::DELETE, uri, token, None)).await
     }
 
+    pub async fn delete_with(&self, uri: &str, token: Option<&str>, body: Value) -> Reply {
+        self.send(request(Method::DELETE, uri, token, Some(body))).await
+    }
+
     /// An anonymous token set for the demo tenant and client.
     pub async fn anonymous(&self) -> Reply {
         self.anonymous_for(&self.tenant).await

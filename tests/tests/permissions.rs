@@ -255,6 +255,21 @@ async fn exercise_profile(audit: &mut Audit) {
         StatusCode::OK
     );
     assert_eq!(audit.get(f, "/customer/demo/me/export", Some(&token)).await.status, StatusCode::OK);
+    // A linked identity (set up in the table directly), listed and removed.
+    let me = CustomerId::parse(&audit.login("me@example.com", PASSWORD).await.field("customerId")).unwrap();
+    let profile = audit.app.store().get_customer(&audit.app.tenant, &me).await.unwrap().unwrap();
+    let link = shared::customer::SocialLink {
+        issuer: "https://id.example".into(),
+        subject: "me-at-example".into(),
+        ..Default::default()
+    };
+    let expected = (profile.version, profile.epoch);
+    assert!(audit.app.store().link_social_identity(&audit.app.tenant, &me, expected, &link, Vec::new()).await.unwrap());
+    assert_eq!(audit.get(f, "/customer/demo/me/accounts", Some(&token)).await.status, StatusCode::OK);
+    let unlink = format!("/customer/demo/me/accounts/{}", link.id());
+    let proof = json!({"password": PASSWORD});
+    let unlinked = audit.call(f, Method::DELETE, &unlink, Some(&token), Some(proof)).await;
+    assert_eq!(unlinked.status, StatusCode::NO_CONTENT, "{}", unlinked.body);
     let change = json!({"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD});
     assert_eq!(
         audit.post(f, "/customer/demo/me/password/change", Some(&token), change).await.status,

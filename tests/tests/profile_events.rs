@@ -29,7 +29,11 @@ impl Values {
         let token = customer.field("access_token");
         put_address(app, &id, "addr1").await;
         Self {
-            pairs: vec![("CUSTOMER_TOKEN", token), ("ANONYMOUS_TOKEN", app.anonymous().await.field("access_token"))],
+            pairs: vec![
+                ("CUSTOMER_TOKEN", token),
+                ("ANONYMOUS_TOKEN", app.anonymous().await.field("access_token")),
+                ("EMAIL", email),
+            ],
         }
     }
 
@@ -220,6 +224,17 @@ async fn every_profile_fixture_answers_as_documented() {
             }),
         ),
         ("profile-export-anonymous.json", StatusCode::FORBIDDEN, Box::new(problem("customer_token_required"))),
+        (
+            "profile-accounts-list.json",
+            StatusCode::OK,
+            Box::new(|b| b.as_array().unwrap().len() == 1 && b[0]["type"] == "internal" && b[0]["hasPassword"] == true),
+        ),
+        ("profile-accounts-unlink-unknown.json", StatusCode::NOT_FOUND, Box::new(problem("not_found"))),
+        (
+            "profile-accounts-unlink-internal.json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Box::new(|b| problem("internal_account")(b) && error_fields(b) == ["id"]),
+        ),
     ];
 
     for (case, (name, status, check)) in cases.into_iter().enumerate() {

@@ -168,3 +168,163 @@ async fn a_trusted_provider_links_by_itself_and_tells_the_owner_how_to_undo_it()
     assert!(link.linked_at.is_some());
     assert_eq!(link.id(), link_id(&provider.issuer, "ada-at-acme"));
 }
+
+/// Makes a session's sign-in `secs` older than it is (no waiting in tests).
+async fn age_session(app: &TestApp, tokens: &Reply, secs: i64) {
+    let customer = shared::domain::CustomerId::parse(&tokens.field("customerId")).unwrap();
+    let sid = shared::domain::SessionId::parse(&tokens.field("sessionId")).unwrap();
+    let key = shared::table_keys::ItemKey::customer_session(&app.tenant, &customer, &sid);
+    let store = app.store();
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .set_key(Some(key.to_attributes()))
+        .update_expression("SET createdAt = createdAt - :secs")
+        .expression_attribute_values(":secs", shared::store::n(secs))
+        .send()
+        .await
+        .unwrap();
+}
+
+fn social_account<'a>(accounts: &'a Value, subject: &str) -> &'a Value {
+    accounts.as_array().unwrap().iter().find(|a| a["subject"] == subject).unwrap_or_else(|| panic!("{accounts}"))
+}
+
+#[tokio::test]
+async fn linked_identities_are_listed_and_unlinking_one_ends_its_sessions() {
+    let provider = OidcProvider::start();
+    let app = TestApp::new().await;
+    let mut trusted = provider.settings("acme");
+    trusted.trust_email_verified = true;
+    configure(&app, vec![trusted]).await;
+    let owner = app.create_customer(EMAIL, PASSWORD).await;
+    let by_provider = social_login(&app, &provider, "ada-at-acme").await;
+    assert_eq!(by_provider.field("customerId"), owner.to_string());
+    let by_password = app.login(EMAIL, PASSWORD).await;
+    let token = by_password.field("access_token");
+
+    let accounts = app.get("/customer/demo/me/accounts", Some(&token)).await;
+    assert_eq!(accounts.status, StatusCode::OK, "{}", accounts.body);
+    assert_eq!(accounts.body[0], json!({"id": EMAIL, "type": "internal", "email": EMAIL, "hasPassword": true}));
+    let linked = social_account(&accounts.body, "ada-at-acme");
+    assert_eq!(linked["type"], "social");
+    assert_eq!(linked["provider"], "acme");
+    assert_eq!(linked["issuer"], provider.issuer.as_str());
+    assert_eq!(linked["email"], EMAIL);
+    assert!(linked["linkedAt"].is_string());
+    let id = linked["id"].as_str().unwrap().to_owned();
+    // The profile shows the same list.
+    assert_eq!(app.get("/customer/demo/me", Some(&token)).await.body["accounts"], accounts.body);
+
+    // Someone else's id, the e-mail account, a wrong password: nothing changes.
+    let unknown = app.delete_with("/customer/demo/me/accounts/nope", Some(&token), json!({"password": PASSWORD})).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let internal = app
+        .delete_with(&format!("/customer/demo/me/accounts/{EMAIL}"), Some(&token), json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(
+        (internal.status, internal.body["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("internal_account"))
+    );
+    let uri = format!("/customer/demo/me/accounts/{id}");
+    let wrong = app.delete_with(&uri, Some(&token), json!({"password": "not it at all"})).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let no_password = app.delete_with(&uri, Some(&token), json!({})).await;
+    assert_eq!(
+        (no_password.status, no_password.error_fields()),
+        (StatusCode::BAD_REQUEST, vec!["password".to_owned()])
+    );
+
+    // Unlinked with the password: the provider's session ends, the caller's stays.
+    let removed = app.delete_with(&uri, Some(&token), json!({"password": PASSWORD})).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+    let provider_token = by_provider.field("access_token");
+    assert_eq!(
+        app.get("/customer/demo/validateauthtoken", Some(&provider_token)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.get("/customer/demo/validateauthtoken", Some(&token)).await.status, StatusCode::OK);
+    let refreshed = app
+        .post("/customer/demo/refreshauthtoken", None, json!({"refresh_token": by_provider.field("refresh_token")}))
+        .await;
+    assert_eq!(refreshed.status, StatusCode::UNAUTHORIZED);
+    assert!(app.store().get_social_link(&app.tenant, &provider.issuer, "ada-at-acme").await.unwrap().is_none());
+    let accounts = app.get("/customer/demo/me/accounts", Some(&token)).await.body;
+    assert_eq!(accounts.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unlinked_identity_needs_consent_again() {
+    let provider = OidcProvider::start();
+    let app = app_with(&provider).await;
+    app.create_customer(EMAIL, PASSWORD).await;
+    let token = link_required(&social_login(&app, &provider, "ada-at-acme").await);
+    let signed_in = link_with_password(&app, &token, PASSWORD).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    // Fresh from the provider: the sign-in stands in for the password, and
+    // removing the identity it came with ends this very session.
+    let access = signed_in.field("access_token");
+    let id = link_id(&provider.issuer, "ada-at-acme");
+    let removed = app.delete_with(&format!("/customer/demo/me/accounts/{id}"), Some(&access), json!({})).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+    assert_eq!(app.get("/customer/demo/validateauthtoken", Some(&access)).await.status, StatusCode::UNAUTHORIZED);
+    link_required(&social_login(&app, &provider, "ada-at-acme").await);
+}
+
+#[tokio::test]
+async fn a_social_only_customer_sets_a_password_and_leaves_after_a_fresh_provider_sign_in() {
+    let provider = OidcProvider::start();
+    let app = app_with(&provider).await;
+    let first = social_login(&app, &provider, "new-person").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let token = first.field("access_token");
+    let accounts = app.get("/customer/demo/me/accounts", Some(&token)).await.body;
+    assert_eq!(accounts[0]["hasPassword"], false);
+    let id = social_account(&accounts, "new-person")["id"].as_str().unwrap().to_owned();
+
+    // The only way in cannot go.
+    let last = app.delete_with(&format!("/customer/demo/me/accounts/{id}"), Some(&token), json!({})).await;
+    assert_eq!(
+        (last.status, last.body["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("last_sign_in_method"))
+    );
+
+    // Not fresh any more: a first password needs a new provider sign-in.
+    age_session(&app, &first, 600).await;
+    let set = json!({"newPassword": "a first password of my own"});
+    let stale = app.post("/customer/demo/me/password/change", Some(&token), set.clone()).await;
+    assert_eq!((stale.status, stale.error_fields()), (StatusCode::BAD_REQUEST, vec!["currentPassword".to_owned()]));
+    let again = social_login(&app, &provider, "new-person").await;
+    let fresh = again.field("access_token");
+    let sent_one = app
+        .post(
+            "/customer/demo/me/password/change",
+            Some(&fresh),
+            json!({"currentPassword": "guess", "newPassword": "a first password of my own"}),
+        )
+        .await;
+    assert_eq!(sent_one.status, StatusCode::BAD_REQUEST, "there is none to send");
+    let done = app.post("/customer/demo/me/password/change", Some(&fresh), set).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+    assert_eq!(app.login(EMAIL, "a first password of my own").await.status, StatusCode::OK);
+
+    // A second social-only customer leaves without ever having had a password.
+    let other = social_login_for(&app, &provider, "leaver", "leaver@example.com").await;
+    let leaving = other.field("access_token");
+    age_session(&app, &other, 600).await;
+    let stale = app.delete_with("/customer/demo/me", Some(&leaving), json!({})).await;
+    assert_eq!(stale.status, StatusCode::BAD_REQUEST, "{}", stale.body);
+    let other = social_login_for(&app, &provider, "leaver", "leaver@example.com").await;
+    let deleted = app.delete_with("/customer/demo/me", Some(&other.field("access_token")), json!({})).await;
+    assert_eq!((deleted.status, deleted.body.clone()), (StatusCode::OK, json!({"result": "deleted"})));
+    assert!(app.store().get_social_link(&app.tenant, &provider.issuer, "leaver").await.unwrap().is_none());
+}
+
+async fn social_login_for(app: &TestApp, provider: &OidcProvider, sub: &str, email: &str) -> Reply {
+    let auth = provider.authorize(person(sub, email), None).await;
+    let anonymous = app.anonymous().await.field("access_token");
+    let reply = social_login_with(app, &anonymous, &auth).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply
+}

@@ -1,6 +1,6 @@
 //! Thin handlers: parse the request, call `shared::services::profile`, answer.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -45,6 +45,22 @@ pub async fn delete_profile(
     Ok(Json(json!({"result": "deleted"})))
 }
 
+/// `GET me/accounts`: the e-mail account and every linked provider identity.
+pub async fn list_accounts(caller: CustomerCaller) -> impl IntoResponse {
+    Json(profile::sign_in_methods::list(&caller))
+}
+
+/// `DELETE me/accounts/{id}`: unlink a provider identity (password or a fresh provider sign-in).
+pub async fn unlink_account(
+    State(state): State<AppState>,
+    Path((_tenant, account_id)): Path<(String, String)>,
+    caller: CustomerCaller,
+    Json(request): Json<DeleteRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    profile::sign_in_methods::unlink(&state, &caller, &account_id, request.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordChangeRequest {
@@ -57,7 +73,8 @@ pub async fn change_password(
     caller: CustomerCaller,
     Json(request): Json<PasswordChangeRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let (current, new) = profile::parse_password_change(request.current_password, request.new_password)?;
+    let has_password = caller.profile.password_hash.is_some();
+    let (current, new) = profile::parse_password_change(request.current_password, request.new_password, has_password)?;
     profile::change_password(&state, &caller, current, new).await?;
     Ok(StatusCode::NO_CONTENT)
 }

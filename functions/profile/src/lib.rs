@@ -1,9 +1,10 @@
-//! Function `profile`: the customer's own profile, password change, deletion and export.
+//! Function `profile`: the customer's own profile, password change, deletion,
+//! export, and the ways to sign in (linked provider identities).
 
 mod handlers;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use shared::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -14,6 +15,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/customer/{tenant}/me/password/change", post(handlers::change_password))
         .route("/customer/{tenant}/me/export", get(handlers::export))
+        .route("/customer/{tenant}/me/accounts", get(handlers::list_accounts))
+        .route("/customer/{tenant}/me/accounts/{account_id}", delete(handlers::unlink_account))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -11,7 +11,7 @@ use crate::mail::templates::Template;
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::services::equal_time::ResponseFloor;
 use crate::services::limits::{self, Limited};
-use crate::services::login::recheck_password;
+use crate::services::login::confirm_owner;
 use crate::services::notify;
 use crate::services::signup::{invalid_token, one_time_link, settings_or};
 use crate::state::AppState;
@@ -29,7 +29,8 @@ pub const CHANGE_WINDOW_SECS: i64 = 3600;
 /// A change request, parsed.
 pub struct ChangeRequest {
     pub email: Email,
-    pub password: Password,
+    /// Absent: a fresh provider sign-in must stand in (`confirm_owner`).
+    pub password: Option<Password>,
     pub new_email: Email,
     pub sync_contact_email: bool,
 }
@@ -43,7 +44,7 @@ impl ChangeRequest {
     ) -> Result<Self, ApiError> {
         let mut v = Validator::default();
         let email = v.require("email", email, |e| Email::parse(&e));
-        let password = v.require("password", password, Password::parse);
+        let password = v.optional("password", password, Password::parse).flatten();
         let new_email = v.require("newEmail", new_email, |e| Email::parse(&e));
         if let (Some(old), Some(new)) = (&email, &new_email)
             && old.normalized() == new.normalized()
@@ -51,7 +52,7 @@ impl ChangeRequest {
             v.push("newEmail", "must differ from the current e-mail");
         }
         match (email, password, new_email) {
-            (Some(email), Some(password), Some(new_email)) if v.is_ok() => {
+            (Some(email), password, Some(new_email)) if v.is_ok() => {
                 Ok(Self { email, password, new_email, sync_contact_email: sync_contact_email.unwrap_or(false) })
             }
             _ => Err(v.into_error()),
@@ -78,8 +79,7 @@ pub async fn request_change(
     let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
     limits::take(state, tenant, &settings, source, Limited::MailRequest).await?;
     let floor = ResponseFloor::start();
-    let hash = profile.password_hash.as_deref();
-    recheck_password(state, tenant, &settings, customer, hash, &request.password, "email_change").await?;
+    confirm_owner(state, caller, &settings, request.password.as_ref(), "password", "email_change").await?;
 
     let now = clock::now_epoch();
     let allowance = Allowance { limit: CHANGE_LIMIT, window_secs: CHANGE_WINDOW_SECS };
@@ -222,7 +222,8 @@ mod tests {
         let some = |s: &str| Some(s.to_owned());
         let Err(ApiError::Validation(errors)) = ChangeRequest::parse(None, None, some("bad@"), None) else { panic!() };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["email", "password", "newEmail"]);
+        // `password` may be left out: a fresh provider sign-in can stand in (checked later).
+        assert_eq!(fields, ["email", "newEmail"]);
         let same = ChangeRequest::parse(some("a@x.test"), some("pw"), some(" A@X.test"), Some(true));
         assert!(matches!(same, Err(ApiError::Validation(e)) if e[0].field == "newEmail"));
         let ok = ChangeRequest::parse(some("a@x.test"), some("pw"), some("b@x.test"), None).ok().unwrap();

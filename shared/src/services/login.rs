@@ -230,6 +230,46 @@ pub async fn recheck_password(
     Err(WRONG_CURRENT_PASSWORD)
 }
 
+/// How long a provider sign-in stands in for the password (step-up).
+pub const FRESH_SIGN_IN_SECS: i64 = 5 * 60;
+
+/// Proves the caller is the account's owner for a sensitive act: the
+/// password (checked against the login budget, see `recheck_password`), or
+/// — when none is sent — a provider sign-in of this very session within the
+/// last 5 minutes, with an identity still linked. A social-only customer has
+/// no password; this is how they delete the account, change the e-mail, set
+/// a first password or manage links.
+pub async fn confirm_owner(
+    state: &AppState,
+    caller: &crate::http::CustomerCaller,
+    settings: &TenantSettings,
+    password: Option<&Password>,
+    password_field: &'static str,
+    action: &'static str,
+) -> Result<(), ApiError> {
+    let profile = &caller.profile;
+    if let Some(password) = password {
+        let stored = profile.password_hash.as_deref();
+        return recheck_password(state, &caller.tenant, settings, &caller.customer, stored, password, action).await;
+    }
+    let session = &caller.session;
+    let fresh = clock::now_epoch() - session.created_at <= FRESH_SIGN_IN_SECS;
+    let linked =
+        session.identity.as_ref().is_some_and(|id| profile.social_links.iter().any(|l| l.is(&id.issuer, &id.subject)));
+    if fresh && linked {
+        tracing::info!(event = action, outcome = "step_up", tenant = %caller.tenant, customer_id = %caller.customer, "owner confirmed by a fresh provider sign-in");
+        return Ok(());
+    }
+    Err(ApiError::Validation(vec![crate::error::FieldError::new(
+        password_field,
+        if profile.password_hash.is_some() {
+            "is required (or sign in with a linked provider again: a provider sign-in of the last 5 minutes stands in for it)"
+        } else {
+            "is required: the account has none, so sign in with a linked provider again (a provider sign-in of the last 5 minutes stands in for it)"
+        },
+    )]))
+}
+
 /// Replaces an imported legacy hash (or an argon2 hash with weaker
 /// parameters) by a current argon2id hash. Best effort: on failure the old
 /// hash simply stays, and the next login tries again.

@@ -8,7 +8,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 
 use super::{Store, StoreError, epoch_condition, n, put_new_or_expired, s};
-use crate::customer::{CustomerRecord, CustomerStatus, EmailGuard};
+use crate::customer::{CustomerRecord, CustomerStatus, EmailGuard, SocialLink};
 use crate::domain::{CustomerId, Email, TenantId};
 use crate::store::throttle::LoginBudget;
 use crate::store::{SessionRecord, TokenPurpose};
@@ -23,6 +23,8 @@ pub enum CredentialChange<'a> {
     Activation,
     /// A new login e-mail (confirmed through a key sent to it).
     Email { new: &'a Email, sync_contact_email: bool },
+    /// A linked provider identity removed: one way in less.
+    Unlink { link: &'a SocialLink },
 }
 
 /// One credential change, against the profile as read.
@@ -89,6 +91,9 @@ impl Store {
         if let Some(session) = commit.keep_session {
             items.push(self.keep_session_item(tenant, &id, session, next)?);
         }
+        if let CredentialChange::Unlink { link } = commit.change {
+            items.push(self.delete_social_link_item(tenant, &id, link)?);
+        }
         if commit.activate
             && let Some(address) = &profile.default_address_id
         {
@@ -146,7 +151,8 @@ impl Store {
             .expression_attribute_values(":next", n(next))
             .expression_attribute_values(":now", s(crate::clock::rfc3339(commit.now)));
         // The version counts changes a client can see: status, e-mail.
-        let visible = commit.activate || matches!(commit.change, CredentialChange::Email { .. });
+        let visible = commit.activate
+            || matches!(commit.change, CredentialChange::Email { .. } | CredentialChange::Unlink { .. });
         if visible {
             set.push("#version = #version + :one");
             update = update.expression_attribute_names("#version", "version").expression_attribute_values(":one", n(1));
@@ -159,6 +165,16 @@ impl Store {
                     .expression_attribute_values(":initial", AttributeValue::Bool(initial));
             }
             CredentialChange::Activation => {}
+            CredentialChange::Unlink { link } => {
+                // The list as read, less the link; the version says nobody changed it since.
+                let remaining: Vec<&SocialLink> =
+                    profile.social_links.iter().filter(|l| !l.is(&link.issuer, &link.subject)).collect();
+                set.push("socialLinks = :links");
+                conditions.push("#version = :version".into());
+                update = update
+                    .expression_attribute_values(":links", serde_dynamo::to_attribute_value(remaining)?)
+                    .expression_attribute_values(":version", n(profile.version));
+            }
             CredentialChange::Email { new, sync_contact_email } => {
                 set.push("#email = :new");
                 conditions.push("#email = :old".into());

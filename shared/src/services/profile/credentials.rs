@@ -9,31 +9,42 @@ use crate::http::CustomerCaller;
 use crate::mail::templates::Template;
 use crate::password_policy;
 use crate::passwords;
-use crate::services::login::recheck_password;
+use crate::services::login::{confirm_owner, recheck_password};
 use crate::services::notify;
 use crate::state::AppState;
 use crate::store::profile::ProfileRemoval;
 use crate::store::{CommitOutcome, CredentialChange, CredentialCommit, LoginBudget};
 use crate::table_keys::ItemKey;
 
-/// `{currentPassword, newPassword}`, each named when missing.
-pub fn parse_password_change(current: Option<String>, new: Option<String>) -> Result<(Password, Password), ApiError> {
+/// `{currentPassword, newPassword}`, each named when malformed or missing
+/// (`currentPassword` is left out by an account without a password, see
+/// `change_password`).
+pub fn parse_password_change(
+    current: Option<String>,
+    new: Option<String>,
+    has_password: bool,
+) -> Result<(Option<Password>, Password), ApiError> {
     let mut v = Validator::default();
-    let current = v.require("currentPassword", current, Password::parse);
+    let current = match has_password {
+        true => v.require("currentPassword", current, Password::parse),
+        false => v.optional("currentPassword", current, Password::parse).flatten(),
+    };
     let new = v.require("newPassword", new, Password::parse);
     match (current, new) {
-        (Some(current), Some(new)) if v.is_ok() => Ok((current, new)),
+        (current, Some(new)) if v.is_ok() => Ok((current, new)),
         _ => Err(v.into_error()),
     }
 }
 
 /// `POST me/password/change`: a new password (policy-checked) and a new
 /// credential epoch: every other session and every outstanding link ends,
-/// the session making the change stays; a notice is mailed.
+/// the session making the change stays; a notice is mailed. An account
+/// without a password (social sign-up) sets its first one without
+/// `currentPassword`, after a fresh provider sign-in (`confirm_owner`).
 pub async fn change_password(
     state: &AppState,
     caller: &CustomerCaller,
-    current: Password,
+    current: Option<Password>,
     new: Password,
 ) -> Result<(), ApiError> {
     let (tenant, customer, profile) = (&caller.tenant, &caller.customer, &caller.profile);
@@ -44,14 +55,25 @@ pub async fn change_password(
         .flatten()
         .collect();
     password_policy::check(&settings, "newPassword", &new, &inputs)?;
-    if new.expose() == current.expose() {
-        return Err(ApiError::Unprocessable {
-            code: "weak_password",
-            errors: vec![FieldError::new("newPassword", "must differ from the current password")],
-        });
+    match (&current, profile.password_hash.as_deref()) {
+        (Some(current), Some(stored)) => {
+            if new.expose() == current.expose() {
+                return Err(ApiError::Unprocessable {
+                    code: "weak_password",
+                    errors: vec![FieldError::new("newPassword", "must differ from the current password")],
+                });
+            }
+            recheck_password(state, tenant, &settings, customer, Some(stored), current, "password_change").await?;
+        }
+        (None, Some(_)) => return Err(ApiError::field("currentPassword", "is required")),
+        // No password yet: a fresh provider sign-in proves the owner.
+        (Some(_), None) => {
+            return Err(ApiError::field("currentPassword", "must be left out: the account has no password yet"));
+        }
+        (None, None) => {
+            confirm_owner(state, caller, &settings, None, "currentPassword", "password_set").await?;
+        }
     }
-    let stored = profile.password_hash.as_deref();
-    recheck_password(state, tenant, &settings, customer, stored, &current, "password_change").await?;
 
     let hash = passwords::hash(&new).await?;
     let commit = CredentialCommit {
@@ -93,12 +115,10 @@ pub async fn delete_account(
     password: Option<String>,
 ) -> Result<(), ApiError> {
     let (tenant, customer) = (&caller.tenant, &caller.customer);
-    let password = password.ok_or_else(|| ApiError::field("password", "is required"))?;
-    let password = Password::parse(password).map_err(|e| ApiError::field("password", e.0))?;
+    let password = password.map(Password::parse).transpose().map_err(|e| ApiError::field("password", e.0))?;
     let settings = state.tenant_settings(tenant).await?.ok_or(super::ACCOUNT_GONE)?;
     let mut profile = caller.profile.clone();
-    let stored = profile.password_hash.as_deref();
-    recheck_password(state, tenant, &settings, customer, stored, &password, "account_deletion").await?;
+    confirm_owner(state, caller, &settings, password.as_ref(), "password", "account_deletion").await?;
 
     // The profile's e-mail can change under us (an e-mail confirmation);
     // then read it again and delete the guard that is current.

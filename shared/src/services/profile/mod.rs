@@ -3,6 +3,7 @@
 
 mod credentials;
 pub mod patch;
+pub mod sign_in_methods;
 pub mod view;
 
 use serde::Serialize;

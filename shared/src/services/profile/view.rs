@@ -37,7 +37,7 @@ pub struct ProfileView {
 
 /// One way to sign in: the e-mail account (`internal`, id = the e-mail, as
 /// the Emporix seed shows it) and each linked social identity (`social`,
-/// id = the provider's subject).
+/// id = a stable hash of issuer and subject, for `DELETE me/accounts/{id}`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountView {
@@ -46,8 +46,44 @@ pub struct AccountView {
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Internal account: whether a password is set (a social-only customer has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_password: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linked_at: Option<String>,
+}
+
+impl AccountView {
+    /// Every way to sign in: the e-mail account, then each linked identity.
+    pub fn all(customer: &CustomerRecord) -> Vec<Self> {
+        let internal = Self {
+            id: customer.email.clone(),
+            kind: "internal",
+            email: Some(customer.email.clone()),
+            has_password: Some(customer.password_hash.is_some()),
+            provider: None,
+            issuer: None,
+            subject: None,
+            linked_at: None,
+        };
+        let social = customer.social_links.iter().map(|link| Self {
+            id: link.id(),
+            kind: "social",
+            email: link.email.clone(),
+            has_password: None,
+            provider: link.provider.clone(),
+            issuer: Some(link.issuer.clone()),
+            subject: Some(link.subject.clone()),
+            linked_at: link.linked_at.clone(),
+        });
+        std::iter::once(internal).chain(social).collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,18 +152,7 @@ impl ProfileView {
         addresses: Option<Vec<AddressRecord>>,
     ) -> Self {
         let details = &customer.details;
-        let mut accounts = vec![AccountView {
-            id: customer.email.clone(),
-            kind: "internal",
-            email: Some(customer.email.clone()),
-            issuer: None,
-        }];
-        accounts.extend(customer.social_links.iter().map(|link| AccountView {
-            id: link.subject.clone(),
-            kind: "social",
-            email: None,
-            issuer: Some(link.issuer.clone()),
-        }));
+        let accounts = AccountView::all(customer);
         let mixins = match mixins {
             MixinSelection::All => customer.mixins.clone(),
             MixinSelection::Only(names) => {
