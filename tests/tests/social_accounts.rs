@@ -328,3 +328,18 @@ async fn social_login_for(app: &TestApp, provider: &OidcProvider, sub: &str, ema
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     reply
 }
+
+#[tokio::test]
+async fn a_social_only_customer_changes_the_email_after_a_fresh_provider_sign_in() {
+    let provider = OidcProvider::start();
+    let app = app_with(&provider).await;
+    let signed_in = social_login(&app, &provider, "mover").await;
+    let token = signed_in.field("access_token");
+    let change = json!({"email": EMAIL, "newEmail": "ada.new@example.com"});
+    let fresh = app.post("/customer/demo/me/accounts/internal/email/change", Some(&token), change.clone()).await;
+    assert_eq!(fresh.status, StatusCode::ACCEPTED, "{}", fresh.body);
+    assert!(app.latest_link("ada.new@example.com", "key").is_some());
+    age_session(&app, &signed_in, 600).await;
+    let stale = app.post("/customer/demo/me/accounts/internal/email/change", Some(&token), change).await;
+    assert_eq!((stale.status, stale.error_fields()), (StatusCode::BAD_REQUEST, vec!["password".to_owned()]));
+}
