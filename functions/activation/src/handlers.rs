@@ -89,6 +89,8 @@ pub async fn change_email(
         request.password,
         request.new_email,
         request.sync_contact_email,
+        // Named with the other missing fields, unless a fresh provider sign-in stands in.
+        !shared::services::login::fresh_provider_sign_in(&caller),
     )?;
     email_change::request_change(&state, &caller, request, &client).await?;
     Ok(accepted("email_sent"))

@@ -41,10 +41,14 @@ impl ChangeRequest {
         password: Option<String>,
         new_email: Option<String>,
         sync_contact_email: Option<bool>,
+        password_required: bool,
     ) -> Result<Self, ApiError> {
         let mut v = Validator::default();
         let email = v.require("email", email, |e| Email::parse(&e));
-        let password = v.optional("password", password, Password::parse).flatten();
+        let password = match password_required {
+            true => v.require("password", password, Password::parse),
+            false => v.optional("password", password, Password::parse).flatten(),
+        };
         let new_email = v.require("newEmail", new_email, |e| Email::parse(&e));
         if let (Some(old), Some(new)) = (&email, &new_email)
             && old.normalized() == new.normalized()
@@ -220,13 +224,19 @@ mod tests {
     #[test]
     fn a_change_request_needs_every_field_and_a_different_address() {
         let some = |s: &str| Some(s.to_owned());
-        let Err(ApiError::Validation(errors)) = ChangeRequest::parse(None, None, some("bad@"), None) else { panic!() };
+        let Err(ApiError::Validation(errors)) = ChangeRequest::parse(None, None, some("bad@"), None, true) else {
+            panic!()
+        };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        // `password` may be left out: a fresh provider sign-in can stand in (checked later).
-        assert_eq!(fields, ["email", "newEmail"]);
-        let same = ChangeRequest::parse(some("a@x.test"), some("pw"), some(" A@X.test"), Some(true));
+        assert_eq!(fields, ["email", "password", "newEmail"]);
+        // Without a password to check (a fresh provider sign-in stands in), it may be left out.
+        let Err(ApiError::Validation(errors)) = ChangeRequest::parse(None, None, some("bad@"), None, false) else {
+            panic!()
+        };
+        assert_eq!(errors.len(), 2);
+        let same = ChangeRequest::parse(some("a@x.test"), some("pw"), some(" A@X.test"), Some(true), true);
         assert!(matches!(same, Err(ApiError::Validation(e)) if e[0].field == "newEmail"));
-        let ok = ChangeRequest::parse(some("a@x.test"), some("pw"), some("b@x.test"), None).ok().unwrap();
+        let ok = ChangeRequest::parse(some("a@x.test"), some("pw"), some("b@x.test"), None, true).ok().unwrap();
         assert!(!ok.sync_contact_email);
     }
 }

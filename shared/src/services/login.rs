@@ -233,6 +233,18 @@ pub async fn recheck_password(
 /// How long a provider sign-in stands in for the password (step-up).
 pub const FRESH_SIGN_IN_SECS: i64 = 5 * 60;
 
+/// Whether the caller's session was opened by a provider sign-in within
+/// `FRESH_SIGN_IN_SECS`, with an identity that is still linked.
+pub fn fresh_provider_sign_in(caller: &crate::http::CustomerCaller) -> bool {
+    let session = &caller.session;
+    let fresh = clock::now_epoch() - session.created_at <= FRESH_SIGN_IN_SECS;
+    fresh
+        && session
+            .identity
+            .as_ref()
+            .is_some_and(|id| caller.profile.social_links.iter().any(|l| l.is(&id.issuer, &id.subject)))
+}
+
 /// Proves the caller is the account's owner for a sensitive act: the
 /// password (checked against the login budget, see `recheck_password`), or
 /// — when none is sent — a provider sign-in of this very session within the
@@ -252,11 +264,7 @@ pub async fn confirm_owner(
         let stored = profile.password_hash.as_deref();
         return recheck_password(state, &caller.tenant, settings, &caller.customer, stored, password, action).await;
     }
-    let session = &caller.session;
-    let fresh = clock::now_epoch() - session.created_at <= FRESH_SIGN_IN_SECS;
-    let linked =
-        session.identity.as_ref().is_some_and(|id| profile.social_links.iter().any(|l| l.is(&id.issuer, &id.subject)));
-    if fresh && linked {
+    if fresh_provider_sign_in(caller) {
         tracing::info!(event = action, outcome = "step_up", tenant = %caller.tenant, customer_id = %caller.customer, "owner confirmed by a fresh provider sign-in");
         return Ok(());
     }
