@@ -12,10 +12,10 @@ use crate::domain::{CustomerId, Email, Password, TenantId};
 use crate::error::ApiError;
 use crate::http::ClientAddress;
 use crate::passwords;
-use crate::secrets::OpaqueSecret;
+
 use crate::services::limits::{self, Limited};
-use crate::services::sessions::{self, new_session};
-use crate::services::token_set::{self, Grant, TokenSet};
+use crate::services::sessions::{self, CustomerSignIn};
+use crate::services::token_set::TokenSet;
 use crate::state::AppState;
 use crate::store::{
     DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken, LoginBudget, LoginTarget, Reservation, SessionRecord, from_item,
@@ -151,19 +151,7 @@ pub async fn login(
     // One transaction: the session, its refresh token, the budget cleared,
     // the last login, and a device token for a device new to this account.
     let customer = &target.customer_id;
-    let session = new_session(
-        &anonymous.session,
-        &anonymous.client,
-        Some((customer, target.epoch)),
-        settings.customer_refresh_ttl_secs,
-        user_agent,
-        now,
-    );
-    let refresh = OpaqueSecret::generate();
-    let mut extra = vec![
-        state.store.clear_budget_item(tenant, &budget)?,
-        state.store.touch_last_login(tenant, customer, &clock::rfc3339(now))?,
-    ];
+    let mut extra = vec![state.store.clear_budget_item(tenant, &budget)?];
     let device_token = match (known_device, input.device_token) {
         (Some(_), Some(token)) => token,
         _ => {
@@ -173,32 +161,27 @@ pub async fn login(
             value
         }
     };
-    sessions::start_upgraded(state, tenant, anonymous, &session, &refresh.hash, extra).await?;
-    tracing::info!(event = "login", outcome = "success", tenant = %tenant, customer_id = %customer, "login succeeded");
-    if target.password_hash.as_deref().is_some_and(passwords::needs_rehash) {
-        upgrade_hash(state, tenant, &target, &input.password).await;
-    }
-    let tokens = token_set::build(
-        state,
-        Grant {
-            tenant,
-            client: &anonymous.client,
-            session: &anonymous.session,
-            family: &session.family,
-            customer: Some((customer, target.initial_password)),
-            access_ttl: settings.customer_access_ttl_secs,
-            refresh_token: refresh.value,
-            session_expires_at: session.expires_at,
-        },
-        now,
-    )
-    .await?;
     let number = match target.customer_number.as_str() {
         // A guard from an older release: the profile knows.
         "" => state.store.get_customer(tenant, customer).await?.map(|p| p.customer_number).unwrap_or_default(),
         number => number.to_owned(),
     };
-    let saas_token = token_set::saas_token(state, tenant, customer, &number, tokens.expires_in, now).await?;
+    let sign_in = CustomerSignIn {
+        anonymous,
+        settings: &settings,
+        customer,
+        epoch: target.epoch,
+        initial_password: target.initial_password,
+        customer_number: &number,
+        identity: None,
+        user_agent,
+        extra,
+    };
+    let (tokens, saas_token) = sessions::sign_in_customer(state, sign_in, now).await?;
+    tracing::info!(event = "login", outcome = "success", tenant = %tenant, customer_id = %customer, "login succeeded");
+    if target.password_hash.as_deref().is_some_and(passwords::needs_rehash) {
+        upgrade_hash(state, tenant, &target, &input.password).await;
+    }
     Ok(LoginTokenSet { tokens, saas_token, device_token })
 }
 

@@ -43,26 +43,71 @@ pub fn new_session(
     }
 }
 
-/// A customer session started from a storefront session: the anonymous
-/// session is spent with it (one login per anonymous session), so a login
-/// that lost the race to a parallel one from the same token is refused.
-pub async fn start_upgraded(
+/// A customer signing in on a storefront session (password, provider, or a
+/// consented link).
+pub struct CustomerSignIn<'a> {
+    pub anonymous: &'a crate::tokens::VerifiedToken,
+    pub settings: &'a TenantSettings,
+    pub customer: &'a CustomerId,
+    /// The credential epoch the password or provider was checked under.
+    pub epoch: u64,
+    pub initial_password: bool,
+    pub customer_number: &'a str,
+    /// The provider identity of a social sign-in (step-up, unlinking).
+    pub identity: Option<crate::customer::SocialLink>,
+    pub user_agent: Option<String>,
+    /// Items written with the session (a cleared login budget, a device token).
+    pub extra: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+}
+
+/// Starts the customer session in one transaction with its refresh token,
+/// the last-login stamp and `extra`, spending the anonymous session (one
+/// login per anonymous session: a login that lost the race to a parallel one
+/// from the same token is refused); answers the token set and `saas_token`.
+pub async fn sign_in_customer(
     state: &AppState,
-    tenant: &TenantId,
-    anonymous: &crate::tokens::VerifiedToken,
-    session: &SessionRecord,
-    refresh_hash: &str,
-    extra: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
-) -> Result<(), ApiError> {
-    match state.store.start_session(tenant, session, refresh_hash, Some(&anonymous.family), extra).await? {
-        SessionStart::Started => Ok(()),
-        SessionStart::StorefrontSessionGone => Err(ApiError::Unauthorized("session_revoked")),
-        SessionStart::Contended => Err(ApiError::Conflict {
-            code: "concurrent_update",
-            detail: "Another login from this storefront session is under way; start a new anonymous session.".into(),
-            current_version: None,
-        }),
+    sign_in: CustomerSignIn<'_>,
+    now: i64,
+) -> Result<(TokenSet, String), ApiError> {
+    let CustomerSignIn { anonymous, settings, customer, epoch, initial_password, .. } = sign_in;
+    let tenant = &anonymous.tenant;
+    let mut session = new_session(
+        &anonymous.session,
+        &anonymous.client,
+        Some((customer, epoch)),
+        settings.customer_refresh_ttl_secs,
+        sign_in.user_agent,
+        now,
+    );
+    session.identity = sign_in.identity;
+    let refresh = OpaqueSecret::generate();
+    let mut extra = vec![state.store.touch_last_login(tenant, customer, &clock::rfc3339(now))?];
+    extra.extend(sign_in.extra);
+    match state.store.start_session(tenant, &session, &refresh.hash, Some(&anonymous.family), extra).await? {
+        SessionStart::Started => {}
+        SessionStart::StorefrontSessionGone => return Err(ApiError::Unauthorized("session_revoked")),
+        SessionStart::Contended => {
+            return Err(ApiError::Conflict {
+                code: "concurrent_update",
+                detail: "Another login from this storefront session is under way; start a new anonymous session."
+                    .into(),
+                current_version: None,
+            });
+        }
     }
+    let grant = Grant {
+        tenant,
+        client: &anonymous.client,
+        session: &anonymous.session,
+        family: &session.family,
+        customer: Some((customer, initial_password)),
+        access_ttl: settings.customer_access_ttl_secs,
+        refresh_token: refresh.value,
+        session_expires_at: session.expires_at,
+    };
+    let tokens = token_set::build(state, grant, now).await?;
+    let saas = token_set::saas_token(state, tenant, customer, sign_in.customer_number, tokens.expires_in, now).await?;
+    Ok((tokens, saas))
 }
 
 pub async fn anonymous_login(

@@ -19,8 +19,8 @@ use crate::mail::templates::Template;
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::services::login::recheck_password;
 use crate::services::password_reset::invalid_token;
-use crate::services::sessions::{new_session, start_upgraded};
-use crate::services::token_set::{self, Grant, TokenSet};
+use crate::services::sessions::{CustomerSignIn, sign_in_customer};
+use crate::services::token_set::TokenSet;
 use crate::services::{notify, signup};
 use crate::state::AppState;
 use crate::store::{OneTimeTokenRecord, SessionRecord, TokenPurpose};
@@ -178,39 +178,20 @@ pub async fn link_with_password(
     recheck_password(state, tenant, &settings, customer, stored, password, "social_link").await?;
     commit(state, tenant, &pending).await?;
 
-    let mut session = new_session(
-        &anonymous.session,
-        &anonymous.client,
-        Some((customer, pending.profile.epoch)),
-        settings.customer_refresh_ttl_secs,
+    let identity =
+        SocialLink { issuer: pending.link.issuer.clone(), subject: pending.link.subject.clone(), ..Default::default() };
+    let sign_in = CustomerSignIn {
+        anonymous,
+        settings: &settings,
+        customer,
+        epoch: pending.profile.epoch,
+        initial_password: pending.profile.initial_password,
+        customer_number: &pending.profile.customer_number,
+        identity: Some(identity),
         user_agent,
-        now,
-    );
-    session.identity = Some(SocialLink {
-        issuer: pending.link.issuer.clone(),
-        subject: pending.link.subject.clone(),
-        ..Default::default()
-    });
-    let refresh = OpaqueSecret::generate();
-    let extra = vec![state.store.touch_last_login(tenant, customer, &clock::rfc3339(now))?];
-    start_upgraded(state, tenant, anonymous, &session, &refresh.hash, extra).await?;
-    let tokens = token_set::build(
-        state,
-        Grant {
-            tenant,
-            client: &anonymous.client,
-            session: &anonymous.session,
-            family: &session.family,
-            customer: Some((customer, pending.profile.initial_password)),
-            access_ttl: settings.customer_access_ttl_secs,
-            refresh_token: refresh.value,
-            session_expires_at: session.expires_at,
-        },
-        now,
-    )
-    .await?;
-    let number = &pending.profile.customer_number;
-    let saas_token = token_set::saas_token(state, tenant, customer, number, tokens.expires_in, now).await?;
+        extra: Vec::new(),
+    };
+    let (tokens, saas_token) = sign_in_customer(state, sign_in, now).await?;
     Ok(LinkedTokenSet { tokens, saas_token })
 }
 

@@ -10,10 +10,10 @@ use crate::domain::{CustomerId, Email, TenantId};
 use crate::error::{ApiError, Validator};
 use crate::mail::templates::Template;
 use crate::oidc::{self, CodeExchange, IdClaims, OidcError};
-use crate::secrets::OpaqueSecret;
+
 use crate::services::notify;
-use crate::services::sessions::new_session;
-use crate::services::token_set::{self, Grant, TokenSet};
+use crate::services::sessions::{self, CustomerSignIn};
+use crate::services::token_set::TokenSet;
 use crate::state::AppState;
 use crate::store::{CreateCustomerOutcome, SessionRecord};
 use crate::table_keys::ItemKey;
@@ -180,39 +180,21 @@ pub async fn social_login(
     let sign_in = oidc::sign_in(provider, secret.as_deref(), exchange, now).await.map_err(provider_error)?;
     let (customer, epoch, number) = resolve_customer(state, tenant, &settings, provider, &sign_in.claims).await?;
 
-    let mut session = new_session(
-        &anonymous.session,
-        &anonymous.client,
-        Some((&customer, epoch)),
-        settings.customer_refresh_ttl_secs,
+    let identity =
+        SocialLink { issuer: sign_in.claims.iss.clone(), subject: sign_in.claims.sub.clone(), ..Default::default() };
+    let customer_sign_in = CustomerSignIn {
+        anonymous,
+        settings: &settings,
+        customer: &customer,
+        epoch,
+        initial_password: false,
+        customer_number: &number,
+        identity: Some(identity),
         user_agent,
-        now,
-    );
-    session.identity = Some(SocialLink {
-        issuer: sign_in.claims.iss.clone(),
-        subject: sign_in.claims.sub.clone(),
-        ..Default::default()
-    });
-    let refresh = OpaqueSecret::generate();
-    let extra = vec![state.store.touch_last_login(tenant, &customer, &clock::rfc3339(now))?];
-    crate::services::sessions::start_upgraded(state, tenant, anonymous, &session, &refresh.hash, extra).await?;
+        extra: Vec::new(),
+    };
+    let (tokens, saas_token) = sessions::sign_in_customer(state, customer_sign_in, now).await?;
     tracing::info!(event = "social_login", outcome = "success", tenant = %tenant, customer_id = %customer, provider = %provider.name, "social login succeeded");
-    let tokens = token_set::build(
-        state,
-        Grant {
-            tenant,
-            client: &anonymous.client,
-            session: &anonymous.session,
-            family: &session.family,
-            customer: Some((&customer, false)),
-            access_ttl: settings.customer_access_ttl_secs,
-            refresh_token: refresh.value,
-            session_expires_at: session.expires_at,
-        },
-        now,
-    )
-    .await?;
-    let saas_token = token_set::saas_token(state, tenant, &customer, &number, tokens.expires_in, now).await?;
     Ok(SocialTokenSet::of(tokens, saas_token, sign_in))
 }
 
