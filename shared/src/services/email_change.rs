@@ -8,12 +8,13 @@ use crate::domain::{CustomerId, Email, Password, TenantId};
 use crate::error::{ApiError, Validator};
 use crate::http::{ClientAddress, CustomerCaller};
 use crate::mail::templates::Template;
-use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::secrets::OpaqueSecret;
 use crate::services::equal_time::ResponseFloor;
 use crate::services::limits::{self, Limited};
 use crate::services::login::confirm_owner;
 use crate::services::notify;
-use crate::services::signup::{invalid_token, one_time_link, settings_or};
+use crate::services::one_time::{Redeemable, invalid_token, redeemable};
+use crate::services::signup::{one_time_link, settings_or};
 use crate::state::AppState;
 use crate::store::{
     Allowance, CommitOutcome, CredentialChange, CredentialCommit, OneTimeTokenRecord, Taken, TokenPurpose,
@@ -180,18 +181,11 @@ pub async fn confirm(
     key: &str,
 ) -> Result<(), ApiError> {
     let Some(id) = identifier else { return Err(invalid_token()) };
-    let hash = hash_secret(key);
-    let token = state
-        .store
-        .get_one_time_token(tenant, &hash)
-        .await?
-        .filter(|t| t.purpose == TokenPurpose::EmailChange && t.customer_id == id.as_str());
-    let Some(token) = token else { return Err(invalid_token()) };
+    let Redeemable { hash, token, profile, .. } =
+        redeemable(state, tenant, key, TokenPurpose::EmailChange, Some(&id)).await?;
     let Some(new_email) = token.new_email.as_deref().and_then(|e| Email::parse(e).ok()) else {
         return Err(invalid_token());
     };
-    let profile = state.store.get_customer(tenant, &id).await?.filter(|p| token.holds_for(p));
-    let Some(profile) = profile else { return Err(invalid_token()) };
     let commit = CredentialCommit {
         profile: &profile,
         change: CredentialChange::Email {

@@ -8,6 +8,7 @@ pub mod import;
 pub mod limits;
 pub mod login;
 pub mod notify;
+pub mod one_time;
 pub mod password_reset;
 pub mod profile;
 pub mod provisioning;

@@ -11,17 +11,18 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
 use crate::clock;
-use crate::customer::{CustomerRecord, CustomerStatus, EmailGuard};
+use crate::customer::{CustomerStatus, EmailGuard};
 use crate::domain::{CustomerId, Email, Password, TenantId};
 use crate::error::{ApiError, Validator};
 use crate::http::ClientAddress;
 use crate::mail::templates::Template;
 use crate::password_policy;
 use crate::passwords;
-use crate::secrets::{OpaqueSecret, hash_secret, random_bytes};
+use crate::secrets::{OpaqueSecret, random_bytes};
 use crate::services::equal_time::ResponseFloor;
 use crate::services::limits::{self, Limited};
 use crate::services::notify;
+use crate::services::one_time::{Redeemable, invalid_token, redeemable};
 use crate::state::AppState;
 use crate::store::{CommitOutcome, CredentialChange, CredentialCommit, OneTimeTokenRecord, TokenPurpose};
 use crate::table_keys::ItemKey;
@@ -38,11 +39,6 @@ const MAX_SITE_CHARS: usize = 100;
 /// Parallel requests for one account may move the pointer under us; a few
 /// re-reads settle it.
 const ISSUE_ATTEMPTS: usize = 3;
-
-/// One answer for an unknown, used, expired or someone else's token.
-pub fn invalid_token() -> ApiError {
-    ApiError::BadRequest { code: "invalid_token", detail: "The token is invalid, used or expired.".into() }
-}
 
 fn invalid_reset_uri() -> ApiError {
     ApiError::BadRequest {
@@ -251,7 +247,7 @@ pub async fn update_password(
     require_anonymous(caller)?;
     let tenant = &caller.tenant;
     let settings = settings(state, tenant).await?;
-    let redeemed = redeemable(state, tenant, hash_secret(token)).await?;
+    let redeemed = redeemable(state, tenant, token, TokenPurpose::PasswordReset, None).await?;
     let profile = &redeemed.profile;
     let mut inputs = vec![profile.email.as_str()];
     inputs.extend(
@@ -297,7 +293,7 @@ pub async fn generate_passphrase(
     require_anonymous(caller)?;
     let tenant = &caller.tenant;
     let settings = settings(state, tenant).await?;
-    let redeemed = redeemable(state, tenant, hash_secret(code)).await?;
+    let redeemed = redeemable(state, tenant, code, TokenPurpose::PasswordReset, None).await?;
     let owner = Email::parse(&redeemed.profile.email).map(|e| e.normalized()).ok();
     if owner.as_deref() != Some(email.normalized().as_str()) {
         return Err(invalid_token());
@@ -323,28 +319,6 @@ pub fn new_passphrase() -> String {
 
 // ---------------------------------------------------------------- shared by update and generate
 
-/// A live reset token (by hash) and the account it belongs to, still in
-/// the credential epoch the token was issued under.
-struct Redeemable {
-    token_hash: String,
-    customer: CustomerId,
-    profile: CustomerRecord,
-}
-
-/// The account a live reset token belongs to, or `invalid_token`.
-async fn redeemable(state: &AppState, tenant: &TenantId, token_hash: String) -> Result<Redeemable, ApiError> {
-    let token = state
-        .store
-        .get_one_time_token(tenant, &token_hash)
-        .await?
-        .filter(|t| t.purpose == TokenPurpose::PasswordReset)
-        .ok_or_else(invalid_token)?;
-    let customer = CustomerId::parse(&token.customer_id).map_err(|_| invalid_token())?;
-    let profile =
-        state.store.get_customer(tenant, &customer).await?.filter(|p| token.holds_for(p)).ok_or_else(invalid_token)?;
-    Ok(Redeemable { token_hash, customer, profile })
-}
-
 /// Uses the token and sets the password in one credential change (so
 /// parallel uses of one token let exactly one through, and every session
 /// and link of the old epoch ends), then mails a notice.
@@ -356,7 +330,7 @@ async fn commit_new_password(
     phc: &str,
     initial: bool,
 ) -> Result<(), ApiError> {
-    let Redeemable { token_hash, profile, .. } = redeemed;
+    let Redeemable { hash: token_hash, profile, .. } = redeemed;
     let commit = CredentialCommit {
         profile,
         change: CredentialChange::Password { hash: phc, initial },

@@ -21,10 +21,11 @@ use crate::http::ClientAddress;
 use crate::mail::templates::Template;
 use crate::password_policy;
 use crate::passwords;
-use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::secrets::OpaqueSecret;
 use crate::services::equal_time::ResponseFloor;
 use crate::services::limits::{self, Limited};
 use crate::services::notify::{self, MailSlot};
+use crate::services::one_time::{Redeemable, invalid_token, redeemable};
 use crate::state::AppState;
 use crate::store::{
     CommitOutcome, CreateCustomerOutcome, CredentialChange, CredentialCommit, OneTimeTokenRecord, TokenPurpose,
@@ -34,14 +35,6 @@ use crate::tenant::TenantSettings;
 use crate::tokens::{Subject, VerifiedToken};
 
 pub const ACTIVATION_TTL_SECS: i64 = 24 * 3600;
-
-/// One answer for a used, expired, retired, unknown or mismatched secret or key.
-pub fn invalid_token() -> ApiError {
-    ApiError::BadRequest {
-        code: "invalid_token",
-        detail: "The link is invalid, has been used already or has expired.".into(),
-    }
-}
 
 /// Sign-up and resend are storefront actions: they need the anonymous token.
 pub fn require_anonymous(token: &VerifiedToken) -> Result<(), ApiError> {
@@ -329,15 +322,11 @@ impl ActivateInput {
 /// not whoever typed the address into a sign-up form).
 pub async fn activate(state: &AppState, tenant: &TenantId, input: ActivateInput) -> Result<(), ApiError> {
     let Some(id) = input.identifier else { return Err(invalid_token()) };
-    let hash = hash_secret(&input.secret);
-    let token = state.store.get_one_time_token(tenant, &hash).await?;
-    let Some(token) = token.filter(|t| t.purpose == TokenPurpose::Activation && t.customer_id == id.as_str()) else {
+    let Redeemable { hash, token, profile, .. } =
+        redeemable(state, tenant, &input.secret, TokenPurpose::Activation, Some(&id)).await?;
+    if profile.status != CustomerStatus::Pending {
         return Err(invalid_token());
-    };
-    let profile = state.store.get_customer(tenant, &id).await?;
-    let Some(profile) = profile.filter(|p| p.status == CustomerStatus::Pending && token.holds_for(p)) else {
-        return Err(invalid_token());
-    };
+    }
     let settings = settings_or(state, tenant, invalid_token()).await?;
 
     let password_hash = match &input.password {

@@ -16,9 +16,9 @@ use crate::customer::{CustomerRecord, CustomerStatus, EmailGuard, SocialLink};
 use crate::domain::{CustomerId, Password, TenantId};
 use crate::error::{ApiError, Validator};
 use crate::mail::templates::Template;
-use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::secrets::OpaqueSecret;
 use crate::services::login::recheck_password;
-use crate::services::password_reset::invalid_token;
+use crate::services::one_time::{Redeemable, invalid_token, redeemable};
 use crate::services::sessions::{CustomerSignIn, sign_in_customer};
 use crate::services::token_set::TokenSet;
 use crate::services::{notify, signup};
@@ -90,18 +90,12 @@ async fn pending(
     secret: &str,
     customer: Option<&CustomerId>,
 ) -> Result<PendingLink, ApiError> {
-    let hash = hash_secret(secret);
-    let token = state.store.get_one_time_token(tenant, &hash).await?;
-    let token =
-        token.filter(|t| t.purpose == TokenPurpose::SocialLink && customer.is_none_or(|c| c.as_str() == t.customer_id));
-    let Some(OneTimeTokenRecord { link: Some(link), customer_id, epoch, .. }) = token else {
-        return Err(invalid_token());
-    };
-    let id = CustomerId::parse(&customer_id).map_err(|_| invalid_token())?;
-    let profile = state.store.get_customer(tenant, &id).await?;
-    let profile = profile.filter(|p| p.epoch == epoch && p.status == CustomerStatus::Active);
-    let Some(profile) = profile else { return Err(invalid_token()) };
-    Ok(PendingLink { hash, link, profile, customer: id })
+    let Redeemable { hash, token, customer, profile } =
+        redeemable(state, tenant, secret, TokenPurpose::SocialLink, customer).await?;
+    match token.link {
+        Some(link) if profile.status == CustomerStatus::Active => Ok(PendingLink { hash, link, profile, customer }),
+        _ => Err(invalid_token()),
+    }
 }
 
 /// Makes the link and spends the token in one transaction; a token spent,
