@@ -22,6 +22,15 @@ async fn app_with(provider: &OidcProvider) -> TestApp {
     app
 }
 
+/// A tenant whose one provider is trusted to verify e-mails (links by itself).
+async fn trusting_app(provider: &OidcProvider) -> TestApp {
+    let app = TestApp::new().await;
+    let mut trusted = provider.settings("acme");
+    trusted.trust_email_verified = true;
+    configure(&app, vec![trusted]).await;
+    app
+}
+
 async fn social_login_with(app: &TestApp, anonymous: &str, auth: &Authorization) -> Reply {
     let mut url = url::form_urlencoded::Serializer::new(String::new());
     url.append_pair("provider", "acme")
@@ -152,10 +161,7 @@ async fn a_consent_given_before_a_password_change_is_void_after_it() {
 #[tokio::test]
 async fn a_trusted_provider_links_by_itself_and_tells_the_owner_how_to_undo_it() {
     let provider = OidcProvider::start();
-    let app = TestApp::new().await;
-    let mut trusted = provider.settings("acme");
-    trusted.trust_email_verified = true;
-    configure(&app, vec![trusted]).await;
+    let app = trusting_app(&provider).await;
     let owner = app.create_customer(EMAIL, PASSWORD).await;
     let reply = social_login(&app, &provider, "ada-at-acme").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -194,10 +200,7 @@ fn social_account<'a>(accounts: &'a Value, subject: &str) -> &'a Value {
 #[tokio::test]
 async fn linked_identities_are_listed_and_unlinking_one_ends_its_sessions() {
     let provider = OidcProvider::start();
-    let app = TestApp::new().await;
-    let mut trusted = provider.settings("acme");
-    trusted.trust_email_verified = true;
-    configure(&app, vec![trusted]).await;
+    let app = trusting_app(&provider).await;
     let owner = app.create_customer(EMAIL, PASSWORD).await;
     let by_provider = social_login(&app, &provider, "ada-at-acme").await;
     assert_eq!(by_provider.field("customerId"), owner.to_string());
