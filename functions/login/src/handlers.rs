@@ -191,7 +191,7 @@ pub async fn refresh(
 pub async fn validate(State(state): State<AppState>, caller: Authenticated) -> Result<impl IntoResponse, ApiError> {
     let settings =
         state.tenant_settings(&caller.token.tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
-    Ok(Json(sessions::token_info(&caller, &settings)))
+    Ok(Json(sessions::token_info(&caller.token, caller.profile.as_ref(), &settings)))
 }
 
 #[derive(Deserialize)]

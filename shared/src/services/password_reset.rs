@@ -249,12 +249,7 @@ pub async fn update_password(
     let settings = settings(state, tenant).await?;
     let redeemed = redeemable(state, tenant, token, TokenPurpose::PasswordReset, None).await?;
     let profile = &redeemed.profile;
-    let mut inputs = vec![profile.email.as_str()];
-    inputs.extend(
-        [&profile.details.first_name, &profile.details.middle_name, &profile.details.last_name]
-            .into_iter()
-            .filter_map(|name| name.as_deref()),
-    );
+    let inputs = password_policy::personal_words(&profile.email, &profile.details);
     password_policy::check(&settings, "password", &password, &inputs)?;
     let phc = passwords::hash(&password).await?;
     commit_new_password(state, tenant, &settings, &redeemed, &phc, false).await?;

@@ -6,7 +6,6 @@ use serde::Serialize;
 use crate::clock;
 use crate::domain::{ClientId, CustomerId, SessionId, TenantId};
 use crate::error::ApiError;
-use crate::http::Authenticated;
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::services::token_set::{self, Grant, TokenSet};
 use crate::state::AppState;
@@ -238,9 +237,12 @@ pub struct TokenInfo {
 /// lists the customer's permissions as the seed does (tenant setting
 /// `customerScopes`) and then `tenant={tenant}`, and `legalEntityId` names
 /// the legal entity a B2B customer acts for (the first of theirs).
-pub fn token_info(caller: &Authenticated, settings: &TenantSettings) -> TokenInfo {
-    let token = &caller.token;
-    let (customer_id, email, legal_entity_id, scope) = match &caller.profile {
+pub fn token_info(
+    token: &crate::tokens::VerifiedToken,
+    profile: Option<&crate::customer::CustomerRecord>,
+    settings: &TenantSettings,
+) -> TokenInfo {
+    let (customer_id, email, legal_entity_id, scope) = match profile {
         Some(profile) => {
             let entity = profile.details.b2b.as_ref().and_then(|b2b| b2b.legal_entities.first()).map(|e| e.id.clone());
             let mut scopes = settings.customer_scopes.clone();

@@ -70,12 +70,6 @@ pub(crate) fn one_time_link(
     notify::link(&base, &[("tenant", tenant.as_str()), ("identifier", identifier.as_str()), (secret_name, secret)])
 }
 
-/// Words a password must not lean on: the e-mail and the names.
-pub(crate) fn personal_words<'a>(email: &'a str, details: &'a CustomerDetails) -> Vec<&'a str> {
-    let names = [&details.first_name, &details.middle_name, &details.last_name, &details.company];
-    std::iter::once(email).chain(names.into_iter().filter_map(|n| n.as_deref())).collect()
-}
-
 /// A sign-up body, parsed: every bad field of every part is named at once.
 pub struct SignupInput {
     pub email: Email,
@@ -150,7 +144,12 @@ pub async fn signup(
     let tenant = &token.tenant;
     let settings = settings_or(state, tenant, ApiError::Unauthorized("session_revoked")).await?;
     if let Some(password) = &input.password {
-        password_policy::check(&settings, "password", password, &personal_words(input.email.as_str(), &input.details))?;
+        password_policy::check(
+            &settings,
+            "password",
+            password,
+            &password_policy::personal_words(input.email.as_str(), &input.details),
+        )?;
     }
     let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
     limits::take(state, tenant, &settings, source, Limited::Signup).await?;
@@ -343,7 +342,12 @@ pub async fn activate(state: &AppState, tenant: &TenantId, input: ActivateInput)
         }
         None => None,
         Some(password) => {
-            password_policy::check(&settings, "password", password, &personal_words(&profile.email, &profile.details))?;
+            password_policy::check(
+                &settings,
+                "password",
+                password,
+                &password_policy::personal_words(&profile.email, &profile.details),
+            )?;
             Some(passwords::hash(password).await?)
         }
     };

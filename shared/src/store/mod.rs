@@ -55,6 +55,17 @@ pub enum StoreError {
     Build(#[from] aws_sdk_dynamodb::error::BuildError),
 }
 
+/// What the API answers for a store failure: 503 with `Retry-After` when it
+/// may pass soon, else a 500 (the cause is logged, never sent).
+impl From<StoreError> for crate::error::ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(cause) => Self::Unavailable { cause, retry_after_secs: 2 },
+            err => Self::Internal(format!("{err:#}")),
+        }
+    }
+}
+
 impl<E> From<SdkError<E, HttpResponse>> for StoreError
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,

@@ -50,10 +50,7 @@ pub async fn change_password(
     let (tenant, customer, profile) = (&caller.tenant, &caller.customer, &caller.profile);
     let settings = state.tenant_settings(tenant).await?.ok_or(super::ACCOUNT_GONE)?;
     let details = &profile.details;
-    let inputs: Vec<&str> = [Some(profile.email.as_str()), details.first_name.as_deref(), details.last_name.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let inputs = password_policy::personal_words(&profile.email, details);
     password_policy::check(&settings, "newPassword", &new, &inputs)?;
     match (&current, profile.password_hash.as_deref()) {
         (Some(current), Some(stored)) => {
