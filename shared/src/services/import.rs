@@ -137,7 +137,7 @@ pub async fn import(store: &Store, tenant: &TenantId, records: &[CustomerRecord]
     for record in records {
         match store.create_customer(tenant, record, Vec::new()).await? {
             CreateCustomerOutcome::Created => created += 1,
-            CreateCustomerOutcome::EmailTaken => {
+            CreateCustomerOutcome::EmailTaken | CreateCustomerOutcome::Cancelled => {
                 tracing::warn!(customer_id = %record.id, "skipped: the e-mail was taken during the import")
             }
         }

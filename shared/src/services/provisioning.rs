@@ -71,6 +71,9 @@ pub async fn create_active_customer(
     match store.create_customer(tenant, &record, Vec::new()).await.map_err(ApiError::from)? {
         CreateCustomerOutcome::Created => Ok(id),
         CreateCustomerOutcome::EmailTaken => Err(CreateCustomerError::EmailTaken),
+        CreateCustomerOutcome::Cancelled => {
+            Err(CreateCustomerError::Api(ApiError::internal("the customer was not created: a parallel change won")))
+        }
     }
 }
 

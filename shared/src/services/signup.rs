@@ -211,6 +211,13 @@ pub async fn signup(
             tracing::info!(event = "signup", outcome = "email_taken", tenant = %tenant, "sign-up for a taken e-mail");
             notify_existing_owner(state, tenant, &settings, &input.email).await?;
         }
+        CreateCustomerOutcome::Cancelled => {
+            return Err(ApiError::Conflict {
+                code: "concurrent_update",
+                detail: "Another request for this e-mail was being handled; try again.".into(),
+                current_version: None,
+            });
+        }
     }
     floor.wait().await;
     Ok(())

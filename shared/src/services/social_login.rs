@@ -359,10 +359,9 @@ async fn create_linked(
             tracing::info!(event = "social_signup", tenant = %tenant, customer_id = %id, "customer created by social login");
             Ok(Some((id, record.epoch, record.customer_number)))
         }
-        Ok(CreateCustomerOutcome::EmailTaken) => Ok(None),
-        // Cancelled otherwise: the link item's condition (the same person signed
-        // up concurrently) or a transaction conflict. The caller looks again.
-        Err(crate::store::StoreError::Invalid(why)) if why.starts_with("create customer cancelled") => Ok(None),
+        // The e-mail or the link was taken meanwhile (the same person signed up
+        // concurrently), or a transaction conflict: the caller looks again.
+        Ok(CreateCustomerOutcome::EmailTaken | CreateCustomerOutcome::Cancelled) => Ok(None),
         Err(err) => Err(err.into()),
     }
 }

@@ -10,6 +10,10 @@ use crate::table_keys::ItemKey;
 pub enum CreateCustomerOutcome {
     Created,
     EmailTaken,
+    /// Another condition of the transaction failed (an extra item, e.g. a
+    /// social link made in parallel) or a parallel transaction won: nothing
+    /// was written; look again.
+    Cancelled,
 }
 
 /// What a password check needs, from one read (guard or profile).
@@ -79,7 +83,7 @@ impl Store {
             Err(codes) if codes.first().is_some_and(|c| c == "ConditionalCheckFailed") => {
                 Ok(CreateCustomerOutcome::EmailTaken)
             }
-            Err(codes) => Err(StoreError::Invalid(format!("create customer cancelled: {codes:?}"))),
+            Err(_) => Ok(CreateCustomerOutcome::Cancelled),
         }
     }
 
