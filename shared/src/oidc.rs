@@ -362,17 +362,21 @@ pub fn valid_code_verifier(verifier: &str) -> bool {
 }
 
 /// The client secret of a provider: inline (development), or a Secrets
-/// Manager secret (production), read once per container.
-pub async fn client_secret(provider: &SocialProvider) -> Result<Option<Arc<str>>, OidcError> {
+/// Manager secret (production) read with `secrets` (the service's own
+/// client), once per container.
+pub async fn client_secret(
+    provider: &SocialProvider,
+    secrets_client: Option<&aws_sdk_secretsmanager::Client>,
+) -> Result<Option<Arc<str>>, OidcError> {
     if let Some(arn) = &provider.client_secret_arn {
         static SECRETS: OnceLock<Mutex<HashMap<String, Arc<str>>>> = OnceLock::new();
         let secrets = SECRETS.get_or_init(Default::default);
         if let Some(found) = secrets.lock().ok().and_then(|s| s.get(arn).cloned()) {
             return Ok(Some(found));
         }
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-        let client = aws_sdk_secretsmanager::Client::new(&sdk);
-        let value: Arc<str> = crate::key_ring::read_secret(&client, arn)
+        let client =
+            secrets_client.ok_or_else(|| OidcError::Unavailable("client secret: no Secrets Manager client".into()))?;
+        let value: Arc<str> = crate::key_ring::read_secret(client, arn)
             .await
             .map_err(|e| OidcError::Unavailable(format!("client secret: {e}")))?
             .into();

@@ -27,6 +27,10 @@ pub struct Inner {
     pub store: Store,
     pub keys: KeyRing,
     pub mailer: Mailer,
+    /// Secrets Manager, configured like every other AWS client (credentials,
+    /// timeouts, pinned roots in Lambda): social providers' client secrets.
+    /// `None` where no AWS is configured (tests with inline secrets).
+    pub secrets: Option<aws_sdk_secretsmanager::Client>,
     tenants: Mutex<HashMap<String, (i64, Arc<TenantSettings>)>>,
 }
 
@@ -45,7 +49,17 @@ pub enum StartupError {
 
 impl AppState {
     pub fn new(config: Config, store: Store, keys: KeyRing, mailer: Mailer) -> Self {
-        Self(Arc::new(Inner { config, store, keys, mailer, tenants: Mutex::new(HashMap::new()) }))
+        Self::with_secrets(config, store, keys, mailer, None)
+    }
+
+    pub fn with_secrets(
+        config: Config,
+        store: Store,
+        keys: KeyRing,
+        mailer: Mailer,
+        secrets: Option<aws_sdk_secretsmanager::Client>,
+    ) -> Self {
+        Self(Arc::new(Inner { config, store, keys, mailer, secrets, tenants: Mutex::new(HashMap::new()) }))
     }
 
     /// Everything from the environment (see `Config::from_env`), with the
@@ -65,12 +79,12 @@ impl AppState {
 
     async fn build(config: Config, sdk: aws_config::SdkConfig) -> Result<Self, StartupError> {
         let store = Store::new(dynamodb_client(&sdk, &config), &config.table_name);
+        // Built without I/O; used only when a key set or a provider secret lives there.
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
         let source = match &config.signing_keys {
             SigningKeySource::File(path) => KeySource::File(path.clone()),
             SigningKeySource::Inline(json) => KeySource::Inline(json.clone()),
-            SigningKeySource::SecretsManager(arn) => {
-                KeySource::Secret { client: aws_sdk_secretsmanager::Client::new(&sdk), arn: arn.clone() }
-            }
+            SigningKeySource::SecretsManager(arn) => KeySource::Secret { client: secrets.clone(), arn: arn.clone() },
         };
         let keys = KeyRing::load(source, crate::key_ring::REFRESH_INTERVAL).await?;
         let mailer = match &config.mail {
@@ -79,7 +93,7 @@ impl AppState {
                 Mailer::Ses(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), config.ses_configuration_set.clone()))
             }
         };
-        Ok(Self::new(config, store, keys, mailer))
+        Ok(Self::with_secrets(config, store, keys, mailer, Some(secrets)))
     }
 
     /// Tenant settings, cached briefly per container; `None` for an unknown tenant.

@@ -170,7 +170,7 @@ pub async fn social_login(
         return Err(ApiError::Unauthorized("session_revoked"));
     }
 
-    let secret = oidc::client_secret(provider).await.map_err(provider_error)?;
+    let secret = oidc::client_secret(provider, state.secrets.as_ref()).await.map_err(provider_error)?;
     let exchange = CodeExchange {
         code: &request.code,
         redirect_uri: &request.redirect_uri,
