@@ -48,3 +48,16 @@ pub async fn invoke(router: Router, name: &str, values: &[(&str, &str)]) -> Fixt
     let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
     FixtureReply { status, headers, body }
 }
+
+/// A check that a body is the problem+json of `code`.
+pub fn problem(code: &'static str) -> impl Fn(&Value) -> bool {
+    move |body| body["code"] == code && body["status"].is_u64() && body["type"].is_string()
+}
+
+/// The `field` names of a problem's `errors`, sorted.
+pub fn error_fields(body: &Value) -> Vec<String> {
+    let mut fields: Vec<String> =
+        body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+    fields.sort();
+    fields
+}

@@ -4,9 +4,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use tests::TestApp;
-use tests::fixtures::{FixtureReply, invoke};
+use tests::fixtures::{FixtureReply, error_fields, invoke};
 
 const PASSWORD: &str = "fixture-password-2026";
 const SIGNUP_PASSWORD: &str = "violet tulips under rain";
@@ -86,13 +86,6 @@ async fn run(app: &TestApp, name: &str, values: &Values) -> FixtureReply {
         assert_eq!(reply.headers["content-type"], "application/problem+json", "{name}");
     }
     reply
-}
-
-fn error_fields(body: &Value) -> Vec<String> {
-    let mut fields: Vec<String> =
-        body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
-    fields.sort();
-    fields
 }
 
 async fn login_status(app: &TestApp, email: &str, password: &str) -> StatusCode {

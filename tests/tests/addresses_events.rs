@@ -4,7 +4,7 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 use tests::TestApp;
-use tests::fixtures::invoke;
+use tests::fixtures::{error_fields, invoke, problem};
 
 const PASSWORD: &str = "fixture-password-2026";
 
@@ -21,17 +21,6 @@ async fn add_address(app: &TestApp, token: &str, body: Value) -> String {
     let reply = app.post("/customer/demo/me/addresses", Some(token), body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     reply.field("id")
-}
-
-fn problem(code: &'static str) -> impl Fn(&Value) -> bool {
-    move |body| body["code"] == code && body["status"].is_u64() && body["type"].is_string()
-}
-
-fn error_fields(body: &Value) -> Vec<String> {
-    let mut fields: Vec<String> =
-        body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
-    fields.sort();
-    fields
 }
 
 #[tokio::test]

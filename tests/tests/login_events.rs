@@ -4,7 +4,7 @@
 use http::StatusCode;
 use serde_json::Value;
 use tests::TestApp;
-use tests::fixtures::invoke;
+use tests::fixtures::{invoke, problem};
 
 const EMAIL: &str = "fixture@example.com";
 const PASSWORD: &str = "fixture-password-2026";
@@ -51,10 +51,6 @@ fn has_token_set(body: &Value) -> bool {
     ["access_token", "refresh_token", "sessionId", "scope"].iter().all(|k| body[k].is_string())
         && body["token_type"] == "Bearer"
         && body["expires_in"].as_i64().is_some_and(|s| s > 0)
-}
-
-fn problem(code: &'static str) -> impl Fn(&Value) -> bool {
-    move |body| body["code"] == code && body["status"].is_u64() && body["type"].is_string()
 }
 
 #[tokio::test]

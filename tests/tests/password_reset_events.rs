@@ -5,7 +5,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 use shared::table_keys::ItemKey;
 use tests::TestApp;
-use tests::fixtures::invoke;
+use tests::fixtures::{invoke, problem};
 
 const EMAIL: &str = "fixture@example.com";
 const PASSWORD: &str = "fixture-password-2026";
@@ -46,10 +46,6 @@ async fn values(app: &TestApp, needs_reset_token: bool) -> Vec<(&'static str, St
 async fn customer_id(app: &TestApp) -> String {
     let guard: Value = app.store().get(&ItemKey::email_guard(&app.tenant, EMAIL)).await.unwrap().unwrap();
     guard["customerId"].as_str().unwrap().to_owned()
-}
-
-fn problem(code: &'static str) -> impl Fn(&Value) -> bool {
-    move |body| body["code"] == code && body["status"].is_u64() && body["type"].is_string()
 }
 
 fn fields(expected: &'static [&'static str]) -> impl Fn(&Value) -> bool {

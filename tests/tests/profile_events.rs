@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use shared::address::{Address, AddressRecord};
 use shared::table_keys::ItemKey;
 use tests::TestApp;
-use tests::fixtures::invoke;
+use tests::fixtures::{error_fields, invoke, problem};
 
 const PASSWORD: &str = "fixture-password-2026";
 
@@ -85,17 +85,6 @@ fn mixins() -> AttributeValue {
         ("loyalty", map(vec![("tier", AttributeValue::S("gold".into()))])),
         ("prefs", map(vec![("news", AttributeValue::Bool(true))])),
     ])
-}
-
-fn problem(code: &'static str) -> impl Fn(&Value) -> bool {
-    move |body| body["code"] == code && body["status"].is_u64() && body["type"].is_string()
-}
-
-fn error_fields(body: &Value) -> Vec<String> {
-    let mut fields: Vec<String> =
-        body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
-    fields.sort();
-    fields
 }
 
 fn is_profile(body: &Value) -> bool {
