@@ -190,7 +190,7 @@ pub async fn client(command: ClientCommand) -> Result {
             let tenant = TenantId::parse(&tenant)?;
             let client = ClientId::parse(&client_id)?;
             store.get_tenant(&tenant).await?.ok_or("no such tenant")?;
-            let record = StorefrontClient { client_id: client.to_string(), name, redirect_uris };
+            let record = StorefrontClient { client_id: client.clone(), name, redirect_uris };
             store.put_client(&tenant, &record).await?;
             println!("client {client} of tenant {tenant} saved");
         }

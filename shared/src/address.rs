@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::domain::AddressId;
 use crate::error::FieldError;
 use crate::fields::{self, FieldSpec, FieldType};
 
@@ -66,7 +67,7 @@ pub struct Address {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AddressRecord {
-    pub id: String,
+    pub id: AddressId,
     #[serde(flatten)]
     pub address: Address,
     pub version: u64,
@@ -75,6 +76,15 @@ pub struct AddressRecord {
     /// The sign-up address of a pending account expires with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
+}
+
+impl AddressRecord {
+    /// A new address at version 1, created now (RFC 3339 with milliseconds,
+    /// like every address change, so the book's order is stable).
+    pub fn new(address: Address) -> Self {
+        let now = crate::clock::now_rfc3339_millis();
+        Self { id: AddressId::generate(), address, version: 1, created_at: now.clone(), modified_at: now, ttl: None }
+    }
 }
 
 /// What a request asked for, beside the address itself.

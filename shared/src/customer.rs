@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::domain::{AddressId, CustomerId, Email};
 use crate::error::FieldError;
 use crate::fields::{self, FieldSpec, FieldType};
 
@@ -207,13 +208,13 @@ fn parse_legal_entity(item: &Value, prefix: &str) -> Result<LegalEntityRef, Vec<
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerRecord {
-    pub id: String,
+    pub id: CustomerId,
     pub customer_number: String,
-    /// As typed (trimmed); uniqueness is on the lowercase form.
-    pub email: String,
+    /// As typed (trimmed); uniqueness is on the normalised form.
+    pub email: Email,
     pub status: CustomerStatus,
     /// PHC string; absent until a password is set (sign-up without password).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -237,7 +238,7 @@ pub struct CustomerRecord {
     pub address_count: u32,
     /// The one default address (one attribute, so there is never a second).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_address_id: Option<String>,
+    pub default_address_id: Option<AddressId>,
     /// Social identities linked to this account (issuer, subject).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub social_links: Vec<SocialLink>,
@@ -254,6 +255,35 @@ pub struct CustomerRecord {
     /// Set while `PENDING`: an account nobody activates disappears (DynamoDB TTL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
+}
+
+impl CustomerRecord {
+    /// A new customer at version 1 and epoch 0, created `now` (RFC 3339),
+    /// with a fresh customer number and nothing else set: the one place a
+    /// record is made, so every creation path stamps it the same way.
+    pub fn new(id: CustomerId, email: Email, status: CustomerStatus, now: &str) -> Self {
+        Self {
+            id,
+            customer_number: new_customer_number(),
+            email,
+            status,
+            password_hash: None,
+            initial_password: false,
+            details: CustomerDetails::default(),
+            mixins: Map::new(),
+            subscriptions: Vec::new(),
+            pending_tokens: Default::default(),
+            address_count: 0,
+            default_address_id: None,
+            social_links: Vec::new(),
+            version: 1,
+            epoch: 0,
+            created_at: now.to_owned(),
+            modified_at: now.to_owned(),
+            last_login_at: None,
+            ttl: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -303,8 +333,8 @@ pub struct Subscription {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EmailGuard {
-    pub customer_id: String,
-    pub email: String,
+    pub customer_id: CustomerId,
+    pub email: Email,
     pub status: CustomerStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,

@@ -3,14 +3,14 @@
 //! the customer's own e-mail and names, so "anna1990" fails for Anna.
 
 use crate::customer::CustomerDetails;
-use crate::domain::Password;
+use crate::domain::{Email, Password};
 use crate::error::{ApiError, FieldError};
 use crate::tenant::TenantSettings;
 
 /// Words a customer's password must not lean on: the e-mail and the names.
-pub fn personal_words<'a>(email: &'a str, details: &'a CustomerDetails) -> Vec<&'a str> {
+pub fn personal_words<'a>(email: &'a Email, details: &'a CustomerDetails) -> Vec<&'a str> {
     let names = [&details.first_name, &details.middle_name, &details.last_name, &details.company];
-    std::iter::once(email).chain(names.into_iter().filter_map(|n| n.as_deref())).collect()
+    std::iter::once(email.as_str()).chain(names.into_iter().filter_map(|n| n.as_deref())).collect()
 }
 
 /// Checks `password` (reported as `field`) against the tenant's policy;

@@ -212,7 +212,7 @@ pub struct SocialProvider {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct StorefrontClient {
-    pub client_id: String,
+    pub client_id: crate::domain::ClientId,
     #[serde(default)]
     pub name: String,
     #[serde(default)]

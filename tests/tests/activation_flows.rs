@@ -165,7 +165,7 @@ async fn signup_then_mailed_link_activates_and_login_works() {
     let address_id = stored.default_address_id.clone().expect("default address");
     let address: AddressRecord = app
         .store()
-        .get(&ItemKey::address(&app.tenant, &CustomerId::parse(&link.identifier).unwrap(), &address_id))
+        .get(&ItemKey::address(&app.tenant, &CustomerId::parse(&link.identifier).unwrap(), address_id.as_str()))
         .await
         .unwrap()
         .expect("address stored");
@@ -297,7 +297,7 @@ async fn email_change_swaps_the_login_and_follows_with_contact_email() {
     let reply = confirm(&app, &link).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let after = profile(&app, &id).await;
-    assert_eq!(after.email, "New@Example.com");
+    assert_eq!(after.email.as_str(), "New@Example.com");
     assert_eq!(after.details.contact_email.as_deref(), Some("New@Example.com"));
     assert_eq!(after.version, before.version + 1);
     assert!(after.pending_tokens.is_empty());
@@ -312,7 +312,7 @@ async fn email_change_swaps_the_login_and_follows_with_contact_email() {
     assert_eq!(reply.status, StatusCode::ACCEPTED, "a second change after a confirmed one: {}", reply.body);
     confirm(&app, &app.latest_link("third@example.com", "key").unwrap()).await;
     let after = profile(&app, &id).await;
-    assert_eq!(after.email, "third@example.com");
+    assert_eq!(after.email.as_str(), "third@example.com");
     assert_eq!(after.details.contact_email.as_deref(), Some("New@Example.com"));
 }
 

@@ -54,7 +54,7 @@ fn default_ids(list: &[Value]) -> Vec<String> {
 /// Count and default as stored on the profile.
 async fn book_on_profile(app: &TestApp, who: &Customer) -> (u32, Option<String>) {
     let profile = app.store().get_customer(&app.tenant, &who.id).await.unwrap().unwrap();
-    (profile.address_count, profile.default_address_id)
+    (profile.address_count, profile.default_address_id.map(String::from))
 }
 
 async fn join_all(tasks: Vec<tokio::task::JoinHandle<Reply>>) -> Vec<Reply> {

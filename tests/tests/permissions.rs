@@ -12,7 +12,7 @@ use axum::Router;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::customer::{CustomerRecord, CustomerStatus};
-use shared::domain::CustomerId;
+use shared::domain::{CustomerId, Email};
 use tests::oidc_provider::{OidcProvider, configure};
 use tests::permissions::ActionRecorder;
 use tests::{Reply, TestApp, request};
@@ -127,25 +127,20 @@ async fn exercise_login(audit: &mut Audit, provider: &OidcProvider) {
     }
     assert_eq!(audit.login("nobody@example.com", "guess").await.status, StatusCode::UNAUTHORIZED);
     // A pending account with the right password; a legacy hash that is upgraded.
+    let record = |email: &str, status| {
+        CustomerRecord::new(CustomerId::generate(), Email::parse(email).unwrap(), status, &shared::clock::now_rfc3339())
+    };
     let pending = CustomerRecord {
-        id: CustomerId::generate().to_string(),
-        email: "pending@example.com".into(),
-        status: CustomerStatus::Pending,
         password_hash: Some(
             shared::passwords::hash(&shared::domain::Password::parse(PASSWORD.into()).unwrap()).await.unwrap(),
         ),
-        version: 1,
-        ..Default::default()
+        ..record("pending@example.com", CustomerStatus::Pending)
     };
     audit.app.store().create_customer(&audit.app.tenant, &pending, Vec::new()).await.unwrap();
     assert_eq!(audit.login("pending@example.com", PASSWORD).await.status, StatusCode::FORBIDDEN);
     let legacy = CustomerRecord {
-        id: CustomerId::generate().to_string(),
-        email: "legacy@example.com".into(),
-        status: CustomerStatus::Active,
         password_hash: Some(bcrypt::hash(PASSWORD, 4).unwrap()),
-        version: 1,
-        ..Default::default()
+        ..record("legacy@example.com", CustomerStatus::Active)
     };
     audit.app.store().create_customer(&audit.app.tenant, &legacy, Vec::new()).await.unwrap();
     let upgraded = audit.login("legacy@example.com", PASSWORD).await;

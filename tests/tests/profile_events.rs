@@ -46,7 +46,7 @@ impl Values {
 /// at it as default (the address function is built beside this one).
 async fn put_address(app: &TestApp, customer: &shared::domain::CustomerId, address_id: &str) {
     let record = AddressRecord {
-        id: address_id.into(),
+        id: shared::domain::AddressId::parse(address_id).unwrap(),
         address: Address {
             street: "Main St".into(),
             zip_code: "10115".into(),

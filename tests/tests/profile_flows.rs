@@ -168,7 +168,7 @@ async fn deleting_the_account_removes_every_item_and_the_email_can_sign_up_again
     // What other functions leave on a customer: an address, a pending reset
     // token, a social link, login-failure counters.
     let address = AddressRecord {
-        id: "a1".into(),
+        id: shared::domain::AddressId::parse("a1").unwrap(),
         address: Address {
             street: "Main St".into(),
             zip_code: "10115".into(),

@@ -60,7 +60,7 @@ async fn first_login_creates_a_linked_customer_and_the_second_finds_it() {
     assert!(first.field("scope").contains("customer"), "{}", first.body);
 
     let record = profile(&app, &id).await;
-    assert_eq!(record.email, EMAIL);
+    assert_eq!(record.email.as_str(), EMAIL);
     assert!(record.password_hash.is_none(), "a social-only customer has no password");
     assert_eq!(record.details.first_name.as_deref(), Some("Ada"));
     assert_eq!(record.social_links.len(), 1);
@@ -383,7 +383,7 @@ async fn a_link_left_behind_by_a_deleted_account_does_not_lock_the_person_out() 
     app.store()
         .delete_keys(&[
             shared::table_keys::ItemKey::profile(&app.tenant, &old_id),
-            shared::table_keys::ItemKey::email_guard(&app.tenant, &record.email.to_lowercase()),
+            shared::table_keys::ItemKey::email_guard(&app.tenant, &record.email.normalized()),
         ])
         .await
         .unwrap();

@@ -10,7 +10,8 @@ use super::text::nfc;
 /// (UTS #46: fullwidth letters, case) to its ASCII form, so one mailbox has
 /// one identity (`normalized`), while look-alikes from other scripts stay
 /// distinct.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Email {
     /// As typed, trimmed and NFC-normalised: what the customer sees back.
     typed: String,
@@ -18,6 +19,9 @@ pub struct Email {
     /// ASCII (punycode) domain.
     normalized: String,
 }
+
+// Stored as typed: `parse` of a typed form gives it back unchanged.
+super::string_serde!(Email, |email| email.typed.clone());
 
 const INVALID: ParseError = ParseError("must be a plain e-mail address (name@example.com)");
 const MAX_LOCAL_BYTES: usize = 64;

@@ -6,8 +6,11 @@ use super::ParseError;
 /// mint; parsing accepts any short, safe token so imported ids keep working.
 macro_rules! opaque_id {
     ($name:ident, $what:literal) => {
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        super::string_serde!($name, |id| id.0.clone());
 
         impl $name {
             pub fn generate() -> Self {
@@ -22,6 +25,37 @@ macro_rules! opaque_id {
             }
 
             pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        // Compared with plain strings as their text (tests, wire values).
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
                 &self.0
             }
         }

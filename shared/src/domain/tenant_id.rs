@@ -3,8 +3,11 @@ use std::fmt;
 use super::ParseError;
 
 /// 3–16 lowercase ASCII letters or digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct TenantId(String);
+
+super::string_serde!(TenantId, |id| id.0.clone());
 
 impl TenantId {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {

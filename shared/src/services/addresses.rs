@@ -26,7 +26,7 @@ const MAX_ATTEMPTS: u32 = 20;
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AddressView {
-    pub id: String,
+    pub id: AddressId,
     #[serde(flatten)]
     pub address: Address,
     pub is_default: bool,
@@ -42,8 +42,8 @@ pub struct AddressMetadata {
 }
 
 impl AddressView {
-    pub fn of(record: AddressRecord, default_id: Option<&str>) -> Self {
-        let is_default = default_id == Some(record.id.as_str());
+    pub fn of(record: AddressRecord, default_id: Option<&AddressId>) -> Self {
+        let is_default = default_id == Some(&record.id);
         Self {
             id: record.id,
             address: record.address,
@@ -79,7 +79,7 @@ pub async fn list(state: &AppState, tenant: &TenantId, customer: &CustomerId) ->
     let (records, profile) =
         tokio::try_join!(state.store.list_addresses(tenant, customer), state.store.get_customer(tenant, customer))?;
     let default_id = profile.and_then(|p| p.default_address_id);
-    Ok(oldest_first(records).into_iter().map(|r| AddressView::of(r, default_id.as_deref())).collect())
+    Ok(oldest_first(records).into_iter().map(|r| AddressView::of(r, default_id.as_ref())).collect())
 }
 
 pub async fn get(
@@ -90,7 +90,7 @@ pub async fn get(
 ) -> Result<AddressView, ApiError> {
     let (record, default_id) =
         state.store.get_address_and_default(tenant, customer, id).await?.ok_or(ApiError::NotFound)?;
-    Ok(AddressView::of(record, default_id.as_deref()))
+    Ok(AddressView::of(record, default_id.as_ref()))
 }
 
 /// Adds an address; the first one, or one sent with `isDefault: true`,
@@ -100,17 +100,9 @@ pub async fn create(
     tenant: &TenantId,
     customer: &CustomerId,
     body: &Map<String, Value>,
-) -> Result<String, ApiError> {
+) -> Result<AddressId, ApiError> {
     let ParsedAddress { address, is_default } = Address::parse(body, "").map_err(ApiError::Validation)?;
-    let now = clock::now_rfc3339_millis();
-    let record = AddressRecord {
-        id: AddressId::generate().to_string(),
-        address,
-        version: 1,
-        created_at: now.clone(),
-        modified_at: now,
-        ttl: None,
-    };
+    let record = AddressRecord::new(address);
     let make_default = is_default == Some(true);
     for attempt in 0..MAX_ATTEMPTS {
         match state.store.insert_address(tenant, customer, &record, make_default, MAX_ADDRESSES).await? {
@@ -168,7 +160,7 @@ pub async fn update(
             return Err(version_conflict(current.version));
         }
         let expected = expected.unwrap_or(current.version);
-        let is_default_now = default_id.as_deref() == Some(id.as_str());
+        let is_default_now = default_id.as_ref() == Some(id);
         let change = match parsed.is_default {
             Some(true) => DefaultChange::Make,
             Some(false) if is_default_now => return Err(default_required()),
@@ -189,7 +181,7 @@ pub async fn update(
                     DefaultChange::Keep => is_default_now,
                 };
                 let default_id = is_default.then_some(next.id.clone());
-                return Ok(AddressView::of(next, default_id.as_deref()));
+                return Ok(AddressView::of(next, default_id.as_ref()));
             }
             // Read again: the next round answers 404 or 409 from fresh data.
             WriteOutcome::AddressChanged => {}
@@ -212,9 +204,9 @@ pub async fn delete(
     for attempt in 0..MAX_ATTEMPTS {
         let (_, default_id) =
             state.store.get_address_and_default(tenant, customer, id).await?.ok_or(ApiError::NotFound)?;
-        let plan = if default_id.as_deref() == Some(id.as_str()) {
+        let plan = if default_id.as_ref() == Some(id) {
             let others = state.store.list_addresses(tenant, customer).await?;
-            let others = others.into_iter().filter(|a| a.id != id.as_str()).collect();
+            let others = others.into_iter().filter(|a| &a.id != id).collect();
             match oldest_first(others).into_iter().next() {
                 Some(oldest) => DeletePlan::DefaultPassesTo(oldest.id),
                 None => DeletePlan::LastAddress,
@@ -306,12 +298,10 @@ mod tests {
 
     fn record(id: &str, created_at: &str) -> AddressRecord {
         AddressRecord {
-            id: id.into(),
-            address: Address::default(),
-            version: 1,
+            id: AddressId::parse(id).unwrap(),
             created_at: created_at.into(),
             modified_at: created_at.into(),
-            ttl: None,
+            ..AddressRecord::new(Address::default())
         }
     }
 
@@ -323,7 +313,7 @@ mod tests {
             record("a", "2026-11-22T10:00:00.500Z"),
             record("d", "2026-11-22T10:00:00Z"),
         ];
-        let ids: Vec<_> = oldest_first(records).into_iter().map(|r| r.id).collect();
+        let ids: Vec<_> = oldest_first(records).into_iter().map(|r| r.id.to_string()).collect();
         assert_eq!(ids, ["d", "a", "b", "c"]);
     }
 

@@ -19,7 +19,6 @@ use crate::state::AppState;
 use crate::store::{
     Allowance, CommitOutcome, CredentialChange, CredentialCommit, OneTimeTokenRecord, Taken, TokenPurpose,
 };
-use crate::table_keys::ItemKey;
 
 pub const EMAIL_CHANGE_TTL_SECS: i64 = 3600;
 /// Change requests (each mails two addresses) per account and hour, so a
@@ -77,8 +76,7 @@ pub async fn request_change(
 ) -> Result<(), ApiError> {
     let (tenant, customer, profile) = (&caller.tenant, &caller.customer, &caller.profile);
     let settings = settings_or(state, tenant, ApiError::Unauthorized("session_revoked")).await?;
-    let current = Email::parse(&profile.email).map_err(|_| ApiError::internal("stored e-mail does not parse"))?;
-    if current.normalized() != request.email.normalized() {
+    if profile.email.normalized() != request.email.normalized() {
         return Err(ApiError::field("email", "does not match the account's e-mail"));
     }
     let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
@@ -98,15 +96,14 @@ pub async fn request_change(
     let language = details.preferred_language.as_deref();
     let first_name = details.first_name.clone();
     let new_email = request.new_email;
-    let taken =
-        state.store.get::<crate::customer::EmailGuard>(&ItemKey::email_guard(tenant, &new_email.normalized())).await?;
+    let taken = state.store.get_email_guard(tenant, &new_email).await?;
     let slot = match taken {
-        None => notify::reserve(state, tenant, &settings, new_email.as_str(), Template::EmailChangeConfirm).await?,
+        None => notify::reserve(state, tenant, &settings, &new_email, Template::EmailChangeConfirm).await?,
         Some(_) => None,
     };
     if let Some(slot) = slot {
         let key = OneTimeTokenRecord {
-            new_email: Some(new_email.to_string()),
+            new_email: Some(new_email.clone()),
             sync_contact_email: Some(request.sync_contact_email),
             ..OneTimeTokenRecord::new(TokenPurpose::EmailChange, profile, EMAIL_CHANGE_TTL_SECS, now)
         };
@@ -140,16 +137,8 @@ pub async fn request_change(
         .await;
     }
     tracing::info!(event = "email_change", outcome = "requested", tenant = %tenant, customer_id = %customer, "e-mail change requested");
-    notify::send_capped(
-        state,
-        tenant,
-        &settings,
-        &profile.email,
-        Template::EmailChangeNotice,
-        language,
-        minijinja::context! { first_name => first_name, new_email => new_email.as_str() },
-    )
-    .await;
+    let context = minijinja::context! { new_email => new_email.as_str() };
+    notify::notice(state, tenant, &settings, profile, Template::EmailChangeNotice, context).await;
     floor.wait().await;
     Ok(())
 }
@@ -183,7 +172,7 @@ pub async fn confirm(
     let Some(id) = identifier else { return Err(invalid_token()) };
     let Redeemable { hash, token, profile, .. } =
         redeemable(state, tenant, key, TokenPurpose::EmailChange, Some(&id)).await?;
-    let Some(new_email) = token.new_email.as_deref().and_then(|e| Email::parse(e).ok()) else {
+    let Some(new_email) = token.new_email.clone() else {
         return Err(invalid_token());
     };
     let commit = CredentialCommit {

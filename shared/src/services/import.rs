@@ -8,11 +8,10 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::clock;
-use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, new_customer_number};
+use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus};
 use crate::domain::{CustomerId, Email, TenantId};
 use crate::passwords::Scheme;
 use crate::store::{CreateCustomerOutcome, Store, StoreError};
-use crate::table_keys::ItemKey;
 
 /// Keys of an import line besides the `customerDetails` fields.
 const LINE_KEYS: &[&str] = &["email", "passwordHash", "status", "id", "customerNumber"];
@@ -93,18 +92,12 @@ pub fn parse(text: &str) -> Result<Vec<CustomerRecord>, Vec<String>> {
             problem("email", &format!("appears already on line {first}"));
             continue;
         }
+        let record = CustomerRecord::new(id, email, status, &now);
         records.push(CustomerRecord {
-            id: id.to_string(),
-            customer_number: text_field("customerNumber").unwrap_or_else(new_customer_number),
-            email: email.to_string(),
-            status,
+            customer_number: text_field("customerNumber").unwrap_or(record.customer_number.clone()),
             password_hash: Some(hash),
-            initial_password: false,
             details,
-            version: 1,
-            created_at: now.clone(),
-            modified_at: now.clone(),
-            ..CustomerRecord::default()
+            ..record
         });
     }
     if errors.is_empty() { Ok(records) } else { Err(errors) }
@@ -122,10 +115,10 @@ pub enum ImportError {
 pub async fn import(store: &Store, tenant: &TenantId, records: &[CustomerRecord]) -> Result<usize, ImportError> {
     let mut taken = Vec::new();
     for chunk in records.chunks(100) {
-        let keys: Vec<ItemKey> = chunk.iter().map(|r| ItemKey::email_guard(tenant, &r.email.to_lowercase())).collect();
-        let found = store.get_many(&keys).await?;
-        for (record, key) in chunk.iter().zip(&keys) {
-            if found.contains_key(key) {
+        let emails: Vec<&Email> = chunk.iter().map(|r| &r.email).collect();
+        let found = store.taken_emails(tenant, &emails).await?;
+        for (record, taken_already) in chunk.iter().zip(found) {
+            if taken_already {
                 taken.push(format!("{}: an account with this e-mail exists already", record.email));
             }
         }

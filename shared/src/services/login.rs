@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::clock;
 use crate::customer::CustomerStatus;
-use crate::domain::{CustomerId, Email, Password, TenantId};
+use crate::domain::{CustomerId, Email, LoginName, Password, TenantId};
 use crate::error::ApiError;
 use crate::http::ClientAddress;
 use crate::passwords;
@@ -18,26 +18,10 @@ use crate::services::sessions::{self, CustomerSignIn};
 use crate::services::token_set::TokenSet;
 use crate::state::AppState;
 use crate::store::{
-    DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken, LoginBudget, LoginTarget, Reservation, SessionRecord, from_item,
+    DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken, LoginBudget, LoginLookup, LoginTarget, Reservation,
 };
-use crate::table_keys::ItemKey;
 use crate::tenant::TenantSettings;
 use crate::tokens::{Subject, VerifiedToken};
-
-pub enum LoginName {
-    Email(Email),
-    Id(CustomerId),
-}
-
-impl LoginName {
-    /// The budget of an identifier no account has, as given.
-    fn unknown_subject(&self) -> String {
-        match self {
-            Self::Email(email) => format!("email:{}", email.normalized()),
-            Self::Id(id) => format!("id:{id}"),
-        }
-    }
-}
 
 /// A login request, parsed.
 pub struct LoginInput {
@@ -84,32 +68,17 @@ pub async fn login(
     let now = clock::now_epoch();
     let presented_device = input.device_token.as_deref().and_then(DeviceToken::parse);
 
-    // One round trip: the storefront session, the account and the device token.
-    let session_key = ItemKey::anonymous_session(tenant, &anonymous.session);
-    let target_key = match &input.name {
-        LoginName::Email(email) => ItemKey::email_guard(tenant, &email.normalized()),
-        LoginName::Id(id) => ItemKey::profile(tenant, id),
-    };
-    let device_key = presented_device.as_ref().map(|device| device.key(tenant));
-    let mut keys = vec![session_key.clone(), target_key.clone()];
-    keys.extend(device_key.clone());
-    // The failed-login limits are read beside it; they matter only for a device new to the account.
+    // One round trip: the storefront session, the account and the device token;
+    // the failed-login limits are read beside it (they matter only for a
+    // device new to the account).
     let (found, limits) = tokio::join!(
-        state.store.get_many(&keys),
+        state.store.login_lookup(tenant, &anonymous.session, &input.name, presented_device.as_ref()),
         limits::check(state, tenant, &settings, source, Limited::FailedLogin)
     );
-    let mut found = found?;
-
-    let session: Option<SessionRecord> = found.remove(&session_key).map(from_item).transpose()?;
-    if !session.is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now)) {
+    let LoginLookup { storefront_session, target, device_found } = found?;
+    if !storefront_session.is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now)) {
         return Err(ApiError::Unauthorized("session_revoked"));
     }
-    let target = match (&input.name, found.remove(&target_key)) {
-        (_, None) => None,
-        (LoginName::Email(_), Some(item)) => LoginTarget::from_guard(item)?,
-        (LoginName::Id(_), Some(item)) => LoginTarget::from_profile(item)?,
-    };
-    let device_found = device_key.is_some_and(|key| found.remove(&key).is_some());
     // A device that logged in to this account before has a budget of its own,
     // and is not held back by the limits others run into.
     let known_device = match (&target, presented_device) {
@@ -267,9 +236,8 @@ pub async fn confirm_owner(
 async fn upgrade_hash(state: &AppState, tenant: &TenantId, target: &LoginTarget, password: &Password) {
     let result = async {
         let hash = passwords::hash(password).await?;
-        let normalized = target.email.to_lowercase();
         Ok::<_, ApiError>(
-            state.store.upgrade_password_hash(tenant, &target.customer_id, &normalized, &hash, target.epoch).await?,
+            state.store.upgrade_password_hash(tenant, &target.customer_id, &target.email, &hash, target.epoch).await?,
         )
     }
     .await;

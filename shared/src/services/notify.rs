@@ -6,6 +6,7 @@
 use minijinja::Value;
 
 use crate::clock;
+use crate::customer::CustomerRecord;
 use crate::domain::{Email, TenantId};
 use crate::error::ApiError;
 use crate::mail::MailMessage;
@@ -29,7 +30,7 @@ pub async fn reserve(
     state: &AppState,
     tenant: &TenantId,
     settings: &TenantSettings,
-    to: &str,
+    to: &Email,
     template: Template,
 ) -> Result<Option<MailSlot>, ApiError> {
     reserve_kind(state, tenant, settings, to, template, template.name()).await
@@ -41,16 +42,12 @@ pub async fn reserve_kind(
     state: &AppState,
     tenant: &TenantId,
     settings: &TenantSettings,
-    to: &str,
+    to: &Email,
     template: Template,
     kind: &str,
 ) -> Result<Option<MailSlot>, ApiError> {
-    // Mail goes to the identity's normalised address only: a stored value that
-    // is no plain address (left from before the stricter rule) gets nothing.
-    let Ok(address) = Email::parse(to).map(|e| e.normalized()) else {
-        tracing::warn!(event = "mail_not_sent", tenant = %tenant, template = template.name(), "recipient is no plain e-mail address");
-        return Ok(None);
-    };
+    // Mail goes to the identity's normalised address only.
+    let address = to.normalized();
     let allowance = Allowance { limit: settings.limits.mails_per_address, window_secs: settings.limits.window_secs };
     let name = format!("mail:{kind}:{address}");
     match state.store.take(tenant, &name, allowance, clock::now_epoch()).await? {
@@ -62,13 +59,28 @@ pub async fn reserve_kind(
     }
 }
 
+/// A notice to the customer of `profile`, in their language, greeting them
+/// by first name; `context` adds what the template needs beyond that.
+pub async fn notice(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    profile: &CustomerRecord,
+    template: Template,
+    context: Value,
+) {
+    let details = &profile.details;
+    let context = minijinja::context! { first_name => details.first_name.clone(), ..context };
+    send_capped(state, tenant, settings, &profile.email, template, details.preferred_language.as_deref(), context).await
+}
+
 /// A notice that issues nothing: reserves its slot and sends, or skips
 /// (logged) when the cap is used up or the store fails.
 pub async fn send_capped(
     state: &AppState,
     tenant: &TenantId,
     settings: &TenantSettings,
-    to: &str,
+    to: &Email,
     template: Template,
     preferred_language: Option<&str>,
     context: Value,

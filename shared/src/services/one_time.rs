@@ -42,9 +42,9 @@ pub async fn redeemable(
     let hash = hash_secret(secret);
     let token = state.store.get_one_time_token(tenant, &hash).await?;
     let token = token
-        .filter(|t| t.purpose == purpose && identifier.is_none_or(|id| id.as_str() == t.customer_id))
+        .filter(|t| t.purpose == purpose && identifier.is_none_or(|id| *id == t.customer_id))
         .ok_or_else(invalid_token)?;
-    let customer = CustomerId::parse(&token.customer_id).map_err(|_| invalid_token())?;
+    let customer = token.customer_id.clone();
     let profile = state.store.get_customer(tenant, &customer).await?;
     let profile = profile.filter(|p| token.holds_for(p)).ok_or_else(invalid_token)?;
     Ok(Redeemable { hash, token, customer, profile })

@@ -25,7 +25,6 @@ use crate::services::notify;
 use crate::services::one_time::{Redeemable, invalid_token, redeemable};
 use crate::state::AppState;
 use crate::store::{CommitOutcome, CredentialChange, CredentialCommit, OneTimeTokenRecord, TokenPurpose};
-use crate::table_keys::ItemKey;
 use crate::tenant::TenantSettings;
 use crate::tokens::{Subject, VerifiedToken};
 
@@ -155,21 +154,20 @@ pub async fn request_reset(
     limits::take(state, tenant, &settings, source, Limited::MailRequest).await?;
     let floor = ResponseFloor::start();
 
-    let guard: Option<EmailGuard> = state.store.get(&ItemKey::email_guard(tenant, &request.email.normalized())).await?;
+    let guard: Option<EmailGuard> = state.store.get_email_guard(tenant, &request.email).await?;
     let outcome = match guard {
         None => RequestOutcome::UnknownEmail,
-        Some(guard) => match CustomerId::parse(&guard.customer_id) {
-            Err(_) => RequestOutcome::UnknownEmail,
-            // From here on the account exists: a failure is logged, not
-            // answered, so the answer never depends on the account.
-            Ok(customer) => match send_reset_link(state, tenant, &settings, &customer, &reset_uri).await {
+        // From here on the account exists: a failure is logged, not
+        // answered, so the answer never depends on the account.
+        Some(EmailGuard { customer_id: customer, .. }) => {
+            match send_reset_link(state, tenant, &settings, &customer, &reset_uri).await {
                 Ok(outcome) => outcome,
                 Err(err) => {
                     tracing::error!(event = "password_reset_request", tenant = %tenant, customer_id = %customer, error = %err, "reset request failed");
                     RequestOutcome::Failed
                 }
-            },
-        },
+            }
+        }
     };
     tracing::info!(event = "password_reset_request", outcome = outcome.as_str(), tenant = %tenant, "reset requested");
     floor.wait().await;
@@ -289,8 +287,7 @@ pub async fn generate_passphrase(
     let tenant = &caller.tenant;
     let settings = settings(state, tenant).await?;
     let redeemed = redeemable(state, tenant, code, TokenPurpose::PasswordReset, None).await?;
-    let owner = Email::parse(&redeemed.profile.email).map(|e| e.normalized()).ok();
-    if owner.as_deref() != Some(email.normalized().as_str()) {
+    if redeemed.profile.email.normalized() != email.normalized() {
         return Err(invalid_token());
     }
     let passphrase = new_passphrase();
@@ -337,16 +334,7 @@ async fn commit_new_password(
     if state.store.commit_credential_change(tenant, commit).await? != CommitOutcome::Done {
         return Err(invalid_token());
     }
-    notify::send_capped(
-        state,
-        tenant,
-        settings,
-        &profile.email,
-        Template::PasswordChanged,
-        profile.details.preferred_language.as_deref(),
-        minijinja::context! { first_name => profile.details.first_name.clone() },
-    )
-    .await;
+    notify::notice(state, tenant, settings, profile, Template::PasswordChanged, minijinja::context! {}).await;
     Ok(())
 }
 

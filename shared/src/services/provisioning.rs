@@ -2,11 +2,11 @@
 //! created by an operator (never by a public route).
 
 use crate::clock;
-use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, new_customer_number};
+use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus};
 use crate::domain::{ClientId, CustomerId, Email, Password, TenantId};
 use crate::error::ApiError;
 use crate::passwords;
-use crate::store::{CreateCustomerOutcome, Store, StoreError};
+use crate::store::{CreateCustomerOutcome, Store, StoreError, StoredIdentity};
 use crate::tenant::{StorefrontClient, TenantSettings};
 
 /// Creates the table if missing, and the tenant and client if missing.
@@ -23,7 +23,7 @@ pub async fn ensure_tenant(
     }
     if store.get_client(tenant, client).await?.is_none() {
         let record =
-            StorefrontClient { client_id: client.to_string(), name: client.to_string(), redirect_uris: Vec::new() };
+            StorefrontClient { client_id: client.clone(), name: client.to_string(), redirect_uris: Vec::new() };
         store.put_client(tenant, &record).await?;
     }
     Ok(())
@@ -50,23 +50,10 @@ pub async fn create_active_customer(
     let id = CustomerId::generate();
     let now = clock::now_rfc3339();
     let record = CustomerRecord {
-        id: id.to_string(),
-        customer_number: new_customer_number(),
-        email: email.to_string(),
-        status: CustomerStatus::Active,
         password_hash: Some(passwords::hash(password).await.map_err(ApiError::from)?),
         initial_password: initial,
         details,
-        mixins: Default::default(),
-        subscriptions: Vec::new(),
-        pending_tokens: Default::default(),
-        address_count: 0,
-        default_address_id: None,
-        social_links: Vec::new(),
-        version: 1,
-        created_at: now.clone(),
-        modified_at: now,
-        ..CustomerRecord::default()
+        ..CustomerRecord::new(id.clone(), email.clone(), CustomerStatus::Active, &now)
     };
     match store.create_customer(tenant, &record, Vec::new()).await.map_err(ApiError::from)? {
         CreateCustomerOutcome::Created => Ok(id),
@@ -92,15 +79,11 @@ pub enum IdentityFinding {
 /// the current rules (`accounts customer check-emails`), for a migration by hand.
 pub async fn check_identities(store: &Store, tenant: &TenantId) -> Result<Vec<IdentityFinding>, StoreError> {
     let mut findings = Vec::new();
-    for (stored, guard) in store.email_guards(tenant).await? {
-        match Email::parse(&guard.email) {
+    for StoredIdentity { key: stored, customer_id, email } in store.stored_identities(tenant).await? {
+        match Email::parse(&email) {
             Ok(email) if email.normalized() == stored => {}
-            Ok(email) => findings.push(IdentityFinding::Renormalises {
-                customer_id: guard.customer_id,
-                stored,
-                now: email.normalized(),
-            }),
-            Err(_) => findings.push(IdentityFinding::Refused { customer_id: guard.customer_id, stored }),
+            Ok(email) => findings.push(IdentityFinding::Renormalises { customer_id, stored, now: email.normalized() }),
+            Err(_) => findings.push(IdentityFinding::Refused { customer_id, stored }),
         }
     }
     Ok(findings)

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::clock;
-use crate::domain::{ClientId, CustomerId, SessionId, TenantId};
+use crate::domain::{ClientId, CustomerId, Email, SessionId, TenantId};
 use crate::error::ApiError;
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::services::token_set::{self, Grant, TokenSet};
@@ -28,10 +28,10 @@ pub fn new_session(
     now: i64,
 ) -> SessionRecord {
     SessionRecord {
-        session_id: sid.to_string(),
+        session_id: sid.clone(),
         family: uuid::Uuid::new_v4().simple().to_string(),
-        client_id: client.to_string(),
-        customer_id: customer.map(|(id, _)| id.to_string()),
+        client_id: client.clone(),
+        customer_id: customer.map(|(id, _)| id.clone()),
         created_at: now,
         last_used_at: now,
         expires_at: now + lifetime_secs,
@@ -56,7 +56,7 @@ pub struct CustomerSignIn<'a> {
     pub identity: Option<crate::customer::SocialLink>,
     pub user_agent: Option<String>,
     /// Items written with the session (a cleared login budget, a device token).
-    pub extra: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    pub extra: Vec<crate::store::Write>,
 }
 
 /// Starts the customer session in one transaction with its refresh token,
@@ -156,10 +156,9 @@ pub async fn refresh(
     let settings = state.tenant_settings(tenant).await?.ok_or(INVALID_REFRESH)?;
     let old_hash = hash_secret(refresh_token);
     let record = state.store.get_refresh_token(tenant, &old_hash).await?.ok_or(INVALID_REFRESH)?;
-    let customer = record.customer();
-    let sid = record.session().ok_or(INVALID_REFRESH)?;
-    let kind_matches = match (&kind, &customer) {
-        (RefreshKind::Anonymous { client }, None) => record.client_id == client.as_str(),
+    let (customer, sid, client) = (record.customer_id.as_ref(), &record.session_id, &record.client_id);
+    let kind_matches = match (&kind, customer) {
+        (RefreshKind::Anonymous { client: expected }, None) => client == *expected,
         (RefreshKind::Customer, Some(_)) => true,
         _ => false,
     };
@@ -173,11 +172,10 @@ pub async fn refresh(
     // The session must still be this token's login, and (for a customer)
     // still in the credential epoch it began in.
     let now = clock::now_epoch();
-    let (session, profile) = state.store.session_and_profile(tenant, customer.as_ref(), &sid).await?;
-    let client = ClientId::parse(&record.client_id).map_err(|_| INVALID_REFRESH)?;
+    let (session, profile) = state.store.session_and_profile(tenant, customer, sid).await?;
     let session =
-        session.filter(|s| s.is_live(&client, &record.family, profile.as_ref(), now)).ok_or(INVALID_REFRESH)?;
-    let epoch = customer.as_ref().map(|_| session.epoch);
+        session.filter(|s| s.is_live(client, &record.family, profile.as_ref(), now)).ok_or(INVALID_REFRESH)?;
+    let epoch = customer.map(|_| session.epoch);
     let new = OpaqueSecret::generate();
     match state.store.rotate_refresh_token(tenant, &old_hash, &record, &new.hash, epoch, now).await? {
         RotateOutcome::Rotated => {}
@@ -187,7 +185,7 @@ pub async fn refresh(
         }
         RotateOutcome::SessionGone => return Err(INVALID_REFRESH),
     }
-    let (customer_part, access_ttl) = match (&customer, &profile) {
+    let (customer_part, access_ttl) = match (customer, &profile) {
         (Some(id), Some(profile)) => (Some((id, profile.initial_password)), settings.customer_access_ttl_secs),
         (Some(_), None) => return Err(INVALID_REFRESH),
         (None, _) => (None, settings.anonymous_access_ttl_secs),
@@ -196,8 +194,8 @@ pub async fn refresh(
         state,
         Grant {
             tenant,
-            client: &client,
-            session: &sid,
+            client,
+            session: sid,
             family: &record.family,
             customer: customer_part,
             access_ttl,
@@ -212,8 +210,8 @@ pub async fn refresh(
 /// A spent refresh token came back: someone holds a copy. The login it
 /// belongs to ends; a newer login of the same storefront session does not.
 async fn revoke_on_reuse(state: &AppState, tenant: &TenantId, record: &RefreshTokenRecord) -> Result<(), ApiError> {
-    let Some(sid) = record.session() else { return Ok(()) };
-    let revoked = state.store.revoke_family(tenant, record.customer().as_ref(), &sid, &record.family).await?;
+    let sid = &record.session_id;
+    let revoked = state.store.revoke_family(tenant, record.customer_id.as_ref(), sid, &record.family).await?;
     tracing::warn!(event = "refresh_token_reuse", tenant = %tenant, session_id = %sid, revoked, "refresh token reused; its session is revoked");
     Ok(())
 }
@@ -225,10 +223,10 @@ pub struct TokenInfo {
     pub expires_in: i64,
     pub scope: String,
     #[serde(rename = "sessionId")]
-    pub session_id: String,
+    pub session_id: SessionId,
     #[serde(rename = "customerId")]
-    pub customer_id: Option<String>,
-    pub email: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub email: Option<Email>,
     #[serde(rename = "legalEntityId")]
     pub legal_entity_id: Option<String>,
 }
@@ -255,7 +253,7 @@ pub fn token_info(
         token_type: "Bearer",
         expires_in: (token.expires_at - clock::now_epoch()).max(0),
         scope,
-        session_id: token.session.to_string(),
+        session_id: token.session.clone(),
         customer_id,
         email,
         legal_entity_id,
@@ -281,7 +279,7 @@ pub async fn logout(
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub created_at: String,
     pub last_used_at: String,
     pub user_agent: Option<String>,
@@ -299,7 +297,7 @@ pub async fn list(
     Ok(sessions
         .into_iter()
         .map(|s| SessionView {
-            current: s.session_id == current.as_str(),
+            current: &s.session_id == current,
             session_id: s.session_id,
             created_at: clock::rfc3339(s.created_at),
             last_used_at: clock::rfc3339(s.last_used_at),

@@ -12,9 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::address::{Address, AddressRecord};
 use crate::clock;
-use crate::customer::{
-    CustomerDetails, CustomerRecord, CustomerStatus, EmailGuard, PENDING_LIFETIME_SECS, new_customer_number,
-};
+use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, PENDING_LIFETIME_SECS};
 use crate::domain::{CustomerId, Email, Password, TenantId};
 use crate::error::{ApiError, FieldError};
 use crate::http::ClientAddress;
@@ -30,7 +28,6 @@ use crate::state::AppState;
 use crate::store::{
     CommitOutcome, CreateCustomerOutcome, CredentialChange, CredentialCommit, OneTimeTokenRecord, TokenPurpose,
 };
-use crate::table_keys::ItemKey;
 use crate::tenant::TenantSettings;
 use crate::tokens::{Subject, VerifiedToken};
 
@@ -148,7 +145,7 @@ pub async fn signup(
             &settings,
             "password",
             password,
-            &password_policy::personal_words(input.email.as_str(), &input.details),
+            &password_policy::personal_words(&input.email, &input.details),
         )?;
     }
     let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
@@ -169,30 +166,15 @@ pub async fn signup(
     // Unless told otherwise, the customer is reached where they signed up.
     details.contact_email.get_or_insert_with(|| input.email.to_string());
     let secret = OpaqueSecret::generate();
-    let address = input.address.map(|address| AddressRecord {
-        id: uuid::Uuid::new_v4().simple().to_string(),
-        address,
-        version: 1,
-        created_at: stamp.clone(),
-        modified_at: stamp.clone(),
-        ttl: expires,
-    });
+    let address = input.address.map(|address| AddressRecord { ttl: expires, ..AddressRecord::new(address) });
     let record = CustomerRecord {
-        id: id.to_string(),
-        customer_number: new_customer_number(),
-        email: input.email.to_string(),
-        status: CustomerStatus::Pending,
         password_hash,
-        initial_password: false,
         details,
         pending_tokens: [(TokenPurpose::Activation.as_str().to_owned(), secret.hash.clone())].into(),
         address_count: u32::from(address.is_some()),
         default_address_id: address.as_ref().map(|a| a.id.clone()),
-        version: 1,
-        created_at: stamp.clone(),
-        modified_at: stamp,
         ttl: expires,
-        ..Default::default()
+        ..CustomerRecord::new(id.clone(), input.email.clone(), CustomerStatus::Pending, &stamp)
     };
     let activation = OneTimeTokenRecord::new(TokenPurpose::Activation, &record, ACTIVATION_TTL_SECS, now);
     let mut extra = vec![state.store.put_one_time_token_item(tenant, &secret.hash, &activation)?];
@@ -231,8 +213,8 @@ async fn send_activation(
     customer: &CustomerRecord,
     secret: &str,
 ) {
-    let Ok(id) = CustomerId::parse(&customer.id) else { return };
-    let link = one_time_link(state, tenant, settings.activation_uri.as_deref(), "activate", &id, "secret", secret);
+    let link =
+        one_time_link(state, tenant, settings.activation_uri.as_deref(), "activate", &customer.id, "secret", secret);
     let details = &customer.details;
     notify::send(
         state,
@@ -253,13 +235,10 @@ async fn notify_existing_owner(
     settings: &TenantSettings,
     email: &Email,
 ) -> Result<(), ApiError> {
-    let Some(guard) = state.store.get::<EmailGuard>(&ItemKey::email_guard(tenant, &email.normalized())).await? else {
+    let Some(guard) = state.store.get_email_guard(tenant, email).await? else {
         return Ok(()); // deleted meanwhile: nobody to tell
     };
-    let owner = match CustomerId::parse(&guard.customer_id) {
-        Ok(id) => state.store.get_customer(tenant, &id).await?,
-        Err(_) => None,
-    };
+    let owner = state.store.get_customer(tenant, &guard.customer_id).await?;
     let language = owner.as_ref().and_then(|o| o.details.preferred_language.clone());
     let first_name = owner.and_then(|o| o.details.first_name);
     notify::send_capped(
@@ -413,10 +392,8 @@ async fn resend_link(
     settings: &TenantSettings,
     email: &Email,
 ) -> Result<&'static str, ApiError> {
-    let guard = state.store.get::<EmailGuard>(&ItemKey::email_guard(tenant, &email.normalized())).await?;
-    let Some(id) =
-        guard.filter(|g| g.status == CustomerStatus::Pending).and_then(|g| CustomerId::parse(&g.customer_id).ok())
-    else {
+    let guard = state.store.get_email_guard(tenant, email).await?;
+    let Some(id) = guard.filter(|g| g.status == CustomerStatus::Pending).map(|g| g.customer_id) else {
         return Ok("not_pending");
     };
     let Some(profile) = state.store.get_customer(tenant, &id).await?.filter(|p| p.status == CustomerStatus::Pending)

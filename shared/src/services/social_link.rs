@@ -23,8 +23,7 @@ use crate::services::sessions::{CustomerSignIn, sign_in_customer};
 use crate::services::token_set::TokenSet;
 use crate::services::{notify, signup};
 use crate::state::AppState;
-use crate::store::{OneTimeTokenRecord, SessionRecord, TokenPurpose};
-use crate::table_keys::ItemKey;
+use crate::store::{OneTimeTokenRecord, TokenPurpose};
 use crate::tokens::{Subject, VerifiedToken};
 
 /// How long the storefront may take to ask for the owner's consent.
@@ -43,8 +42,8 @@ pub async fn link_required(
     if guard.status != CustomerStatus::Active {
         return Err(ApiError::Forbidden("account_not_activated"));
     }
-    let id = CustomerId::parse(&guard.customer_id).map_err(ApiError::internal)?;
-    let profile = state.store.get_customer(tenant, &id).await?.ok_or_else(concurrent)?;
+    let id = &guard.customer_id;
+    let profile = state.store.get_customer(tenant, id).await?.ok_or_else(concurrent)?;
     let secret = issue(state, tenant, &profile, link, LINK_TOKEN_TTL_SECS).await?;
     tracing::info!(event = "social_link_required", tenant = %tenant, customer_id = %id, "social login met an existing account");
     let methods = if profile.password_hash.is_some() { vec!["password", "email"] } else { vec!["email"] };
@@ -161,8 +160,7 @@ pub async fn link_with_password(
     let tenant = storefront_session(anonymous)?;
     let settings = state.tenant_settings(tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
     let now = clock::now_epoch();
-    let session: Option<SessionRecord> =
-        state.store.get(&ItemKey::anonymous_session(tenant, &anonymous.session)).await?;
+    let session = state.store.get_storefront_session(tenant, &anonymous.session).await?;
     if !session.is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now)) {
         return Err(ApiError::Unauthorized("session_revoked"));
     }
@@ -209,15 +207,13 @@ pub async fn link_by_mail(state: &AppState, anonymous: &VerifiedToken, link_toke
         &secret.value,
     );
     let provider = pending.link.provider.clone().unwrap_or_else(|| pending.link.issuer.clone());
-    notify::send_capped(
+    notify::notice(
         state,
         tenant,
         &settings,
-        &profile.email,
+        profile,
         Template::SocialLinkConfirm,
-        profile.details.preferred_language.as_deref(),
         minijinja::context! {
-            first_name => profile.details.first_name.clone(),
             provider => provider,
             provider_email => pending.link.email.clone(),
             link => link,

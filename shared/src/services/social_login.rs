@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::clock;
-use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, EmailGuard, SocialLink, new_customer_number};
+use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, EmailGuard, SocialLink};
 use crate::domain::{CustomerId, Email, TenantId};
 use crate::error::{ApiError, Validator};
 use crate::mail::templates::Template;
@@ -15,8 +15,7 @@ use crate::services::notify;
 use crate::services::sessions::{self, CustomerSignIn};
 use crate::services::token_set::TokenSet;
 use crate::state::AppState;
-use crate::store::{CreateCustomerOutcome, SessionRecord};
-use crate::table_keys::ItemKey;
+use crate::store::CreateCustomerOutcome;
 use crate::tenant::{SocialProvider, TenantSettings};
 use crate::tokens::{Subject, VerifiedToken};
 
@@ -164,8 +163,7 @@ pub async fn social_login(
     }
     let now = clock::now_epoch();
     // A dead storefront session: refuse before spending the one-time code.
-    let session: Option<SessionRecord> =
-        state.store.get(&ItemKey::anonymous_session(tenant, &anonymous.session)).await?;
+    let session = state.store.get_storefront_session(tenant, &anonymous.session).await?;
     if !session.is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now)) {
         return Err(ApiError::Unauthorized("session_revoked"));
     }
@@ -218,7 +216,7 @@ async fn resolve_customer(
             }
             // The account is gone but its link was left behind: forget the link
             // (customer ids are never reused), then treat the person as new.
-            state.store.delete_keys(&[ItemKey::social(tenant, &link.issuer, &link.subject)]).await?;
+            state.store.forget_social_link(tenant, &link).await?;
         }
         // From here on the e-mail decides: only a provider-verified one is trusted.
         let email = claims.email.as_deref().and_then(|e| Email::parse(e).ok());
@@ -233,7 +231,7 @@ async fn resolve_customer(
             email: Some(email.to_string()),
             linked_at: Some(clock::now_rfc3339()),
         };
-        let guard: Option<EmailGuard> = state.store.get(&ItemKey::email_guard(tenant, &email.normalized())).await?;
+        let guard: Option<EmailGuard> = state.store.get_email_guard(tenant, &email).await?;
         if let Some(guard) = guard {
             if !provider.trust_email_verified {
                 // A parallel first login of this person may just have made the account (and link).
@@ -264,7 +262,7 @@ async fn linked_customer(
     tenant: &TenantId,
     link: &crate::store::SocialLinkRecord,
 ) -> Result<Option<(CustomerId, u64, String)>, ApiError> {
-    let id = CustomerId::parse(&link.customer_id).map_err(ApiError::internal)?;
+    let id = link.customer_id.clone();
     match state.store.get_customer(tenant, &id).await? {
         Some(customer) if customer.status == CustomerStatus::Active => {
             Ok(Some((id, customer.epoch, customer.customer_number)))
@@ -287,22 +285,20 @@ async fn link_existing(
     if guard.status != CustomerStatus::Active {
         return Err(ApiError::Forbidden("account_not_activated"));
     }
-    let id = CustomerId::parse(&guard.customer_id).map_err(ApiError::internal)?;
+    let id = guard.customer_id.clone();
     let Some(customer) = state.store.get_customer(tenant, &id).await? else { return Ok(None) };
     let expected = (customer.version, customer.epoch);
     if !state.store.link_social_identity(tenant, &id, expected, &link, Vec::new()).await? {
         return Ok(None);
     }
     tracing::info!(event = "social_linked", tenant = %tenant, customer_id = %id, provider = %provider.name, "social identity linked to an existing account");
-    notify::send_capped(
+    notify::notice(
         state,
         tenant,
         settings,
-        &customer.email,
+        &customer,
         Template::SocialLinked,
-        customer.details.preferred_language.as_deref(),
         minijinja::context! {
-            first_name => customer.details.first_name.clone(),
             provider => provider.name.clone(),
             account_link => settings.account_uri.clone(),
         },
@@ -331,27 +327,13 @@ async fn create_linked(
             .filter(|s| !s.is_empty())
     };
     let record = CustomerRecord {
-        id: id.to_string(),
-        customer_number: new_customer_number(),
-        email: email.to_string(),
-        status: CustomerStatus::Active,
-        password_hash: None,
-        initial_password: false,
         details: CustomerDetails {
             first_name: trimmed(&claims.given_name),
             last_name: trimmed(&claims.family_name),
             ..Default::default()
         },
-        mixins: Default::default(),
-        subscriptions: Vec::new(),
-        pending_tokens: Default::default(),
-        address_count: 0,
-        default_address_id: None,
         social_links: vec![link.clone()],
-        version: 1,
-        created_at: now.clone(),
-        modified_at: now,
-        ..CustomerRecord::default()
+        ..CustomerRecord::new(id.clone(), email.clone(), CustomerStatus::Active, &now)
     };
     let extra = vec![state.store.new_social_link_item(tenant, &id, &link)?];
     match state.store.create_customer(tenant, &record, extra).await {

@@ -53,7 +53,7 @@ pub enum DeletePlan {
     /// The address is not the default: the default stays.
     NotDefault,
     /// The address is the default; `successor` (still existing) takes over.
-    DefaultPassesTo(String),
+    DefaultPassesTo(AddressId),
     /// The default and the only address: the book becomes empty.
     LastAddress,
 }
@@ -95,7 +95,7 @@ impl Store {
         tenant: &TenantId,
         customer: &CustomerId,
         id: &AddressId,
-    ) -> Result<Option<(AddressRecord, Option<String>)>, StoreError> {
+    ) -> Result<Option<(AddressRecord, Option<AddressId>)>, StoreError> {
         let address_key = ItemKey::address(tenant, customer, id.as_str());
         let profile_key = ItemKey::profile(tenant, customer);
         let mut found = self.get_many(&[address_key.clone(), profile_key.clone()]).await?;
@@ -138,7 +138,7 @@ impl Store {
             .expression_attribute_values(":id", s(&record.id))
             .build()?;
         let items = vec![
-            put_new(&self.table, &ItemKey::address(tenant, customer, &record.id), record)?,
+            put_new(&self.table, &ItemKey::address(tenant, customer, record.id.as_str()), record)?,
             TransactWriteItem::builder().update(profile).build(),
         ];
         Ok(match self.transact(items).await? {
@@ -162,7 +162,7 @@ impl Store {
         expected_version: u64,
         default: DefaultChange,
     ) -> Result<WriteOutcome, StoreError> {
-        let key = ItemKey::address(tenant, customer, &record.id);
+        let key = ItemKey::address(tenant, customer, record.id.as_str());
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&key, record)?))
@@ -256,7 +256,7 @@ impl Store {
         if let DeletePlan::DefaultPassesTo(successor) = plan {
             let check = ConditionCheck::builder()
                 .table_name(&self.table)
-                .set_key(Some(ItemKey::address(tenant, customer, successor).to_attributes()))
+                .set_key(Some(ItemKey::address(tenant, customer, successor.as_str()).to_attributes()))
                 .condition_expression("attribute_exists(PK)")
                 .build()?;
             items.push(TransactWriteItem::builder().condition_check(check).build());

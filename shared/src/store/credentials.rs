@@ -68,31 +68,30 @@ impl Store {
         commit: CredentialCommit<'_>,
     ) -> Result<CommitOutcome, StoreError> {
         let profile = commit.profile;
-        let id = CustomerId::parse(&profile.id).map_err(|_| StoreError::Invalid("customer id".into()))?;
-        let email = Email::parse(&profile.email).map_err(|_| StoreError::Invalid("e-mail".into()))?;
+        let (id, email) = (&profile.id, &profile.email);
         let next = profile.epoch + 1;
         let mut items = Vec::new();
 
         if let Some((hash, purpose)) = commit.redeem {
-            items.push(self.consume_one_time_token_item(tenant, hash, purpose, commit.now)?);
+            items.push(self.consume_one_time_token_item(tenant, hash, purpose, commit.now)?.0);
         }
         let redeem_index = commit.redeem.map(|_| 0);
-        items.push(self.profile_update(tenant, &id, &commit, next)?);
+        items.push(self.profile_update(tenant, id, &commit, next)?);
         let new_guard_index = items.len();
-        items.extend(self.guard_writes(tenant, &id, &email, &commit, next)?);
+        items.extend(self.guard_writes(tenant, id, email, &commit, next)?);
         let spent = commit.redeem.map(|(hash, _)| hash);
         for hash in profile.pending_tokens.values().filter(|hash| Some(hash.as_str()) != spent) {
             items.push(self.delete_one_time_token_item(tenant, hash)?);
         }
         if matches!(commit.change, CredentialChange::Password { .. }) {
             // A new password ends a lock: the owner is back in control.
-            items.push(self.clear_budget_item(tenant, &LoginBudget::Account(id.clone()))?);
+            items.push(self.clear_budget_item(tenant, &LoginBudget::Account(id.clone()))?.0);
         }
         if let Some(session) = commit.keep_session {
-            items.push(self.keep_session_item(tenant, &id, session, next)?);
+            items.push(self.keep_session_item(tenant, id, session, next)?);
         }
         if let CredentialChange::Unlink { link } = commit.change {
-            items.push(self.delete_social_link_item(tenant, &id, link)?);
+            items.push(self.delete_social_link_item(tenant, id, link)?);
         }
         if commit.activate
             && let Some(address) = &profile.default_address_id
@@ -100,7 +99,7 @@ impl Store {
             // The sign-up address was to expire with the pending account.
             let update = Update::builder()
                 .table_name(&self.table)
-                .set_key(Some(ItemKey::address(tenant, &id, address).to_attributes()))
+                .set_key(Some(ItemKey::address(tenant, id, address.as_str()).to_attributes()))
                 .update_expression("REMOVE #ttl")
                 .condition_expression("attribute_exists(PK)")
                 .expression_attribute_names("#ttl", "ttl")
@@ -124,8 +123,8 @@ impl Store {
             }
         };
         if outcome == CommitOutcome::Done {
-            let keep = commit.keep_session.and_then(|s| crate::domain::SessionId::parse(&s.session_id).ok());
-            if let Err(err) = self.delete_sessions(tenant, &id, keep.as_ref()).await {
+            let keep = commit.keep_session.map(|s| &s.session_id);
+            if let Err(err) = self.delete_sessions(tenant, id, keep).await {
                 tracing::warn!(tenant = %tenant, customer_id = %id, error = %err, "ended sessions not cleared");
             }
         }
@@ -181,7 +180,7 @@ impl Store {
                 update = update
                     .expression_attribute_names("#email", "email")
                     .expression_attribute_values(":new", s(new.as_str()))
-                    .expression_attribute_values(":old", s(&profile.email));
+                    .expression_attribute_values(":old", s(profile.email.as_str()));
                 if sync_contact_email {
                     set.push("#details.contactEmail = :new");
                     update = update.expression_attribute_names("#details", "details");
@@ -216,7 +215,7 @@ impl Store {
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let old_guard = ItemKey::email_guard(tenant, &email.normalized());
         if let CredentialChange::Email { new, .. } = commit.change {
-            let guard = EmailGuard { email: new.to_string(), epoch: next, ..EmailGuard::of(commit.profile) };
+            let guard = EmailGuard { email: new.clone(), epoch: next, ..EmailGuard::of(commit.profile) };
             let put = put_new_or_expired(&self.table, &ItemKey::email_guard(tenant, &new.normalized()), &guard)?;
             let delete = Delete::builder()
                 .table_name(&self.table)
@@ -262,11 +261,9 @@ impl Store {
         session: &SessionRecord,
         next: u64,
     ) -> Result<TransactWriteItem, StoreError> {
-        let sid = crate::domain::SessionId::parse(&session.session_id)
-            .map_err(|_| StoreError::Invalid("session id".into()))?;
         let update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(ItemKey::customer_session(tenant, id, &sid).to_attributes()))
+            .set_key(Some(ItemKey::customer_session(tenant, id, &session.session_id).to_attributes()))
             .update_expression("SET #epoch = :next")
             .condition_expression("#family = :family")
             .expression_attribute_names("#epoch", "epoch")
@@ -285,11 +282,11 @@ impl Store {
         &self,
         tenant: &TenantId,
         id: &CustomerId,
-        normalized_email: &str,
+        email: &Email,
         hash: &str,
         epoch: u64,
     ) -> Result<bool, StoreError> {
-        let keys = [ItemKey::profile(tenant, id), ItemKey::email_guard(tenant, normalized_email)];
+        let keys = [ItemKey::profile(tenant, id), ItemKey::email_guard(tenant, &email.normalized())];
         let items = keys
             .iter()
             .map(|key| {

@@ -1,9 +1,10 @@
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
-use super::{Store, StoreError, from_item, put_new, put_new_or_expired, s};
+use super::{Store, StoreError, Write, from_item, items_of, put_new, put_new_or_expired, s};
 use crate::address::AddressRecord;
 use crate::customer::{CustomerRecord, CustomerStatus, EmailGuard};
-use crate::domain::{CustomerId, Email, TenantId};
+use crate::domain::{CustomerId, Email, LoginName, SessionId, TenantId};
+use crate::store::{DeviceToken, SessionRecord};
 use crate::table_keys::ItemKey;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -20,7 +21,7 @@ pub enum CreateCustomerOutcome {
 #[derive(Debug, Clone)]
 pub struct LoginTarget {
     pub customer_id: CustomerId,
-    pub email: String,
+    pub email: Email,
     pub status: CustomerStatus,
     pub password_hash: Option<String>,
     pub initial_password: bool,
@@ -29,35 +30,93 @@ pub struct LoginTarget {
     pub customer_number: String,
 }
 
+/// An e-mail guard as stored, before any rule looked at it.
+#[derive(Debug, Clone)]
+pub struct StoredIdentity {
+    pub key: String,
+    pub customer_id: String,
+    pub email: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawGuard {
+    customer_id: String,
+    email: String,
+}
+
 impl LoginTarget {
-    pub fn from_guard(item: super::Item) -> Result<Option<Self>, StoreError> {
-        let guard: EmailGuard = from_item(item)?;
-        Ok(CustomerId::parse(&guard.customer_id).ok().map(|customer_id| Self {
-            customer_id,
+    fn from_guard(guard: EmailGuard) -> Self {
+        Self {
+            customer_id: guard.customer_id,
             email: guard.email,
             status: guard.status,
             password_hash: guard.password_hash,
             initial_password: guard.initial_password,
             epoch: guard.epoch,
             customer_number: guard.customer_number,
-        }))
+        }
     }
 
-    pub fn from_profile(item: super::Item) -> Result<Option<Self>, StoreError> {
-        let profile: CustomerRecord = from_item(item)?;
-        Ok(CustomerId::parse(&profile.id).ok().map(|customer_id| Self {
-            customer_id,
-            email: profile.email,
-            status: profile.status,
-            password_hash: profile.password_hash,
-            initial_password: profile.initial_password,
-            epoch: profile.epoch,
-            customer_number: profile.customer_number,
-        }))
+    /// Read by id, from the profile: the guard's fields are the profile's.
+    fn from_profile(profile: &CustomerRecord) -> Self {
+        Self::from_guard(EmailGuard::of(profile))
     }
 }
 
+/// What a password login reads in its one round trip.
+pub struct LoginLookup {
+    /// The storefront (anonymous) session the login upgrades.
+    pub storefront_session: Option<SessionRecord>,
+    /// The account named, if there is one.
+    pub target: Option<LoginTarget>,
+    /// Whether the presented device token is known (to the account it names).
+    pub device_found: bool,
+}
+
 impl Store {
+    /// The storefront session, the account (by its e-mail guard, or its
+    /// profile for a login by id) and the device token, in one round trip.
+    pub async fn login_lookup(
+        &self,
+        tenant: &TenantId,
+        storefront_session: &SessionId,
+        name: &LoginName,
+        device: Option<&DeviceToken>,
+    ) -> Result<LoginLookup, StoreError> {
+        let session_key = ItemKey::anonymous_session(tenant, storefront_session);
+        let target_key = match name {
+            LoginName::Email(email) => ItemKey::email_guard(tenant, &email.normalized()),
+            LoginName::Id(id) => ItemKey::profile(tenant, id),
+        };
+        let device_key = device.map(|device| device.key(tenant));
+        let mut keys = vec![session_key.clone(), target_key.clone()];
+        keys.extend(device_key.clone());
+        let mut found = self.get_many(&keys).await?;
+        let target = match (name, found.remove(&target_key)) {
+            (_, None) => None,
+            (LoginName::Email(_), Some(item)) => Some(LoginTarget::from_guard(from_item(item)?)),
+            (LoginName::Id(_), Some(item)) => Some(LoginTarget::from_profile(&from_item(item)?)),
+        };
+        Ok(LoginLookup {
+            storefront_session: found.remove(&session_key).map(from_item).transpose()?,
+            target,
+            device_found: device_key.is_some_and(|key| found.contains_key(&key)),
+        })
+    }
+
+    /// For each of `emails` (at most 100), whether an account has it.
+    pub async fn taken_emails(&self, tenant: &TenantId, emails: &[&Email]) -> Result<Vec<bool>, StoreError> {
+        let keys: Vec<ItemKey> = emails.iter().map(|email| ItemKey::email_guard(tenant, &email.normalized())).collect();
+        let found = self.get_many(&keys).await?;
+        Ok(keys.iter().map(|key| found.contains_key(key)).collect())
+    }
+
+    /// The e-mail guard of `email`'s identity: who owns it, and what login needs.
+    pub async fn get_email_guard(&self, tenant: &TenantId, email: &Email) -> Result<Option<EmailGuard>, StoreError> {
+        self.get(&ItemKey::email_guard(tenant, &email.normalized())).await
+    }
+
     /// Writes profile and e-mail guard (plus `extra` items, e.g. an activation
     /// token or a first address) in one transaction; the guard's condition makes
     /// the e-mail unique per tenant even under parallel sign-ups.
@@ -65,19 +124,17 @@ impl Store {
         &self,
         tenant: &TenantId,
         customer: &CustomerRecord,
-        extra: Vec<TransactWriteItem>,
+        extra: Vec<Write>,
     ) -> Result<CreateCustomerOutcome, StoreError> {
-        let id = CustomerId::parse(&customer.id).map_err(|_| StoreError::Invalid("customer id".into()))?;
-        let email = Email::parse(&customer.email).map_err(|_| StoreError::Invalid("e-mail".into()))?;
         let mut items = vec![
             put_new_or_expired(
                 &self.table,
-                &ItemKey::email_guard(tenant, &email.normalized()),
+                &ItemKey::email_guard(tenant, &customer.email.normalized()),
                 &EmailGuard::of(customer),
             )?,
-            put_new(&self.table, &ItemKey::profile(tenant, &id), customer)?,
+            put_new(&self.table, &ItemKey::profile(tenant, &customer.id), customer)?,
         ];
-        items.extend(extra);
+        items.extend(items_of(extra));
         match self.transact(items).await? {
             Ok(()) => Ok(CreateCustomerOutcome::Created),
             Err(codes) if codes.first().is_some_and(|c| c == "ConditionalCheckFailed") => {
@@ -87,9 +144,11 @@ impl Store {
         }
     }
 
-    /// Every e-mail guard of a tenant with the identity key it is stored
-    /// under. A Scan: for the operator's migration check only, never a route.
-    pub async fn email_guards(&self, tenant: &TenantId) -> Result<Vec<(String, EmailGuard)>, StoreError> {
+    /// Every e-mail guard of a tenant as stored, unchecked (the identity key,
+    /// the customer id and the address as typed): the operator's migration
+    /// check looks for exactly the addresses today's rules refuse. A Scan:
+    /// never a route.
+    pub async fn stored_identities(&self, tenant: &TenantId) -> Result<Vec<StoredIdentity>, StoreError> {
         let prefix = ItemKey::email_guard(tenant, "").pk;
         let scan = self
             .client
@@ -104,7 +163,8 @@ impl Store {
             let out = scan.clone().set_exclusive_start_key(start).send().await?;
             for item in out.items.unwrap_or_default() {
                 let key = ItemKey::of_item(&item).map(|k| k.pk[prefix.len()..].to_owned()).unwrap_or_default();
-                guards.push((key, from_item(item)?));
+                let RawGuard { customer_id, email } = from_item(item)?;
+                guards.push(StoredIdentity { key, customer_id, email });
             }
             match out.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
@@ -123,17 +183,12 @@ impl Store {
         tenant: &TenantId,
         customer: &CustomerId,
         address: &AddressRecord,
-    ) -> Result<TransactWriteItem, StoreError> {
-        put_new(&self.table, &ItemKey::address(tenant, customer, &address.id), address)
+    ) -> Result<Write, StoreError> {
+        put_new(&self.table, &ItemKey::address(tenant, customer, address.id.as_str()), address).map(Write)
     }
 
     /// A transaction item stamping the last login on the profile.
-    pub fn touch_last_login(
-        &self,
-        tenant: &TenantId,
-        id: &CustomerId,
-        at: &str,
-    ) -> Result<TransactWriteItem, StoreError> {
+    pub fn touch_last_login(&self, tenant: &TenantId, id: &CustomerId, at: &str) -> Result<Write, StoreError> {
         let key = ItemKey::profile(tenant, id);
         let update = Update::builder()
             .table_name(&self.table)
@@ -142,6 +197,6 @@ impl Store {
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":at", s(at))
             .build()?;
-        Ok(TransactWriteItem::builder().update(update).build())
+        Ok(Write(TransactWriteItem::builder().update(update).build()))
     }
 }

@@ -3,10 +3,9 @@
 //! its own (OWASP "device cookies"). A token is `{customerId}.{secret}`:
 //! login finds its item without another read, and only by hash.
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, put_new};
+use super::{Store, StoreError, Write, put_new};
 use crate::domain::{CustomerId, TenantId};
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::table_keys::ItemKey;
@@ -54,7 +53,7 @@ impl Store {
         tenant: &TenantId,
         token: &DeviceToken,
         record: &DeviceRecord,
-    ) -> Result<TransactWriteItem, StoreError> {
-        put_new(&self.table, &token.key(tenant), record)
+    ) -> Result<Write, StoreError> {
+        put_new(&self.table, &token.key(tenant), record).map(Write)
     }
 }

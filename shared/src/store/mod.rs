@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 
 pub use addresses::{DefaultChange, DeleteOutcome, DeletePlan, InsertOutcome, WriteOutcome};
 pub use credentials::{CommitOutcome, CredentialChange, CredentialCommit};
-pub use customers::{CreateCustomerOutcome, LoginTarget};
+pub use customers::{CreateCustomerOutcome, LoginLookup, LoginTarget, StoredIdentity};
 pub use devices::{DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken};
 pub use limits::{Allowance, Taken};
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
@@ -94,6 +94,16 @@ where
         };
         if transient { Self::Unavailable(described) } else { Self::Dynamo(described) }
     }
+}
+
+/// One write that has to go with another in the same transaction (a sign-up
+/// with its activation token, a login with its cleared lock-out), made by
+/// a store function and handed back to one; opaque above the store.
+pub struct Write(pub(crate) TransactWriteItem);
+
+/// The writes that go with a store operation, as the items of its transaction.
+fn items_of(writes: Vec<Write>) -> impl Iterator<Item = TransactWriteItem> {
+    writes.into_iter().map(|write| write.0)
 }
 
 #[derive(Clone)]
@@ -195,7 +205,7 @@ impl Store {
 
     /// Runs a transaction; `Ok(Err(codes))` when it was cancelled, with one
     /// cancellation code per item (`None`, `ConditionalCheckFailed`, ...).
-    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Vec<String>>, StoreError> {
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Vec<String>>, StoreError> {
         match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(Ok(())),
             Err(err) => match cancellation_codes(&err) {
@@ -269,6 +279,6 @@ pub fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-pub fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
+pub fn s(value: impl AsRef<str>) -> AttributeValue {
+    AttributeValue::S(value.as_ref().to_owned())
 }

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, epoch_condition, n, put_new, s};
+use super::{Store, StoreError, Write, epoch_condition, n, put_new, s};
 use crate::customer::{CustomerRecord, CustomerStatus};
-use crate::domain::{CustomerId, TenantId};
+use crate::domain::{CustomerId, Email, TenantId};
 use crate::table_keys::ItemKey;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,10 +39,10 @@ impl TokenPurpose {
 #[serde(rename_all = "camelCase")]
 pub struct OneTimeTokenRecord {
     pub purpose: TokenPurpose,
-    pub customer_id: String,
+    pub customer_id: CustomerId,
     /// E-mail change: the address to switch to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub new_email: Option<String>,
+    pub new_email: Option<Email>,
     /// E-mail change: whether `contactEmail` follows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_contact_email: Option<bool>,
@@ -91,8 +91,8 @@ impl Store {
         tenant: &TenantId,
         hash: &str,
         record: &OneTimeTokenRecord,
-    ) -> Result<TransactWriteItem, StoreError> {
-        put_new(&self.table, &ItemKey::one_time_token(tenant, hash), record)
+    ) -> Result<Write, StoreError> {
+        put_new(&self.table, &ItemKey::one_time_token(tenant, hash), record).map(Write)
     }
 
     /// Issues `record` under `hash` as the customer's one live token of its
@@ -109,11 +109,11 @@ impl Store {
         record: &OneTimeTokenRecord,
         require_pending: bool,
     ) -> Result<bool, StoreError> {
-        let id = CustomerId::parse(&profile.id).map_err(|_| StoreError::Invalid("customer id".into()))?;
+        let id = &profile.id;
         let purpose = record.purpose.as_str();
         let mut update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(ItemKey::profile(tenant, &id).to_attributes()))
+            .set_key(Some(ItemKey::profile(tenant, id).to_attributes()))
             .expression_attribute_names("#pt", "pendingTokens")
             .expression_attribute_names("#epoch", "epoch")
             .expression_attribute_values(":epoch", n(profile.epoch));
@@ -190,7 +190,7 @@ impl Store {
         hash: &str,
         purpose: TokenPurpose,
         now: i64,
-    ) -> Result<TransactWriteItem, StoreError> {
+    ) -> Result<Write, StoreError> {
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(ItemKey::one_time_token(tenant, hash).to_attributes()))
@@ -199,6 +199,6 @@ impl Store {
             .expression_attribute_values(":now", n(now))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None)
             .build()?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
+        Ok(Write(TransactWriteItem::builder().delete(delete).build()))
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::{Store, StoreError, from_item, n, s};
 use crate::customer::{CustomerDetails, CustomerRecord, Subscription};
-use crate::domain::{CustomerId, TenantId};
+use crate::domain::{CustomerId, Email, TenantId};
 use crate::table_keys::{ItemKey, PK, SK};
 
 /// The editable part of a profile, written as a whole by `PATCH me`.
@@ -106,8 +106,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
-        email: &str,
-        normalized_email: &str,
+        email: &Email,
     ) -> Result<ProfileRemoval, StoreError> {
         let profile = Delete::builder()
             .table_name(&self.table)
@@ -115,11 +114,11 @@ impl Store {
             .condition_expression("attribute_exists(#pk) AND #email = :email")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#email", "email")
-            .expression_attribute_values(":email", s(email))
+            .expression_attribute_values(":email", s(email.as_str()))
             .build()?;
         let guard = Delete::builder()
             .table_name(&self.table)
-            .set_key(Some(ItemKey::email_guard(tenant, normalized_email).to_attributes()))
+            .set_key(Some(ItemKey::email_guard(tenant, &email.normalized()).to_attributes()))
             .condition_expression("customerId = :id")
             .expression_attribute_values(":id", s(customer.as_str()))
             .build()?;
@@ -131,6 +130,18 @@ impl Store {
             Ok(()) => ProfileRemoval::Removed,
             Err(_) => ProfileRemoval::Changed,
         })
+    }
+
+    /// What an account leaves outside its own partition once its profile is
+    /// gone: outstanding one-time tokens and social identity links (the
+    /// profile names both); then everything in the partition. Returns how
+    /// many items went.
+    pub async fn delete_account_items(&self, tenant: &TenantId, profile: &CustomerRecord) -> Result<usize, StoreError> {
+        let mut keys = self.customer_partition_keys(tenant, &profile.id).await?;
+        keys.extend(profile.pending_tokens.values().map(|hash| ItemKey::one_time_token(tenant, hash)));
+        keys.extend(profile.social_links.iter().map(|link| ItemKey::social(tenant, &link.issuer, &link.subject)));
+        self.delete_keys(&keys).await?;
+        Ok(keys.len())
     }
 
     /// The key of every item in the customer's partition (addresses,

@@ -3,7 +3,7 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, StoreError, epoch_condition, from_item, n, put_new, s, to_item};
+use super::{Item, Store, StoreError, Write, epoch_condition, from_item, items_of, n, put_new, s, to_item};
 use crate::customer::CustomerRecord;
 use crate::domain::{ClientId, CustomerId, SessionId, TenantId};
 use crate::table_keys::ItemKey;
@@ -13,13 +13,13 @@ use crate::table_keys::ItemKey;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionRecord {
-    pub session_id: String,
+    pub session_id: SessionId,
     /// Changes whenever the session is (re)started, so refresh tokens of an
     /// earlier session with the same id never work again.
     pub family: String,
-    pub client_id: String,
+    pub client_id: ClientId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     pub created_at: i64,
     pub last_used_at: i64,
     /// Absolute end of the session (refresh token lifetime).
@@ -46,7 +46,7 @@ impl SessionRecord {
             Some(_) => profile.is_some_and(|p| p.epoch == self.epoch),
             None => true,
         };
-        self.client_id == client.as_str() && self.family == family && self.expires_at > now && epoch_holds
+        &self.client_id == client && self.family == family && self.expires_at > now && epoch_holds
     }
 }
 
@@ -55,11 +55,11 @@ impl SessionRecord {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshTokenRecord {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub family: String,
-    pub client_id: String,
+    pub client_id: ClientId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     pub used: bool,
     pub ttl: i64,
 }
@@ -77,16 +77,6 @@ pub fn session_key(tenant: &TenantId, customer: Option<&CustomerId>, sid: &Sessi
     match customer {
         Some(customer) => ItemKey::customer_session(tenant, customer, sid),
         None => ItemKey::anonymous_session(tenant, sid),
-    }
-}
-
-impl RefreshTokenRecord {
-    pub fn customer(&self) -> Option<CustomerId> {
-        self.customer_id.as_deref().and_then(|id| CustomerId::parse(id).ok())
-    }
-
-    pub fn session(&self) -> Option<SessionId> {
-        SessionId::parse(&self.session_id).ok()
     }
 }
 
@@ -114,11 +104,10 @@ impl Store {
         session: &SessionRecord,
         refresh_hash: &str,
         upgrades: Option<&str>,
-        extra: Vec<TransactWriteItem>,
+        extra: Vec<Write>,
     ) -> Result<SessionStart, StoreError> {
-        let customer = session.customer_id.as_deref().and_then(|id| CustomerId::parse(id).ok());
-        let sid = SessionId::parse(&session.session_id).map_err(|_| StoreError::Invalid("session id".into()))?;
-        let key = session_key(tenant, customer.as_ref(), &sid);
+        let sid = &session.session_id;
+        let key = session_key(tenant, session.customer_id.as_ref(), sid);
         let put_session = Put::builder().table_name(&self.table).set_item(Some(to_item(&key, session)?)).build()?;
         let mut items = vec![
             TransactWriteItem::builder().put(put_session).build(),
@@ -128,14 +117,14 @@ impl Store {
         if let Some(family) = upgrades {
             let spend = Delete::builder()
                 .table_name(&self.table)
-                .set_key(Some(ItemKey::anonymous_session(tenant, &sid).to_attributes()))
+                .set_key(Some(ItemKey::anonymous_session(tenant, sid).to_attributes()))
                 .condition_expression("#family = :family")
                 .expression_attribute_names("#family", "family")
                 .expression_attribute_values(":family", s(family))
                 .build()?;
             items.push(TransactWriteItem::builder().delete(spend).build());
         }
-        items.extend(extra);
+        items.extend(items_of(extra));
         match self.transact(items).await? {
             Ok(()) => Ok(SessionStart::Started),
             Err(codes) if upgrades.is_some() && codes.get(SPEND_AT).is_some_and(|c| c == "ConditionalCheckFailed") => {
@@ -144,6 +133,15 @@ impl Store {
             Err(codes) if codes.iter().any(|c| c == "TransactionConflict") => Ok(SessionStart::Contended),
             Err(codes) => Err(StoreError::Invalid(format!("start session cancelled: {codes:?}"))),
         }
+    }
+
+    /// A storefront (anonymous) session: what a login or sign-up from it checks.
+    pub async fn get_storefront_session(
+        &self,
+        tenant: &TenantId,
+        sid: &SessionId,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.get(&ItemKey::anonymous_session(tenant, sid)).await
     }
 
     /// The session and, for a customer session, the customer's profile, in
@@ -184,9 +182,8 @@ impl Store {
         epoch: Option<u64>,
         now: i64,
     ) -> Result<RotateOutcome, StoreError> {
-        let sid = old.session().ok_or_else(|| StoreError::Invalid("session id".into()))?;
-        let customer = old.customer();
-        let session = session_key(tenant, customer.as_ref(), &sid);
+        let customer = old.customer_id.as_ref();
+        let session = session_key(tenant, customer, &old.session_id);
         let mark_used = Update::builder()
             .table_name(&self.table)
             .set_key(Some(ItemKey::refresh_token(tenant, old_hash).to_attributes()))
@@ -204,7 +201,7 @@ impl Store {
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":family", s(&old.family));
         let mut items = Vec::new();
-        match (epoch, &customer) {
+        match (epoch, customer) {
             (Some(epoch), Some(customer)) => {
                 touch_session = touch_session
                     .condition_expression(format!(

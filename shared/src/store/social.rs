@@ -5,7 +5,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, n, put_new, s};
+use super::{Store, StoreError, Write, items_of, n, put_new, s};
 use crate::customer::SocialLink;
 use crate::domain::{CustomerId, TenantId};
 use crate::table_keys::ItemKey;
@@ -13,7 +13,7 @@ use crate::table_keys::ItemKey;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SocialLinkRecord {
-    pub customer_id: String,
+    pub customer_id: CustomerId,
     pub issuer: String,
     pub subject: String,
     pub created_at: String,
@@ -22,7 +22,7 @@ pub struct SocialLinkRecord {
 impl SocialLinkRecord {
     pub fn of(customer: &CustomerId, link: &SocialLink) -> Self {
         Self {
-            customer_id: customer.to_string(),
+            customer_id: customer.clone(),
             issuer: link.issuer.clone(),
             subject: link.subject.clone(),
             created_at: link.linked_at.clone().unwrap_or_else(crate::clock::now_rfc3339),
@@ -41,17 +41,23 @@ impl Store {
     }
 
     /// A transaction item creating the link; fails if (issuer, subject) is linked already.
+    /// Deletes a link whose account is gone (customer ids are never reused).
+    pub async fn forget_social_link(&self, tenant: &TenantId, link: &SocialLinkRecord) -> Result<(), StoreError> {
+        self.delete_keys(&[ItemKey::social(tenant, &link.issuer, &link.subject)]).await
+    }
+
     pub fn new_social_link_item(
         &self,
         tenant: &TenantId,
         customer: &CustomerId,
         link: &SocialLink,
-    ) -> Result<TransactWriteItem, StoreError> {
+    ) -> Result<Write, StoreError> {
         put_new(
             &self.table,
             &ItemKey::social(tenant, &link.issuer, &link.subject),
             &SocialLinkRecord::of(customer, link),
         )
+        .map(Write)
     }
 
     /// A transaction item deleting the link, only while it points at `customer`.
@@ -81,7 +87,7 @@ impl Store {
         customer: &CustomerId,
         expected: (u64, u64),
         link: &SocialLink,
-        extra: Vec<TransactWriteItem>,
+        extra: Vec<Write>,
     ) -> Result<bool, StoreError> {
         let (version, epoch) = expected;
         let entry = serde_dynamo::to_attribute_value::<_, AttributeValue>(link)?;
@@ -108,10 +114,10 @@ impl Store {
             .expression_attribute_values(":now", s(crate::clock::now_rfc3339()))
             .build()?;
         let mut items = vec![
-            self.new_social_link_item(tenant, customer, link)?,
+            self.new_social_link_item(tenant, customer, link)?.0,
             TransactWriteItem::builder().update(profile).build(),
         ];
-        items.extend(extra);
+        items.extend(items_of(extra));
         Ok(self.transact(items).await?.is_ok())
     }
 }

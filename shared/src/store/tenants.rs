@@ -23,7 +23,7 @@ impl Store {
     }
 
     pub async fn put_client(&self, tenant: &TenantId, client: &StorefrontClient) -> Result<(), StoreError> {
-        let id = ClientId::parse(&client.client_id).map_err(|_| StoreError::Invalid("client id".into()))?;
+        let id = &client.client_id;
         let item = to_item(&ItemKey::client(tenant, &id), client)?;
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
         Ok(())

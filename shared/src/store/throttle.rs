@@ -6,7 +6,7 @@
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, from_item, n};
+use super::{Store, StoreError, Write, from_item, n};
 use crate::domain::{CustomerId, TenantId};
 use crate::table_keys::ItemKey;
 use crate::tenant::TenantSettings;
@@ -149,10 +149,10 @@ impl Store {
     }
 
     /// A transaction item clearing a budget (a successful login, a completed reset).
-    pub fn clear_budget_item(&self, tenant: &TenantId, budget: &LoginBudget) -> Result<TransactWriteItem, StoreError> {
+    pub fn clear_budget_item(&self, tenant: &TenantId, budget: &LoginBudget) -> Result<Write, StoreError> {
         let delete =
             Delete::builder().table_name(&self.table).set_key(Some(budget.key(tenant).to_attributes())).build()?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
+        Ok(Write(TransactWriteItem::builder().delete(delete).build()))
     }
 
     /// Clears a budget on its own (a correct password on an account that may not log in yet).

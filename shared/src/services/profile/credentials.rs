@@ -3,7 +3,7 @@
 //! stolen access token cannot be used to guess the password.
 
 use crate::clock;
-use crate::domain::{Email, Password};
+use crate::domain::Password;
 use crate::error::{ApiError, FieldError, Validator};
 use crate::http::CustomerCaller;
 use crate::mail::templates::Template;
@@ -14,7 +14,6 @@ use crate::services::notify;
 use crate::state::AppState;
 use crate::store::profile::ProfileRemoval;
 use crate::store::{CommitOutcome, CredentialChange, CredentialCommit, LoginBudget};
-use crate::table_keys::ItemKey;
 
 /// `{currentPassword, newPassword}`, each named when malformed or missing
 /// (`currentPassword` is left out by an account without a password, see
@@ -90,16 +89,7 @@ pub async fn change_password(
         });
     }
     tracing::info!(event = "password_change", outcome = "success", tenant = %tenant, customer_id = %customer, "password changed");
-    notify::send_capped(
-        state,
-        tenant,
-        &settings,
-        &profile.email,
-        Template::PasswordChanged,
-        details.preferred_language.as_deref(),
-        minijinja::context! { first_name => details.first_name.clone() },
-    )
-    .await;
+    notify::notice(state, tenant, &settings, profile, Template::PasswordChanged, minijinja::context! {}).await;
     Ok(())
 }
 
@@ -121,9 +111,7 @@ pub async fn delete_account(
     // then read it again and delete the guard that is current.
     let mut attempts = 0;
     loop {
-        let email = Email::parse(&profile.email).map_err(|_| ApiError::internal("stored e-mail does not parse"))?;
-        let normalized = email.normalized();
-        match state.store.remove_profile_and_guard(tenant, customer, &profile.email, &normalized).await? {
+        match state.store.remove_profile_and_guard(tenant, customer, &profile.email).await? {
             ProfileRemoval::Removed => break,
             ProfileRemoval::Changed if attempts < 3 => {
                 attempts += 1;
@@ -133,23 +121,10 @@ pub async fn delete_account(
         }
     }
 
-    let mut keys = state.store.customer_partition_keys(tenant, customer).await?;
-    keys.extend(profile.pending_tokens.values().map(|hash| ItemKey::one_time_token(tenant, hash)));
-    keys.extend(profile.social_links.iter().map(|link| ItemKey::social(tenant, &link.issuer, &link.subject)));
-    state.store.delete_keys(&keys).await?;
+    let items = state.store.delete_account_items(tenant, &profile).await?;
     state.store.clear_budget(tenant, &LoginBudget::Account(customer.clone())).await?;
-    tracing::info!(event = "account_deleted", tenant = %tenant, customer_id = %customer, items = keys.len() + 2, "account deleted");
+    tracing::info!(event = "account_deleted", tenant = %tenant, customer_id = %customer, items = items + 2, "account deleted");
 
-    let details = &profile.details;
-    notify::send_capped(
-        state,
-        tenant,
-        &settings,
-        &profile.email,
-        Template::AccountDeleted,
-        details.preferred_language.as_deref(),
-        minijinja::context! { first_name => details.first_name.clone() },
-    )
-    .await;
+    notify::notice(state, tenant, &settings, &profile, Template::AccountDeleted, minijinja::context! {}).await;
     Ok(())
 }

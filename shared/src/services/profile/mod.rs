@@ -14,7 +14,7 @@ pub use view::{Expand, MixinSelection, ProfileView};
 
 use crate::clock;
 use crate::customer::{CustomerRecord, CustomerStatus, SocialLink};
-use crate::domain::{CustomerId, TenantId};
+use crate::domain::{CustomerId, Email, TenantId};
 use crate::error::ApiError;
 use crate::http::CustomerCaller;
 use crate::services::sessions::{self, SessionView};
@@ -105,7 +105,7 @@ pub struct Export {
 pub struct ExportedCustomer {
     #[serde(flatten)]
     pub profile: ProfileView,
-    pub email: String,
+    pub email: Email,
     pub status: CustomerStatus,
     pub initial_password: bool,
     pub last_login_at: Option<String>,
@@ -117,7 +117,7 @@ pub async fn export(state: &AppState, caller: &CustomerCaller) -> Result<Export,
         state.store.list_addresses(tenant, customer),
         sessions::list(state, tenant, customer, profile.epoch, &caller.token.session),
     );
-    let default_address = profile.default_address_id.as_deref();
+    let default_address = profile.default_address_id.as_ref();
     let addresses = crate::services::addresses::oldest_first(addresses?)
         .into_iter()
         .map(|a| view::AddressView::of(a, default_address))

@@ -215,8 +215,9 @@ mod tests {
     use super::*;
 
     fn customer() -> CustomerRecord {
+        let id = crate::domain::CustomerId::parse("c1").unwrap();
+        let email = crate::domain::Email::parse("ann@shop.example").unwrap();
         CustomerRecord {
-            id: "c1".into(),
             version: 3,
             details: CustomerDetails {
                 first_name: Some("Ann".into()),
@@ -224,7 +225,7 @@ mod tests {
                 ..Default::default()
             },
             mixins: json!({"loyalty": {"tier": "gold"}, "prefs": {"news": true}}).as_object().unwrap().clone(),
-            ..Default::default()
+            ..CustomerRecord::new(id, email, crate::customer::CustomerStatus::Active, "2026-12-01T00:00:00Z")
         }
     }
 

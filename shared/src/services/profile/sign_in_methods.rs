@@ -29,7 +29,7 @@ pub async fn unlink(
     password: Option<String>,
 ) -> Result<(), ApiError> {
     let (tenant, customer, profile) = (&caller.tenant, &caller.customer, &caller.profile);
-    if id == profile.email {
+    if id == profile.email.as_str() {
         return Err(ApiError::Unprocessable {
             code: "internal_account",
             errors: vec![FieldError::new("id", "the e-mail account cannot be removed; delete the account instead")],

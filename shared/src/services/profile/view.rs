@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::address::AddressRecord;
 use crate::customer::{B2bDetails, CustomerRecord, Subscription};
+use crate::domain::CustomerId;
 use crate::error::ApiError;
 
 /// The profile of API.md "Profile". Unset optional fields are `null`, so a
@@ -13,7 +14,7 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileView {
-    pub id: String,
+    pub id: CustomerId,
     pub customer_number: String,
     pub title: Option<String>,
     pub first_name: Option<String>,
@@ -63,9 +64,9 @@ impl AccountView {
     /// Every way to sign in: the e-mail account, then each linked identity.
     pub fn all(customer: &CustomerRecord) -> Vec<Self> {
         let internal = Self {
-            id: customer.email.clone(),
+            id: customer.email.to_string(),
             kind: "internal",
-            email: Some(customer.email.clone()),
+            email: Some(customer.email.to_string()),
             has_password: Some(customer.password_hash.is_some()),
             provider: None,
             issuer: None,
@@ -159,7 +160,7 @@ impl ProfileView {
                 customer.mixins.iter().filter(|(k, _)| names.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
             }
         };
-        let default_address = customer.default_address_id.as_deref();
+        let default_address = customer.default_address_id.as_ref();
         let schemas = mixins
             .keys()
             .filter_map(|name| schemas.get(name).map(|url| (name.clone(), Value::String(url.clone()))))
