@@ -55,16 +55,22 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Status, headers and the body as JSON (`Null` when empty or not JSON).
+    pub async fn read(response: http::Response<Body>) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Reply { status, headers, body }
+    }
+
     pub fn field(&self, name: &str) -> String {
         self.body[name].as_str().unwrap_or_else(|| panic!("no string field {name} in {}", self.body)).to_owned()
     }
 
-    /// The `field` names of a problem's `errors`.
+    /// The `field` names of a problem's `errors`, in the order given.
     pub fn error_fields(&self) -> Vec<String> {
-        self.body["errors"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
-            .unwrap_or_default()
+        fixtures::fields_in_order(&self.body)
     }
 }
 
@@ -138,12 +144,7 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.expect("the router is infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-        Reply { status, headers, body }
+        Reply::read(self.router.clone().oneshot(request).await.expect("the router is infallible")).await
     }
 
     pub async fn get(&self, uri: &str, token: Option<&str>) -> Reply {
