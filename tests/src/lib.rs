@@ -74,6 +74,36 @@ impl Reply {
     }
 }
 
+/// Runs `task` once for every input, each on a tokio task of its own (so on a
+/// multi-thread runtime they really run in parallel), all started before any
+/// is awaited; the outputs come back in the order of the inputs.
+pub async fn parallel<I, F, Fut>(inputs: impl IntoIterator<Item = I>, mut task: F) -> Vec<Fut::Output>
+where
+    F: FnMut(I) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    let handles: Vec<_> = inputs.into_iter().map(|input| tokio::spawn(task(input))).collect();
+    let mut outputs = Vec::with_capacity(handles.len());
+    for handle in handles {
+        outputs.push(match handle.await {
+            Ok(output) => output,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => panic!("a parallel task did not finish: {e}"),
+        });
+    }
+    outputs
+}
+
+/// How many of `statuses` there are of each status, lowest status first.
+pub fn tally(statuses: &[StatusCode]) -> Vec<(StatusCode, usize)> {
+    let mut counts = std::collections::BTreeMap::new();
+    for status in statuses {
+        *counts.entry(*status).or_insert(0) += 1;
+    }
+    counts.into_iter().collect()
+}
+
 /// Logs to the test's captured output (shown for failing tests); `RUST_LOG` filters.
 fn init_test_logging() {
     let _ = tracing_subscriber::fmt()

@@ -11,7 +11,7 @@ use shared::customer::{CustomerRecord, CustomerStatus, EmailGuard};
 use shared::domain::CustomerId;
 use shared::table_keys::ItemKey;
 use tests::links::MailedLink;
-use tests::{Reply, TestApp};
+use tests::{Reply, TestApp, parallel, tally};
 
 const PASSWORD: &str = "violet tulips under rain";
 
@@ -73,23 +73,16 @@ async fn twenty_parallel_signups_with_one_email_create_exactly_one_customer() {
     for _ in 0..20 {
         tokens.push(app.anonymous().await.field("access_token"));
     }
-    let tasks: Vec<_> = tokens
-        .into_iter()
-        .enumerate()
-        .map(|(i, token)| {
-            let app = app.clone();
-            let body = json!({"email": variants[i % variants.len()], "password": PASSWORD,
-                "customerDetails": {"firstName": format!("Racer{i}")}});
-            tokio::spawn(async move {
-                let reply = app.post("/customer/demo/signup", Some(&token), body).await;
-                (reply.status, reply.headers["content-type"].clone(), reply.body)
-            })
-        })
-        .collect();
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.unwrap());
-    }
+    let replies = parallel(tokens.into_iter().enumerate(), |(i, token)| {
+        let app = app.clone();
+        let body = json!({"email": variants[i % variants.len()], "password": PASSWORD,
+            "customerDetails": {"firstName": format!("Racer{i}")}});
+        async move {
+            let reply = app.post("/customer/demo/signup", Some(&token), body).await;
+            (reply.status, reply.headers["content-type"].clone(), reply.body)
+        }
+    })
+    .await;
     assert!(replies.iter().all(|r| *r == replies[0]), "every response is identical: {replies:?}");
     assert_eq!(replies[0].0, StatusCode::ACCEPTED);
     assert_eq!(replies[0].2, json!({"result": "activation_pending"}));
@@ -196,19 +189,12 @@ async fn ten_parallel_activations_with_one_secret_let_exactly_one_through() {
     let app = Arc::new(TestApp::new().await);
     signup(&app, json!({"email": "once@example.com", "password": PASSWORD})).await;
     let link = app.latest_link("once@example.com", "secret").unwrap();
-    let tasks: Vec<_> = (0..10)
-        .map(|_| {
-            let app = app.clone();
-            let link = link.clone();
-            tokio::spawn(async move { activate(&app, &link, json!({})).await.status })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.unwrap());
-    }
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::BAD_REQUEST).count(), 9, "{statuses:?}");
+    let statuses = parallel(0..10, |_| {
+        let (app, link) = (app.clone(), link.clone());
+        async move { activate(&app, &link, json!({})).await.status }
+    })
+    .await;
+    assert_eq!(tally(&statuses), [(StatusCode::OK, 1), (StatusCode::BAD_REQUEST, 9)], "{statuses:?}");
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use http::StatusCode;
 use serde_json::json;
 use shared::domain::{ClientId, SessionId};
 use shared::tokens::{self, NewAccessToken, Subject};
-use tests::TestApp;
+use tests::{TestApp, parallel, tally};
 
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -289,19 +289,12 @@ async fn ten_parallel_refreshes_of_one_token_let_exactly_one_through() {
     app.create_customer(EMAIL, PASSWORD).await;
     let customer = app.login(EMAIL, PASSWORD).await;
     let token = customer.field("refresh_token");
-    let tasks: Vec<_> = (0..10)
-        .map(|_| {
-            let app = app.clone();
-            let token = token.clone();
-            tokio::spawn(async move { refresh(&app, &token).await.status })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.unwrap());
-    }
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count(), 9, "{statuses:?}");
+    let statuses = parallel(0..10, |_| {
+        let (app, token) = (app.clone(), token.clone());
+        async move { refresh(&app, &token).await.status }
+    })
+    .await;
+    assert_eq!(tally(&statuses), [(StatusCode::OK, 1), (StatusCode::UNAUTHORIZED, 9)], "{statuses:?}");
 }
 
 #[tokio::test]

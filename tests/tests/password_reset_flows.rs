@@ -12,7 +12,7 @@ use shared::customer::{CustomerRecord, CustomerStatus};
 use shared::domain::CustomerId;
 use shared::secrets::hash_secret;
 use shared::services::equal_time::RESPONSE_FLOOR as REQUEST_RESPONSE_FLOOR;
-use tests::{Reply, TestApp};
+use tests::{Reply, TestApp, parallel};
 
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -206,18 +206,15 @@ async fn two_parallel_updates_with_one_token_let_exactly_one_through() {
     let app = Arc::new(TestApp::new().await);
     app.create_customer(EMAIL, PASSWORD).await;
     let token = fresh_token(&app, EMAIL).await;
-    let tasks: Vec<_> = ["first parallel passphrase 2026", "second parallel passphrase 2026"]
-        .into_iter()
-        .map(|password| {
-            let app = app.clone();
-            let token = token.clone();
-            tokio::spawn(async move { (password, update(&app, &token, password).await) })
-        })
-        .collect();
+    let passwords = ["first parallel passphrase 2026", "second parallel passphrase 2026"];
+    let updates = parallel(passwords, |password| {
+        let (app, token) = (app.clone(), token.clone());
+        async move { (password, update(&app, &token, password).await) }
+    })
+    .await;
     let mut winners = Vec::new();
     let mut statuses = Vec::new();
-    for task in tasks {
-        let (password, reply) = task.await.unwrap();
+    for (password, reply) in updates {
         statuses.push(reply.status);
         if reply.status == StatusCode::NO_CONTENT {
             winners.push(password);
@@ -249,14 +246,13 @@ async fn an_older_token_stops_working_once_a_newer_one_is_issued() {
 async fn parallel_requests_leave_exactly_one_live_token() {
     let app = Arc::new(TestApp::new().await);
     app.create_customer(EMAIL, PASSWORD).await;
-    let tasks: Vec<_> = (0..3)
-        .map(|_| {
-            let app = app.clone();
-            tokio::spawn(async move { request_reset(&app, json!({"email": EMAIL})).await.status })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(task.await.unwrap(), StatusCode::ACCEPTED);
+    let statuses = parallel(0..3, |_| {
+        let app = app.clone();
+        async move { request_reset(&app, json!({"email": EMAIL})).await.status }
+    })
+    .await;
+    for status in statuses {
+        assert_eq!(status, StatusCode::ACCEPTED);
     }
     let mut live = 0;
     for link in reset_links(&app) {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use shared::address::{Address, AddressRecord};
 use shared::domain::CustomerId;
 use shared::table_keys::ItemKey;
-use tests::{Reply, TestApp, request};
+use tests::{Reply, TestApp, parallel, request};
 
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -67,20 +67,17 @@ async fn thirty_parallel_patches_on_one_version_let_exactly_one_through_and_lose
     app.create_customer(EMAIL, PASSWORD).await;
     let token = app.login(EMAIL, PASSWORD).await.field("access_token");
 
-    let tasks: Vec<_> = (0..30)
-        .map(|i| {
-            let app = app.clone();
-            let token = token.clone();
-            tokio::spawn(async move {
-                let body = json!({"mixins": {format!("m{i}"): i}, "metadata": {"version": 1}});
-                (i, patch(&app, &token, body).await)
-            })
-        })
-        .collect();
+    let patches = parallel(0..30, |i| {
+        let (app, token) = (app.clone(), token.clone());
+        async move {
+            let body = json!({"mixins": {format!("m{i}"): i}, "metadata": {"version": 1}});
+            (i, patch(&app, &token, body).await)
+        }
+    })
+    .await;
     let mut winners = Vec::new();
     let mut conflicts = 0;
-    for task in tasks {
-        let (i, reply) = task.await.unwrap();
+    for (i, reply) in patches {
         match reply.status {
             StatusCode::OK => winners.push(i),
             StatusCode::CONFLICT => {
@@ -101,29 +98,23 @@ async fn thirty_parallel_patches_on_one_version_let_exactly_one_through_and_lose
 
     // The 29 losers re-read and re-apply, in parallel, until each gets through:
     // every change lands, none overwrites another.
-    let tasks: Vec<_> = (0..30)
-        .filter(|i| *i != winner)
-        .map(|i| {
-            let app = app.clone();
-            let token = token.clone();
-            tokio::spawn(async move {
-                for _ in 0..200 {
-                    let version = app.get(ME, Some(&token)).await.body["metadata"]["version"].clone();
-                    let body = json!({"mixins": {format!("m{i}"): i}, "metadata": {"version": version}});
-                    let reply = patch(&app, &token, body).await;
-                    match reply.status {
-                        StatusCode::OK => return,
-                        StatusCode::CONFLICT => continue,
-                        other => panic!("unexpected {other}: {}", reply.body),
-                    }
+    parallel((0..30).filter(|i| *i != winner), |i| {
+        let (app, token) = (app.clone(), token.clone());
+        async move {
+            for _ in 0..200 {
+                let version = app.get(ME, Some(&token)).await.body["metadata"]["version"].clone();
+                let body = json!({"mixins": {format!("m{i}"): i}, "metadata": {"version": version}});
+                let reply = patch(&app, &token, body).await;
+                match reply.status {
+                    StatusCode::OK => return,
+                    StatusCode::CONFLICT => continue,
+                    other => panic!("unexpected {other}: {}", reply.body),
                 }
-                panic!("m{i} never got through");
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+            }
+            panic!("m{i} never got through");
+        }
+    })
+    .await;
     let profile = app.get(ME, Some(&token)).await;
     assert_eq!(profile.body["metadata"]["version"], 31);
     let mixins = profile.body["mixins"].as_object().unwrap();

@@ -16,7 +16,7 @@ use shared::store::LoginBudget;
 use shared::table_keys::ItemKey;
 use shared::tenant::{RequestLimits, TenantSettings};
 use tests::links::MailedLink;
-use tests::{Reply, TestApp, request};
+use tests::{Reply, TestApp, parallel, request};
 
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -108,20 +108,6 @@ async fn profile_of(app: &TestApp, email: &str) -> CustomerRecord {
     app.store().get_customer(&app.tenant, &id).await.unwrap().unwrap()
 }
 
-/// Runs `n` copies of `work` at once and collects their answers.
-async fn in_parallel<F, Fut>(app: &Arc<TestApp>, n: usize, work: F) -> Vec<Reply>
-where
-    F: Fn(Arc<TestApp>, usize) -> Fut,
-    Fut: std::future::Future<Output = Reply> + Send + 'static,
-{
-    let tasks: Vec<_> = (0..n).map(|i| tokio::spawn(work(app.clone(), i))).collect();
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.unwrap());
-    }
-    replies
-}
-
 // ------------------------------------------- rule 1: one credential epoch
 
 #[tokio::test]
@@ -196,17 +182,14 @@ async fn logins_racing_a_reset_leave_no_live_session() {
         for _ in 0..4 {
             anonymous.push(app.anonymous().await.field("access_token"));
         }
-        let logins: Vec<_> = anonymous
-            .into_iter()
-            .map(|anon| {
-                let (app, password) = (app.clone(), password.clone());
-                tokio::spawn(async move { app.login_with(&anon, EMAIL, &password).await })
-            })
-            .collect();
-        let reset = reset_update(&app, &token, &next).await;
+        let logins = parallel(anonymous, |anon| {
+            let (app, password) = (app.clone(), password.clone());
+            async move { app.login_with(&anon, EMAIL, &password).await }
+        });
+        // The reset runs while the logins do (they are spawned on the first poll).
+        let (logins, reset) = tokio::join!(logins, reset_update(&app, &token, &next));
         assert_eq!(reset.status, StatusCode::NO_CONTENT, "{}", reset.body);
         for login in logins {
-            let login = login.await.unwrap();
             if login.status == StatusCode::OK {
                 raced += 1;
                 let access = login.field("access_token");
@@ -259,9 +242,9 @@ async fn eight_parallel_logins_from_one_anonymous_token_make_one_session() {
     for i in 0..8 {
         app.create_customer(&format!("c{i}@example.com"), PASSWORD).await;
     }
-    let token = Arc::new(app.anonymous().await.field("access_token"));
-    let replies = in_parallel(&app, 8, move |app, i| {
-        let token = token.clone();
+    let token = app.anonymous().await.field("access_token");
+    let replies = parallel(0..8, |i| {
+        let (app, token) = (app.clone(), token.clone());
         async move { app.login_with(&token, &format!("c{i}@example.com"), PASSWORD).await }
     })
     .await;
@@ -303,9 +286,8 @@ async fn twenty_four_parallel_wrong_passwords_verify_at_most_five() {
     for _ in 0..24 {
         anonymous.push(app.anonymous().await.field("access_token"));
     }
-    let anonymous = Arc::new(anonymous);
-    let replies = in_parallel(&app, 24, move |app, i| {
-        let anon = anonymous[i].clone();
+    let replies = parallel(anonymous.into_iter().enumerate(), |(i, anon)| {
+        let app = app.clone();
         async move { app.login_with(&anon, EMAIL, &format!("wrong guess {i}")).await }
     })
     .await;

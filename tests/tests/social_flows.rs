@@ -8,7 +8,7 @@ use shared::customer::CustomerRecord;
 use shared::domain::CustomerId;
 use shared::store::SocialLinkRecord;
 use tests::oidc_provider::{Authorization, OidcProvider, REDIRECT_URI, configure};
-use tests::{Reply, TestApp};
+use tests::{Reply, TestApp, parallel};
 
 const EMAIL: &str = "ada@example.com";
 
@@ -308,14 +308,13 @@ async fn parallel_first_logins_of_one_person_make_one_customer() {
     for _ in 0..4 {
         auths.push(provider.authorize(person("sub-par", EMAIL, true), None).await);
     }
-    let mut tasks = Vec::new();
-    for auth in auths {
+    let replies = parallel(auths, |auth| {
         let app = app.clone();
-        tasks.push(tokio::spawn(async move { fresh_social_login(&app, &auth).await }));
-    }
+        async move { fresh_social_login(&app, &auth).await }
+    })
+    .await;
     let mut ids = Vec::new();
-    for task in tasks {
-        let reply = task.await.unwrap();
+    for reply in replies {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         ids.push(reply.field("customerId"));
     }
