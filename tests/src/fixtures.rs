@@ -123,6 +123,21 @@ pub fn result(value: &'static str) -> impl Fn(&Value) -> bool {
     move |body| *body == serde_json::json!({"result": value})
 }
 
+/// Whether `body` holds every field of `expected` with the same value; an
+/// object in `expected` is compared in the same way, field by field, any
+/// other value (arrays too) as a whole.
+pub fn contains(body: &Value, expected: &Value) -> bool {
+    match expected {
+        Value::Object(fields) => fields.iter().all(|(name, value)| contains(&body[name], value)),
+        other => body == other,
+    }
+}
+
+/// A check that a body [`contains`] `expected`.
+pub fn includes(expected: Value) -> impl Fn(&Value) -> bool {
+    move |body| contains(body, &expected)
+}
+
 /// The `field` names of a problem's `errors`, in the order given (none
 /// without `errors`).
 pub fn fields_in_order(body: &Value) -> Vec<String> {
@@ -144,4 +159,29 @@ pub fn error_fields(body: &Value) -> Vec<String> {
 /// `fields`, in this order.
 pub fn invalid_fields(fields: &'static [&'static str]) -> impl Fn(&Value) -> bool {
     move |body| body["code"] == "invalid_request" && fields_in_order(body) == fields
+}
+
+#[cfg(test)]
+mod checks {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn contains_compares_named_fields_and_whole_arrays() {
+        let body = json!({"city": "Paris", "tags": ["SHIPPING"], "metadata": {"version": 2, "createdAt": "x"}});
+        assert!(contains(&body, &json!({"city": "Paris", "metadata": {"version": 2}})));
+        assert!(contains(&body, &json!({"tags": ["SHIPPING"]})));
+        assert!(!contains(&body, &json!({"metadata": {"version": 3}})));
+        assert!(!contains(&body, &json!({"tags": []})));
+        assert!(!contains(&body, &json!({"country": "FR"})));
+    }
+
+    #[test]
+    fn field_names_keep_or_sort_their_order() {
+        let body = json!({"errors": [{"field": "tenant"}, {"field": "client_id"}]});
+        assert_eq!(fields_in_order(&body), ["tenant", "client_id"]);
+        assert_eq!(error_fields(&body), ["client_id", "tenant"]);
+        assert!(fields_in_order(&json!({})).is_empty());
+    }
 }
