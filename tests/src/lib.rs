@@ -4,6 +4,7 @@
 //! that Lambda and the local server run.
 
 pub mod fixtures;
+pub mod items;
 pub mod links;
 pub mod logs;
 pub mod oidc_provider;

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use http::StatusCode;
 use serde_json::{Value, json};
-use shared::address::{Address, AddressRecord};
 use shared::table_keys::ItemKey;
 use tests::TestApp;
 use tests::fixtures::{Values, case, contains, error_fields, problem, result};
@@ -33,35 +32,14 @@ async fn prepare(app: &TestApp, case: usize) -> Values {
 /// An address item as the address book stores it, and the profile pointing
 /// at it as default (the address function is built beside this one).
 async fn put_address(app: &TestApp, customer: &shared::domain::CustomerId, address_id: &str) {
-    let record = AddressRecord {
-        id: address_id.into(),
-        address: Address {
-            street: "Main St".into(),
-            zip_code: "10115".into(),
-            city: "Berlin".into(),
-            country: "DE".into(),
-            ..Default::default()
-        },
-        version: 1,
-        created_at: "2026-11-22T10:00:00Z".into(),
-        modified_at: "2026-11-22T10:00:00Z".into(),
-        ttl: None,
-    };
-    let item = shared::store::to_item(&ItemKey::address(&app.tenant, customer, address_id), &record).unwrap();
-    let store = app.store();
-    store.client().put_item().table_name(store.table()).set_item(Some(item)).send().await.unwrap();
-    store
-        .client()
-        .update_item()
-        .table_name(store.table())
-        .set_key(Some(ItemKey::profile(&app.tenant, customer).to_attributes()))
-        .update_expression("SET defaultAddressId = :a, addressCount = :n, mixins = :m")
-        .expression_attribute_values(":a", shared::store::s(address_id))
-        .expression_attribute_values(":n", shared::store::n(1))
-        .expression_attribute_values(":m", mixins())
-        .send()
-        .await
-        .unwrap();
+    app.put_address(customer, address_id).await;
+    app.update_raw(
+        &ItemKey::profile(&app.tenant, customer),
+        "SET defaultAddressId = :a, addressCount = :n, mixins = :m",
+        &[],
+        vec![(":a", shared::store::s(address_id)), (":n", shared::store::n(1)), (":m", mixins())],
+    )
+    .await;
 }
 
 /// `{"loyalty": {"tier": "gold"}, "prefs": {"news": true}}` as stored.

@@ -8,8 +8,6 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::address::{Address, AddressRecord};
-use shared::domain::CustomerId;
 use shared::table_keys::ItemKey;
 use tests::{Reply, TestApp, parallel, request};
 
@@ -33,28 +31,6 @@ async fn change_password(app: &TestApp, token: &str, current: &str, new: &str) -
 
 async fn refresh(app: &TestApp, refresh_token: &str) -> Reply {
     app.post("/customer/demo/refreshauthtoken", None, json!({"refresh_token": refresh_token})).await
-}
-
-/// Writes a raw update on the profile (state other functions create: links,
-/// pending tokens, addresses).
-async fn update_profile(app: &TestApp, customer: &CustomerId, expression: &str, values: Vec<(&str, AttributeValue)>) {
-    let store = app.store();
-    let mut update = store
-        .client()
-        .update_item()
-        .table_name(store.table())
-        .set_key(Some(ItemKey::profile(&app.tenant, customer).to_attributes()))
-        .update_expression(expression);
-    for (name, value) in values {
-        update = update.expression_attribute_values(name, value);
-    }
-    update.send().await.unwrap();
-}
-
-async fn put_item(app: &TestApp, key: &ItemKey, mut attributes: HashMap<String, AttributeValue>) {
-    attributes.extend(key.to_attributes());
-    let store = app.store();
-    store.client().put_item().table_name(store.table()).set_item(Some(attributes)).send().await.unwrap();
 }
 
 fn s(value: &str) -> AttributeValue {
@@ -158,40 +134,16 @@ async fn deleting_the_account_removes_every_item_and_the_email_can_sign_up_again
     let token = first.field("access_token");
     // What other functions leave on a customer: an address, a pending reset
     // token, a social link, login-failure counters.
-    let address = AddressRecord {
-        id: "a1".into(),
-        address: Address {
-            street: "Main St".into(),
-            zip_code: "10115".into(),
-            city: "Berlin".into(),
-            country: "DE".into(),
-            ..Default::default()
-        },
-        version: 1,
-        created_at: "2026-11-22T10:00:00Z".into(),
-        modified_at: "2026-11-22T10:00:00Z".into(),
-        ttl: None,
-    };
-    let key = ItemKey::address(&app.tenant, &id, "a1");
-    put_item(&app, &key, shared::store::to_item(&key, &address).unwrap()).await;
-    put_item(
-        &app,
-        &ItemKey::one_time_token(&app.tenant, "feedbeef"),
-        HashMap::from([("customerId".into(), s(id.as_str()))]),
-    )
-    .await;
-    put_item(
-        &app,
-        &ItemKey::social(&app.tenant, "google", "g-123"),
-        HashMap::from([("customerId".into(), s(id.as_str()))]),
-    )
-    .await;
+    app.put_address(&id, "a1").await;
+    let owner = || HashMap::from([("customerId".into(), s(id.as_str()))]);
+    app.put_raw(&ItemKey::one_time_token(&app.tenant, "feedbeef"), owner()).await;
+    app.put_raw(&ItemKey::social(&app.tenant, "google", "g-123"), owner()).await;
     let pending = AttributeValue::M(HashMap::from([("PASSWORD_RESET".into(), s("feedbeef"))]));
     let link = AttributeValue::M(HashMap::from([("issuer".into(), s("google")), ("subject".into(), s("g-123"))]));
-    update_profile(
-        &app,
-        &id,
+    app.update_raw(
+        &ItemKey::profile(&app.tenant, &id),
         "SET pendingTokens = :p, socialLinks = :l, defaultAddressId = :a",
+        &[],
         vec![(":p", pending), (":l", AttributeValue::L(vec![link])), (":a", s("a1"))],
     )
     .await;

@@ -145,9 +145,7 @@ async fn a_secret_put_back_after_a_password_change_is_still_dead() {
     let session = app.login(EMAIL, PASSWORD).await.field("access_token");
     assert_eq!(change_password(&app, &session, PASSWORD, NEW_PASSWORD).await.status, StatusCode::NO_CONTENT);
     assert!(app.store().get::<Value>(&key).await.unwrap().is_none(), "deleted by the change");
-    let mut restored = item;
-    restored.extend(key.to_attributes());
-    app.store().client().put_item().table_name(app.store().table()).set_item(Some(restored)).send().await.unwrap();
+    app.put_raw(&key, item).await;
     assert!(is_invalid_token(&reset_update(&app, &token, "a passphrase of the attacker").await));
     assert_eq!(app.login(EMAIL, NEW_PASSWORD).await.status, StatusCode::OK);
 }
@@ -558,17 +556,8 @@ async fn pending_accounts_expire_with_their_email_guard() {
     }
     // A week passes (DynamoDB's TTL deletes lazily; until then the items read as gone).
     for key in &keys {
-        app.store()
-            .client()
-            .update_item()
-            .table_name(app.store().table())
-            .set_key(Some(key.to_attributes()))
-            .update_expression("SET #ttl = :past")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":past", AttributeValue::N((now - 1).to_string()))
-            .send()
-            .await
-            .unwrap();
+        let past = AttributeValue::N((now - 1).to_string());
+        app.update_raw(key, "SET #ttl = :past", &[("#ttl", "ttl")], vec![(":past", past)]).await;
     }
     assert_eq!(app.login(EMAIL, "the squatter's own password").await.status, StatusCode::UNAUTHORIZED);
     // Ann signs up for real: a new account, her own activation link.

@@ -180,17 +180,8 @@ async fn age_session(app: &TestApp, tokens: &Reply, secs: i64) {
     let customer = shared::domain::CustomerId::parse(&tokens.field("customerId")).unwrap();
     let sid = shared::domain::SessionId::parse(&tokens.field("sessionId")).unwrap();
     let key = shared::table_keys::ItemKey::customer_session(&app.tenant, &customer, &sid);
-    let store = app.store();
-    store
-        .client()
-        .update_item()
-        .table_name(store.table())
-        .set_key(Some(key.to_attributes()))
-        .update_expression("SET createdAt = createdAt - :secs")
-        .expression_attribute_values(":secs", shared::store::n(secs))
-        .send()
-        .await
-        .unwrap();
+    let older = vec![(":secs", shared::store::n(secs))];
+    app.update_raw(&key, "SET createdAt = createdAt - :secs", &[], older).await;
 }
 
 fn social_account<'a>(accounts: &'a Value, subject: &str) -> &'a Value {
