@@ -43,6 +43,13 @@ impl TestApp {
         update.send().await.unwrap();
     }
 
+    /// The password hash on the e-mail guard of `email`, as stored.
+    pub async fn guard_password_hash(&self, email: &str) -> String {
+        let guard: serde_json::Value =
+            self.store().get(&ItemKey::email_guard(&self.tenant, email)).await.unwrap().unwrap();
+        guard["passwordHash"].as_str().unwrap().to_owned()
+    }
+
     /// Address `id` of `customer` (Main St, Berlin, version 1) as the address
     /// book stores it; the profile is left as it is.
     pub async fn put_address(&self, customer: &CustomerId, id: &str) {

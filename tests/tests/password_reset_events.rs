@@ -10,20 +10,6 @@ use tests::fixtures::{case, fixture_text, invalid_fields, problem, result};
 const EMAIL: &str = "fixture@example.com";
 const PASSWORD: &str = "fixture-password-2026";
 
-/// The `token` query parameter of the newest reset link in the outbox.
-fn newest_reset_token(app: &TestApp) -> String {
-    let mail = app.outbox_messages().into_iter().rev().find(|m| m["text"].as_str().unwrap().contains("token="));
-    let text = mail.expect("a reset mail")["text"].as_str().unwrap().to_owned();
-    let link = text.split_whitespace().find(|w| w.contains("token=")).unwrap();
-    let url = url_query(link);
-    url.into_iter().find(|(k, _)| k == "token").unwrap().1
-}
-
-fn url_query(link: &str) -> Vec<(String, String)> {
-    let query = link.split_once('?').map(|(_, q)| q).unwrap_or_default();
-    query.split('&').filter_map(|pair| pair.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
-}
-
 /// Fresh placeholder values; a reset token only for fixtures that use one.
 async fn values(app: &TestApp, needs_reset_token: bool) -> Vec<(&'static str, String)> {
     // The mail caps (3 of a kind an hour) would run out over this many cases.
@@ -38,7 +24,7 @@ async fn values(app: &TestApp, needs_reset_token: bool) -> Vec<(&'static str, St
     if needs_reset_token {
         let reply = app.post("/customer/demo/password/reset", Some(&anonymous), json!({"email": EMAIL})).await;
         assert_eq!(reply.status, StatusCode::ACCEPTED);
-        pairs.push(("RESET_TOKEN", newest_reset_token(app)));
+        pairs.push(("RESET_TOKEN", app.newest_reset_token()));
     }
     pairs
 }

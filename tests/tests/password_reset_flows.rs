@@ -12,6 +12,7 @@ use shared::customer::{CustomerRecord, CustomerStatus};
 use shared::domain::CustomerId;
 use shared::secrets::hash_secret;
 use shared::services::equal_time::RESPONSE_FLOOR as REQUEST_RESPONSE_FLOOR;
+use tests::links::token_of;
 use tests::{Reply, TestApp, parallel};
 
 const EMAIL: &str = "ann@example.com";
@@ -35,26 +36,12 @@ async fn generate(app: &TestApp, email: &str, code: &str) -> Reply {
     app.post("/customer/demo/password/reset/generate", Some(&anonymous), json!({"email": email, "code": code})).await
 }
 
-/// The reset links mailed so far, oldest first.
-fn reset_links(app: &TestApp) -> Vec<String> {
-    app.outbox_messages()
-        .iter()
-        .filter_map(|m| m["text"].as_str())
-        .filter_map(|text| text.split_whitespace().find(|w| w.contains("token=")).map(str::to_owned))
-        .collect()
-}
-
-fn token_of(link: &str) -> String {
-    let query = link.split_once('?').expect("a query").1;
-    query.split('&').find_map(|p| p.strip_prefix("token=")).expect("a token parameter").to_owned()
-}
-
 /// Requests a reset for `email` and returns the token from the mail.
 async fn fresh_token(app: &TestApp, email: &str) -> String {
-    let before = reset_links(app).len();
+    let before = app.reset_links().len();
     let reply = request_reset(app, json!({"email": email})).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED);
-    let links = reset_links(app);
+    let links = app.reset_links();
     assert_eq!(links.len(), before + 1, "one reset mail");
     token_of(links.last().unwrap())
 }
@@ -99,7 +86,7 @@ async fn known_and_unknown_emails_get_the_same_answer_in_comparable_time() {
     let mails = app.outbox_messages();
     assert_eq!(mails.len(), 3);
     assert!(mails.iter().all(|m| m["to"] == EMAIL));
-    for link in reset_links(&app) {
+    for link in app.reset_links() {
         assert!(link.starts_with(&format!("{RESET_PAGE}?tenant=demo&token=")), "{link}");
     }
 }
@@ -124,7 +111,7 @@ async fn a_reset_uri_off_the_allow_list_is_refused_for_known_and_unknown_emails(
     let allowed = "http://localhost:8080/activate";
     let reply = request_reset(&app, json!({"email": EMAIL, "reset_uri": allowed})).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED);
-    assert!(reset_links(&app)[0].starts_with(&format!("{allowed}?tenant=demo&token=")));
+    assert!(app.reset_links()[0].starts_with(&format!("{allowed}?tenant=demo&token=")));
 }
 
 #[tokio::test]
@@ -147,7 +134,7 @@ async fn the_link_is_built_from_configuration_never_from_request_headers() {
         request.headers_mut().insert(name, value.parse().unwrap());
     }
     assert_eq!(app.send(request).await.status, StatusCode::ACCEPTED);
-    let links = reset_links(&app);
+    let links = app.reset_links();
     assert_eq!(links.len(), 1);
     assert!(links[0].starts_with(&format!("{RESET_PAGE}?tenant=demo&token=")), "{}", links[0]);
     assert!(!links[0].contains("attacker"));
@@ -255,7 +242,7 @@ async fn parallel_requests_leave_exactly_one_live_token() {
         assert_eq!(status, StatusCode::ACCEPTED);
     }
     let mut live = 0;
-    for link in reset_links(&app) {
+    for link in app.reset_links() {
         let token = token_of(&link);
         if app.store().get_one_time_token(&app.tenant, &hash_secret(&token)).await.unwrap().is_some() {
             live += 1;
@@ -340,7 +327,7 @@ async fn at_most_three_reset_mails_per_account_and_hour() {
         assert_eq!(reply.status, StatusCode::ACCEPTED);
         assert_eq!(reply.body, json!({"result": "email_sent"}));
     }
-    let links = reset_links(&app);
+    let links = app.reset_links();
     assert_eq!(links.len(), 3);
     // The requests past the allowance issued nothing: the third link still works.
     assert_eq!(update(&app, &token_of(&links[2]), NEW_PASSWORD).await.status, StatusCode::NO_CONTENT);
