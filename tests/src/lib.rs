@@ -65,6 +65,13 @@ impl Reply {
         Reply { status, headers, body }
     }
 
+    /// Asserts that this is the problem `code` with `status`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.body["code"], code, "{}", self.body);
+    }
+
     pub fn field(&self, name: &str) -> String {
         self.body[name].as_str().unwrap_or_else(|| panic!("no string field {name} in {}", self.body)).to_owned()
     }
@@ -121,6 +128,13 @@ pub fn endpoint() -> String {
 impl TestApp {
     pub async fn new() -> Self {
         Self::build(None).await
+    }
+
+    /// A `TestApp` with one active customer, `email` with `password`.
+    pub async fn with_customer(email: &str, password: &str) -> Self {
+        let app = Self::new().await;
+        app.create_customer(email, password).await;
+        app
     }
 
     /// A `TestApp` whose DynamoDB calls `recorder` names (see `permissions`).

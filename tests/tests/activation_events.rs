@@ -62,6 +62,13 @@ async fn prepare(app: &TestApp) -> Values {
     ])
 }
 
+/// A fresh app, and values prepared in it.
+async fn start() -> (TestApp, Values) {
+    let app = TestApp::new().await;
+    let values = prepare(&app).await;
+    (app, values)
+}
+
 /// Runs `case` through the activation router.
 async fn run(app: &TestApp, case: Case, values: &Values) -> Reply {
     case.run(activation::router(app.state.clone()), values).await
@@ -78,9 +85,7 @@ async fn login_status(app: &TestApp, email: &str, password: &str) -> StatusCode 
 
 #[tokio::test]
 async fn signup_fixtures_answer_as_documented() {
-    let app = TestApp::new().await;
-
-    let values = prepare(&app).await;
+    let (app, values) = start().await;
     run(&app, case("activation-signup.json", StatusCode::ACCEPTED, result("activation_pending")), &values).await;
     let email = values.get("SIGNUP_EMAIL");
     let mail = &app.mails_to(email)[0];
@@ -114,9 +119,7 @@ async fn signup_fixtures_answer_as_documented() {
 
 #[tokio::test]
 async fn activate_fixtures_answer_as_documented() {
-    let app = TestApp::new().await;
-
-    let values = prepare(&app).await;
+    let (app, values) = start().await;
     run(&app, case("activation-activate.json", StatusCode::OK, result("activated")), &values).await;
     assert_eq!(login_status(&app, values.get("PENDING_EMAIL"), SIGNUP_PASSWORD).await, StatusCode::OK);
     // The same secret again: the generic answer.
@@ -147,9 +150,7 @@ async fn activate_fixtures_answer_as_documented() {
 
 #[tokio::test]
 async fn resend_fixtures_always_answer_202() {
-    let app = TestApp::new().await;
-
-    let values = prepare(&app).await;
+    let (app, values) = start().await;
     let old = app.latest_link(values.get("PENDING_EMAIL"), "secret").unwrap();
     let reply = run(&app, case("activation-resend.json", StatusCode::ACCEPTED, result("email_sent")), &values).await;
     let new = app.latest_link(values.get("PENDING_EMAIL"), "secret").unwrap();
@@ -164,9 +165,7 @@ async fn resend_fixtures_always_answer_202() {
 
 #[tokio::test]
 async fn email_change_fixtures_answer_as_documented() {
-    let app = TestApp::new().await;
-
-    let values = prepare(&app).await;
+    let (app, values) = start().await;
     run(&app, case("activation-email-change.json", StatusCode::ACCEPTED, result("email_sent")), &values).await;
     assert!(app.latest_link(values.get("NEW_EMAIL"), "key").is_some(), "key mailed to the new address");
     let notices = app.mails_to(values.get("CUSTOMER_EMAIL"));
@@ -185,9 +184,7 @@ async fn email_change_fixtures_answer_as_documented() {
 
 #[tokio::test]
 async fn email_confirm_fixtures_answer_as_documented() {
-    let app = TestApp::new().await;
-
-    let values = prepare(&app).await;
+    let (app, values) = start().await;
     run(&app, case("activation-email-confirm.json", StatusCode::OK, result("updated")), &values).await;
     assert_eq!(login_status(&app, values.get("CHANGE_TO"), PASSWORD).await, StatusCode::OK);
     assert_eq!(login_status(&app, values.get("CUSTOMER_EMAIL"), PASSWORD).await, StatusCode::UNAUTHORIZED);

@@ -36,8 +36,7 @@ async fn customer_id(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn every_password_reset_fixture_answers_as_documented() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     app.create_customer("other@example.com", PASSWORD).await;
 
     // (case, new mails expected)

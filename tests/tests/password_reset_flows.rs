@@ -56,8 +56,7 @@ fn decode_passphrase(jwt: &str, code: &str) -> Result<String, jsonwebtoken::erro
 
 #[tokio::test]
 async fn known_and_unknown_emails_get_the_same_answer_in_comparable_time() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let mut known_times = Vec::new();
     let mut unknown_times = Vec::new();
     for _ in 0..3 {
@@ -93,8 +92,7 @@ async fn known_and_unknown_emails_get_the_same_answer_in_comparable_time() {
 
 #[tokio::test]
 async fn a_reset_uri_off_the_allow_list_is_refused_for_known_and_unknown_emails() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let mut answers = Vec::new();
     for email in [EMAIL, "nobody@example.com"] {
         for uri in ["https://attacker.example/reset", "http://localhost:8080/reset-password/../evil", "javascript:x"] {
@@ -116,8 +114,7 @@ async fn a_reset_uri_off_the_allow_list_is_refused_for_known_and_unknown_emails(
 
 #[tokio::test]
 async fn the_link_is_built_from_configuration_never_from_request_headers() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let anonymous = app.anonymous().await.field("access_token");
     let mut request = tests::request(
         Method::POST,
@@ -142,8 +139,7 @@ async fn the_link_is_built_from_configuration_never_from_request_headers() {
 
 #[tokio::test]
 async fn a_token_works_once_sets_the_password_and_does_not_log_in() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let token = fresh_token(&app, EMAIL).await;
     // Only the hash is stored.
     assert!(app.store().get_one_time_token(&app.tenant, &hash_secret(&token)).await.unwrap().is_some());
@@ -153,8 +149,7 @@ async fn a_token_works_once_sets_the_password_and_does_not_log_in() {
     assert_eq!(first.status, StatusCode::NO_CONTENT);
     assert_eq!(first.body, Value::Null, "no tokens: the customer is not logged in");
     let again = update(&app, &token, "yet another passphrase 2027").await;
-    assert_eq!(again.status, StatusCode::BAD_REQUEST);
-    assert_eq!(again.body["code"], "invalid_token");
+    again.assert_problem(StatusCode::BAD_REQUEST, "invalid_token");
     let unknown = update(&app, "never-issued-token", NEW_PASSWORD).await;
     assert_eq!(unknown.body, again.body, "used and unknown tokens look the same");
 
@@ -177,8 +172,7 @@ async fn a_token_works_once_sets_the_password_and_does_not_log_in() {
 
 #[tokio::test]
 async fn a_weak_password_is_refused_and_the_token_stays_usable() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let token = fresh_token(&app, EMAIL).await;
     for weak in ["password1", "ann.example", "short"] {
         let reply = update(&app, &token, weak).await;
@@ -190,8 +184,7 @@ async fn a_weak_password_is_refused_and_the_token_stays_usable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_parallel_updates_with_one_token_let_exactly_one_through() {
-    let app = Arc::new(TestApp::new().await);
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = Arc::new(TestApp::with_customer(EMAIL, PASSWORD).await);
     let token = fresh_token(&app, EMAIL).await;
     let passwords = ["first parallel passphrase 2026", "second parallel passphrase 2026"];
     let updates = parallel(passwords, |password| {
@@ -217,22 +210,19 @@ async fn two_parallel_updates_with_one_token_let_exactly_one_through() {
 
 #[tokio::test]
 async fn an_older_token_stops_working_once_a_newer_one_is_issued() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let older = fresh_token(&app, EMAIL).await;
     let newer = fresh_token(&app, EMAIL).await;
     assert!(app.store().get_one_time_token(&app.tenant, &hash_secret(&older)).await.unwrap().is_none());
     let reply = update(&app, &older, NEW_PASSWORD).await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply.body["code"], "invalid_token");
+    reply.assert_problem(StatusCode::BAD_REQUEST, "invalid_token");
     assert_eq!(generate(&app, EMAIL, &older).await.status, StatusCode::BAD_REQUEST);
     assert_eq!(update(&app, &newer, NEW_PASSWORD).await.status, StatusCode::NO_CONTENT);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_requests_leave_exactly_one_live_token() {
-    let app = Arc::new(TestApp::new().await);
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = Arc::new(TestApp::with_customer(EMAIL, PASSWORD).await);
     let statuses = parallel(0..3, |_| {
         let app = app.clone();
         async move { request_reset(&app, json!({"email": EMAIL})).await.status }
@@ -253,8 +243,7 @@ async fn parallel_requests_leave_exactly_one_live_token() {
 
 #[tokio::test]
 async fn after_an_update_every_old_session_and_refresh_token_is_refused() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let phone = app.login(EMAIL, PASSWORD).await;
     let laptop = app.login(EMAIL, PASSWORD).await;
     let token = fresh_token(&app, EMAIL).await;
@@ -271,8 +260,7 @@ async fn after_an_update_every_old_session_and_refresh_token_is_refused() {
 
 #[tokio::test]
 async fn generate_returns_a_jwt_signed_with_the_code_whose_passphrase_logs_in() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let old_session = app.login(EMAIL, PASSWORD).await;
     let code = fresh_token(&app, EMAIL).await;
     let reply = generate(&app, "  ANN@example.com ", &code).await;
@@ -304,14 +292,12 @@ async fn generate_returns_a_jwt_signed_with_the_code_whose_passphrase_logs_in() 
 
 #[tokio::test]
 async fn generate_needs_the_email_the_code_was_issued_for() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     app.create_customer("bob@example.com", PASSWORD).await;
     let code = fresh_token(&app, EMAIL).await;
     for email in ["bob@example.com", "nobody@example.com"] {
         let reply = generate(&app, email, &code).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-        assert_eq!(reply.body["code"], "invalid_token");
+        reply.assert_problem(StatusCode::BAD_REQUEST, "invalid_token");
     }
     assert_eq!(app.login("bob@example.com", PASSWORD).await.status, StatusCode::OK, "bob is untouched");
     // The refusals did not use the code up.
@@ -320,8 +306,7 @@ async fn generate_needs_the_email_the_code_was_issued_for() {
 
 #[tokio::test]
 async fn at_most_three_reset_mails_per_account_and_hour() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     for _ in 0..5 {
         let reply = request_reset(&app, json!({"email": EMAIL})).await;
         assert_eq!(reply.status, StatusCode::ACCEPTED);
@@ -335,8 +320,7 @@ async fn at_most_three_reset_mails_per_account_and_hour() {
 
 #[tokio::test]
 async fn requesting_a_reset_changes_nothing_about_the_account() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let session = app.login(EMAIL, PASSWORD).await;
     let key = profile_key(&app, EMAIL).await;
     let before: CustomerRecord = app.store().get(&key).await.unwrap().unwrap();
@@ -390,8 +374,7 @@ async fn a_token_is_bound_to_its_tenant_and_routes_want_an_anonymous_token() {
             json!({"token": token, "password": NEW_PASSWORD}),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply.body["code"], "invalid_token");
+    reply.assert_problem(StatusCode::BAD_REQUEST, "invalid_token");
     // demo's anonymous token on other's path.
     let demo_anonymous = app.anonymous().await.field("access_token");
     let wrong_tenant = app.post("/customer/other/password/reset", Some(&demo_anonymous), json!({"email": EMAIL})).await;

@@ -112,8 +112,7 @@ async fn profile_of(app: &TestApp, email: &str) -> CustomerRecord {
 
 #[tokio::test]
 async fn an_email_change_requested_before_a_password_change_or_reset_cannot_be_confirmed_after_it() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     // Someone who once knew the password asks to move the account to their address...
     let thief = app.login(EMAIL, PASSWORD).await.field("access_token");
     let stolen = request_email_change(&app, &thief, PASSWORD, "thief@example.com").await;
@@ -137,8 +136,7 @@ async fn an_email_change_requested_before_a_password_change_or_reset_cannot_be_c
 async fn a_secret_put_back_after_a_password_change_is_still_dead() {
     // The credential change deletes the outstanding secrets it knows of; the
     // epoch they carry is what kills them, even one that was not deleted.
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let token = reset_token(&app, EMAIL).await;
     let key = ItemKey::one_time_token(&app.tenant, &shared::secrets::hash_secret(&token));
     let item = app.store().get_many(std::slice::from_ref(&key)).await.unwrap().remove(&key).expect("the token item");
@@ -152,8 +150,7 @@ async fn a_secret_put_back_after_a_password_change_is_still_dead() {
 
 #[tokio::test]
 async fn a_confirmed_email_change_ends_every_session_and_refresh_token() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let first = app.login(EMAIL, PASSWORD).await;
     let second = app.login(EMAIL, PASSWORD).await;
     let link = request_email_change(&app, &first.field("access_token"), PASSWORD, "ann.new@example.com").await;
@@ -169,8 +166,7 @@ async fn a_confirmed_email_change_ends_every_session_and_refresh_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn logins_racing_a_reset_leave_no_live_session() {
-    let app = Arc::new(TestApp::new().await);
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = Arc::new(TestApp::with_customer(EMAIL, PASSWORD).await);
     let mut password = PASSWORD.to_owned();
     let mut raced = 0;
     for round in 0..3 {
@@ -205,8 +201,7 @@ async fn logins_racing_a_reset_leave_no_live_session() {
 
 #[tokio::test]
 async fn an_anonymous_session_is_upgraded_once() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     app.create_customer("other@example.com", PASSWORD).await;
     let anonymous = app.anonymous().await;
     let token = anonymous.field("access_token");
@@ -258,8 +253,7 @@ async fn eight_parallel_logins_from_one_anonymous_token_make_one_session() {
 
 #[tokio::test]
 async fn replaying_a_spent_refresh_token_ends_its_own_login_and_nothing_newer() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let first = app.login(EMAIL, PASSWORD).await;
     let spent = first.field("refresh_token");
     let rotated = refresh(&app, &spent).await;
@@ -331,8 +325,7 @@ async fn login_by_id_and_by_email_spend_one_budget() {
 
 #[tokio::test]
 async fn a_device_that_logged_in_before_is_not_held_back_by_others_failures() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let earlier = login_with_device(&app, PASSWORD, None).await;
     assert_eq!(earlier.status, StatusCode::OK);
     let device = earlier.field("device_token");
@@ -359,8 +352,7 @@ async fn a_device_that_logged_in_before_is_not_held_back_by_others_failures() {
 
 #[tokio::test]
 async fn a_completed_reset_clears_the_lock() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     for _ in 0..5 {
         app.login(EMAIL, "attacker guess").await;
     }
@@ -425,28 +417,27 @@ async fn signups_and_mail_requests_are_limited_per_address_and_per_tenant() {
         RequestLimits { per_ip_signups: 2, per_tenant_signups: 3, per_ip_mail_requests: 2, ..Default::default() };
     let tenant = app.add_tenant_with("limited", limited(limits)).await;
     let anonymous = app.anonymous_for(&tenant).await.field("access_token");
+    // From one address: two go through, the third is refused.
+    let from_one_address = async |peer: &str, uri: &str, body: &dyn Fn(usize) -> Value| {
+        for n in 0..2 {
+            assert_eq!(
+                post_from(&app, peer, uri, &anonymous, body(n), None).await.status,
+                StatusCode::ACCEPTED,
+                "{uri}"
+            );
+        }
+        let third = post_from(&app, peer, uri, &anonymous, body(2), None).await;
+        assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS, "{uri}");
+    };
     let signup = |n: usize| json!({"email": format!("new{n}@example.com"), "password": PASSWORD});
     let uri = "/customer/limited/signup";
-    for n in 0..2 {
-        assert_eq!(post_from(&app, "203.0.113.1", uri, &anonymous, signup(n), None).await.status, StatusCode::ACCEPTED);
-    }
-    assert_eq!(
-        post_from(&app, "203.0.113.1", uri, &anonymous, signup(2), None).await.status,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    from_one_address("203.0.113.1", uri, &signup).await;
     assert_eq!(post_from(&app, "203.0.113.2", uri, &anonymous, signup(3), None).await.status, StatusCode::ACCEPTED);
     let tenant_full = post_from(&app, "203.0.113.3", uri, &anonymous, signup(4), None).await;
     assert_eq!(tenant_full.status, StatusCode::TOO_MANY_REQUESTS, "the tenant's limit holds across addresses");
 
     let reset = |n: usize| json!({"email": format!("new{n}@example.com")});
-    let uri = "/customer/limited/password/reset";
-    for n in 0..2 {
-        assert_eq!(post_from(&app, "203.0.113.4", uri, &anonymous, reset(n), None).await.status, StatusCode::ACCEPTED);
-    }
-    assert_eq!(
-        post_from(&app, "203.0.113.4", uri, &anonymous, reset(2), None).await.status,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    from_one_address("203.0.113.4", "/customer/limited/password/reset", &reset).await;
 }
 
 #[tokio::test]
@@ -502,8 +493,7 @@ async fn eight_signups_for_one_address_send_at_most_three_mails_of_a_kind() {
 
 #[tokio::test]
 async fn notices_are_capped_too() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let token = app.login(EMAIL, PASSWORD).await.field("access_token");
     let mut password = PASSWORD.to_owned();
     for i in 0..5 {
@@ -589,8 +579,7 @@ fn assert_equal_answers(what: &str, cases: &[(Duration, StatusCode, Value)]) {
 
 #[tokio::test]
 async fn resend_signup_and_email_change_answer_the_same_in_the_same_time() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     app.create_customer("taken@example.com", PASSWORD).await;
     signup(&app, "pending@example.com", PASSWORD).await;
     let anonymous = app.anonymous().await.field("access_token");

@@ -6,7 +6,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 use tests::TestApp;
 use tests::fixtures::{case, fields_in_order, problem, result, run_cases};
-use tests::oidc_provider::{OidcProvider, configure};
+use tests::oidc_provider::{OidcProvider, app_with};
 
 fn person(sub: &str) -> Value {
     json!({"sub": sub, "email": format!("{sub}@example.com"), "email_verified": true})
@@ -15,10 +15,9 @@ fn person(sub: &str) -> Value {
 #[tokio::test]
 async fn every_social_login_fixture_answers_as_documented() {
     let provider = OidcProvider::start();
-    let app = TestApp::new().await;
     let mut down = provider.settings("down");
     down.issuer = "http://127.0.0.1:9".into();
-    configure(&app, vec![provider.settings("acme"), down]).await;
+    let app = app_with(vec![provider.settings("acme"), down]).await;
     // Two providers, so a socialLogin without `provider` (the seed's) needs the default.
     let mut settings = app.store().get_tenant(&app.tenant).await.unwrap().unwrap();
     settings.default_social_provider = Some("acme".into());
@@ -127,8 +126,7 @@ async fn link_token(app: &TestApp, provider: &OidcProvider, person: Value) -> St
 #[tokio::test]
 async fn every_social_link_fixture_answers_as_documented() {
     let provider = OidcProvider::start();
-    let app = TestApp::new().await;
-    configure(&app, vec![provider.settings("acme")]).await;
+    let app = provider.app().await;
     let router = || login::router(app.state.clone());
     let owner = app.create_customer("owner@example.com", "fixture-owner-password-2026").await;
     let owner_person = json!({"sub": "owner-at-acme", "email": "owner@example.com", "email_verified": true});
