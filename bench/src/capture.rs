@@ -150,121 +150,87 @@ operations! {
     BatchWriteItem(BatchWriteItemInput, BatchWriteItemOutput) writes: true, capacity: per_table;
 }
 
+/// Sends an input again through its builder: each `setter: field` pair hands
+/// the input's field to the builder's setter. (The SDK makes no builder from
+/// an input, so the fields are named.) A `conditional_write` adds the fields
+/// every conditional single-item write (put, update, delete) has.
+macro_rules! resend {
+    ($client:expr, $builder:ty, $input:expr, { $($setter:ident: $field:ident),* $(,)? }) => {{
+        let input = $input;
+        let _ = <$builder>::default()$(.$setter(input.$field))*.send_with($client).await;
+    }};
+    ($client:expr, $builder:ty, $input:expr, conditional_write { $($setter:ident: $field:ident),* $(,)? }) => {
+        resend!($client, $builder, $input, {
+            $($setter: $field,)*
+            set_table_name: table_name, set_expected: expected, set_conditional_operator: conditional_operator,
+            set_return_values: return_values, set_return_consumed_capacity: return_consumed_capacity,
+            set_return_item_collection_metrics: return_item_collection_metrics,
+            set_condition_expression: condition_expression,
+            set_expression_attribute_names: expression_attribute_names,
+            set_expression_attribute_values: expression_attribute_values,
+            set_return_values_on_condition_check_failure: return_values_on_condition_check_failure,
+        })
+    };
+}
+
 impl DynamoCall {
     /// Sends the same input again, raw. Conditions that held the first time may
     /// fail now; the round trip is what counts, so errors are ignored.
     pub async fn replay(&self, client: &Client) {
+        use aws_sdk_dynamodb::operation::*;
         match self.clone() {
-            Self::GetItem(i) => {
-                let _ = aws_sdk_dynamodb::operation::get_item::builders::GetItemInputBuilder::default()
-                    .set_table_name(i.table_name)
-                    .set_key(i.key)
-                    .set_attributes_to_get(i.attributes_to_get)
-                    .set_consistent_read(i.consistent_read)
-                    .set_return_consumed_capacity(i.return_consumed_capacity)
-                    .set_projection_expression(i.projection_expression)
-                    .set_expression_attribute_names(i.expression_attribute_names)
-                    .send_with(client)
-                    .await;
-            }
-            Self::BatchGetItem(i) => {
-                let _ = aws_sdk_dynamodb::operation::batch_get_item::builders::BatchGetItemInputBuilder::default()
-                    .set_request_items(i.request_items)
-                    .set_return_consumed_capacity(i.return_consumed_capacity)
-                    .send_with(client)
-                    .await;
-            }
-            Self::Query(i) => {
-                let _ = aws_sdk_dynamodb::operation::query::builders::QueryInputBuilder::default()
-                    .set_table_name(i.table_name)
-                    .set_index_name(i.index_name)
-                    .set_select(i.select)
-                    .set_attributes_to_get(i.attributes_to_get)
-                    .set_limit(i.limit)
-                    .set_consistent_read(i.consistent_read)
-                    .set_key_conditions(i.key_conditions)
-                    .set_query_filter(i.query_filter)
-                    .set_conditional_operator(i.conditional_operator)
-                    .set_scan_index_forward(i.scan_index_forward)
-                    .set_exclusive_start_key(i.exclusive_start_key)
-                    .set_return_consumed_capacity(i.return_consumed_capacity)
-                    .set_projection_expression(i.projection_expression)
-                    .set_filter_expression(i.filter_expression)
-                    .set_key_condition_expression(i.key_condition_expression)
-                    .set_expression_attribute_names(i.expression_attribute_names)
-                    .set_expression_attribute_values(i.expression_attribute_values)
-                    .send_with(client)
-                    .await;
-            }
+            Self::GetItem(i) => resend!(client, get_item::builders::GetItemInputBuilder, i, {
+                set_table_name: table_name, set_key: key, set_attributes_to_get: attributes_to_get,
+                set_consistent_read: consistent_read, set_return_consumed_capacity: return_consumed_capacity,
+                set_projection_expression: projection_expression,
+                set_expression_attribute_names: expression_attribute_names,
+            }),
+            Self::BatchGetItem(i) => resend!(client, batch_get_item::builders::BatchGetItemInputBuilder, i, {
+                set_request_items: request_items, set_return_consumed_capacity: return_consumed_capacity,
+            }),
+            Self::Query(i) => resend!(client, query::builders::QueryInputBuilder, i, {
+                set_table_name: table_name, set_index_name: index_name, set_select: select,
+                set_attributes_to_get: attributes_to_get, set_limit: limit, set_consistent_read: consistent_read,
+                set_key_conditions: key_conditions, set_query_filter: query_filter,
+                set_conditional_operator: conditional_operator, set_scan_index_forward: scan_index_forward,
+                set_exclusive_start_key: exclusive_start_key, set_return_consumed_capacity: return_consumed_capacity,
+                set_projection_expression: projection_expression, set_filter_expression: filter_expression,
+                set_key_condition_expression: key_condition_expression,
+                set_expression_attribute_names: expression_attribute_names,
+                set_expression_attribute_values: expression_attribute_values,
+            }),
             Self::PutItem(i) => {
-                let _ = aws_sdk_dynamodb::operation::put_item::builders::PutItemInputBuilder::default()
-                    .set_table_name(i.table_name)
-                    .set_item(i.item)
-                    .set_expected(i.expected)
-                    .set_return_values(i.return_values)
-                    .set_return_consumed_capacity(i.return_consumed_capacity)
-                    .set_return_item_collection_metrics(i.return_item_collection_metrics)
-                    .set_conditional_operator(i.conditional_operator)
-                    .set_condition_expression(i.condition_expression)
-                    .set_expression_attribute_names(i.expression_attribute_names)
-                    .set_expression_attribute_values(i.expression_attribute_values)
-                    .set_return_values_on_condition_check_failure(i.return_values_on_condition_check_failure)
-                    .send_with(client)
-                    .await;
+                resend!(client, put_item::builders::PutItemInputBuilder, i, conditional_write { set_item: item })
             }
-            Self::UpdateItem(i) => {
-                let _ = aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder::default()
-                    .set_table_name(i.table_name)
-                    .set_key(i.key)
-                    .set_attribute_updates(i.attribute_updates)
-                    .set_expected(i.expected)
-                    .set_conditional_operator(i.conditional_operator)
-                    .set_return_values(i.return_values)
-                    .set_return_consumed_capacity(i.return_consumed_capacity)
-                    .set_return_item_collection_metrics(i.return_item_collection_metrics)
-                    .set_update_expression(i.update_expression)
-                    .set_condition_expression(i.condition_expression)
-                    .set_expression_attribute_names(i.expression_attribute_names)
-                    .set_expression_attribute_values(i.expression_attribute_values)
-                    .set_return_values_on_condition_check_failure(i.return_values_on_condition_check_failure)
-                    .send_with(client)
-                    .await;
-            }
+            Self::UpdateItem(i) => resend!(
+                client,
+                update_item::builders::UpdateItemInputBuilder,
+                i,
+                conditional_write {
+                    set_key: key,
+                    set_attribute_updates: attribute_updates,
+                    set_update_expression: update_expression,
+                }
+            ),
             Self::DeleteItem(i) => {
-                let _ = aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemInputBuilder::default()
-                    .set_table_name(i.table_name)
-                    .set_key(i.key)
-                    .set_expected(i.expected)
-                    .set_conditional_operator(i.conditional_operator)
-                    .set_return_values(i.return_values)
-                    .set_return_consumed_capacity(i.return_consumed_capacity)
-                    .set_return_item_collection_metrics(i.return_item_collection_metrics)
-                    .set_condition_expression(i.condition_expression)
-                    .set_expression_attribute_names(i.expression_attribute_names)
-                    .set_expression_attribute_values(i.expression_attribute_values)
-                    .set_return_values_on_condition_check_failure(i.return_values_on_condition_check_failure)
-                    .send_with(client)
-                    .await;
+                resend!(client, delete_item::builders::DeleteItemInputBuilder, i, conditional_write { set_key: key })
             }
             Self::TransactWriteItems(i) => {
-                let _ = aws_sdk_dynamodb::operation::transact_write_items::builders::TransactWriteItemsInputBuilder::default().set_transact_items(i.transact_items).set_return_consumed_capacity(i.return_consumed_capacity).set_return_item_collection_metrics(i.return_item_collection_metrics).set_client_request_token(i.client_request_token).send_with(client).await;
+                resend!(client, transact_write_items::builders::TransactWriteItemsInputBuilder, i, {
+                    set_transact_items: transact_items, set_return_consumed_capacity: return_consumed_capacity,
+                    set_return_item_collection_metrics: return_item_collection_metrics,
+                    set_client_request_token: client_request_token,
+                })
             }
             Self::TransactGetItems(i) => {
-                let _ =
-                    aws_sdk_dynamodb::operation::transact_get_items::builders::TransactGetItemsInputBuilder::default()
-                        .set_transact_items(i.transact_items)
-                        .set_return_consumed_capacity(i.return_consumed_capacity)
-                        .send_with(client)
-                        .await;
+                resend!(client, transact_get_items::builders::TransactGetItemsInputBuilder, i, {
+                    set_transact_items: transact_items, set_return_consumed_capacity: return_consumed_capacity,
+                })
             }
-            Self::BatchWriteItem(i) => {
-                let _ = aws_sdk_dynamodb::operation::batch_write_item::builders::BatchWriteItemInputBuilder::default()
-                    .set_request_items(i.request_items)
-                    .set_return_consumed_capacity(i.return_consumed_capacity)
-                    .set_return_item_collection_metrics(i.return_item_collection_metrics)
-                    .send_with(client)
-                    .await;
-            }
+            Self::BatchWriteItem(i) => resend!(client, batch_write_item::builders::BatchWriteItemInputBuilder, i, {
+                set_request_items: request_items, set_return_consumed_capacity: return_consumed_capacity,
+                set_return_item_collection_metrics: return_item_collection_metrics,
+            }),
         }
     }
 }

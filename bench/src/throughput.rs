@@ -98,6 +98,25 @@ fn record(stack: &'static str, route: &'static str, load: Load, w: WrkJson) -> T
 pub const GET_LOAD: Load = Load { threads: 1, connections: 10, seconds: 10 };
 pub const LOGIN_LOAD: Load = Load { threads: 1, connections: 4, seconds: 10 };
 
+/// `GET me` at [`GET_LOAD`], then `login` at [`LOGIN_LOAD`], of one stack
+/// (wrk blocks: it runs on a blocking thread).
+async fn me_and_login(
+    root: &Path,
+    stack: &'static str,
+    me: Target<'static>,
+    login: Target<'static>,
+) -> Result<Vec<Throughput>, String> {
+    let root = root.to_owned();
+    tokio::task::spawn_blocking(move || -> Result<Vec<Throughput>, String> {
+        Ok(vec![
+            record(stack, "GET me", GET_LOAD, wrk(&root, &me, GET_LOAD)?),
+            record(stack, "login", LOGIN_LOAD, wrk(&root, &login, LOGIN_LOAD)?),
+        ])
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
 /// Our local server: the same routers `accounts serve` mounts, on a free port.
 pub async fn ours(root: &Path, app: &BenchApp) -> Result<Vec<Throughput>, String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
@@ -107,27 +126,19 @@ pub async fn ours(root: &Path, app: &BenchApp) -> Result<Vec<Throughput>, String
     let tokens = app.customer_login().await;
     let anonymous = app.anonymous_token().await;
     let login_body = serde_json::json!({"email": EMAIL, "password": PASSWORD}).to_string();
-    let root = root.to_owned();
-    let results = tokio::task::spawn_blocking(move || -> Result<Vec<Throughput>, String> {
-        let me = Target {
-            url: format!("{base}/customer/{TENANT}/me"),
-            script: "bench/wrk/get.lua",
-            token: Some(tokens.field("access_token")),
-            body: None,
-        };
-        let login = Target {
-            url: format!("{base}/customer/{TENANT}/login"),
-            script: "bench/wrk/post.lua",
-            token: Some(anonymous),
-            body: Some((login_body, "application/json")),
-        };
-        Ok(vec![
-            record("customer-accounts", "GET me", GET_LOAD, wrk(&root, &me, GET_LOAD)?),
-            record("customer-accounts", "login", LOGIN_LOAD, wrk(&root, &login, LOGIN_LOAD)?),
-        ])
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    let me = Target {
+        url: format!("{base}/customer/{TENANT}/me"),
+        script: "bench/wrk/get.lua",
+        token: Some(tokens.field("access_token")),
+        body: None,
+    };
+    let login = Target {
+        url: format!("{base}/customer/{TENANT}/login"),
+        script: "bench/wrk/post.lua",
+        token: Some(anonymous),
+        body: Some((login_body, "application/json")),
+    };
+    let results = me_and_login(root, "customer-accounts", me, login).await;
     server.abort();
     results
 }
@@ -178,23 +189,14 @@ pub async fn reference(root: &Path, work: &Path) -> Result<Vec<Throughput>, Stri
         .map_err(|e| e.to_string())?;
     let token = token["access_token"].as_str().ok_or("no access_token from the reference login")?.to_owned();
     let login_body = format!("username={email}&password={}", PASSWORD.replace(' ', "+"));
-    let root = root.to_owned();
-    let results = tokio::task::spawn_blocking(move || -> Result<Vec<Throughput>, String> {
-        let me =
-            Target { url: format!("{base}/users/me"), script: "bench/wrk/get.lua", token: Some(token), body: None };
-        let login = Target {
-            url: format!("{base}/auth/jwt/login"),
-            script: "bench/wrk/post.lua",
-            token: None,
-            body: Some((login_body, "application/x-www-form-urlencoded")),
-        };
-        Ok(vec![
-            record("fastapi-users (SQLite)", "GET me", GET_LOAD, wrk(&root, &me, GET_LOAD)?),
-            record("fastapi-users (SQLite)", "login", LOGIN_LOAD, wrk(&root, &login, LOGIN_LOAD)?),
-        ])
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    let me = Target { url: format!("{base}/users/me"), script: "bench/wrk/get.lua", token: Some(token), body: None };
+    let login = Target {
+        url: format!("{base}/auth/jwt/login"),
+        script: "bench/wrk/post.lua",
+        token: None,
+        body: Some((login_body, "application/x-www-form-urlencoded")),
+    };
+    let results = me_and_login(root, "fastapi-users (SQLite)", me, login).await;
     let _ = server.kill().await;
     let _ = std::fs::remove_file(&db);
     results

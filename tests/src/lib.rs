@@ -4,6 +4,7 @@
 //! that Lambda and the local server run.
 
 pub mod fixtures;
+pub mod items;
 pub mod links;
 pub mod logs;
 pub mod oidc_provider;
@@ -55,17 +56,60 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Status, headers and the body as JSON (`Null` when empty or not JSON).
+    pub async fn read(response: http::Response<Body>) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Reply { status, headers, body }
+    }
+
+    /// Asserts that this is the problem `code` with `status`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.body["code"], code, "{}", self.body);
+    }
+
     pub fn field(&self, name: &str) -> String {
         self.body[name].as_str().unwrap_or_else(|| panic!("no string field {name} in {}", self.body)).to_owned()
     }
 
-    /// The `field` names of a problem's `errors`.
+    /// The `field` names of a problem's `errors`, in the order given.
     pub fn error_fields(&self) -> Vec<String> {
-        self.body["errors"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
-            .unwrap_or_default()
+        fixtures::fields_in_order(&self.body)
     }
+}
+
+/// Runs `task` once for every input, each on a tokio task of its own (so on a
+/// multi-thread runtime they really run in parallel), all started before any
+/// is awaited; the outputs come back in the order of the inputs.
+pub async fn parallel<I, F, Fut>(inputs: impl IntoIterator<Item = I>, mut task: F) -> Vec<Fut::Output>
+where
+    F: FnMut(I) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    let handles: Vec<_> = inputs.into_iter().map(|input| tokio::spawn(task(input))).collect();
+    let mut outputs = Vec::with_capacity(handles.len());
+    for handle in handles {
+        outputs.push(match handle.await {
+            Ok(output) => output,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => panic!("a parallel task did not finish: {e}"),
+        });
+    }
+    outputs
+}
+
+/// How many of `statuses` there are of each status, lowest status first.
+pub fn tally(statuses: &[StatusCode]) -> Vec<(StatusCode, usize)> {
+    let mut counts = std::collections::BTreeMap::new();
+    for status in statuses {
+        *counts.entry(*status).or_insert(0) += 1;
+    }
+    counts.into_iter().collect()
 }
 
 /// Logs to the test's captured output (shown for failing tests); `RUST_LOG` filters.
@@ -84,6 +128,13 @@ pub fn endpoint() -> String {
 impl TestApp {
     pub async fn new() -> Self {
         Self::build(None).await
+    }
+
+    /// A `TestApp` with one active customer, `email` with `password`.
+    pub async fn with_customer(email: &str, password: &str) -> Self {
+        let app = Self::new().await;
+        app.create_customer(email, password).await;
+        app
     }
 
     /// A `TestApp` whose DynamoDB calls `recorder` names (see `permissions`).
@@ -138,12 +189,7 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.expect("the router is infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-        Reply { status, headers, body }
+        Reply::read(self.router.clone().oneshot(request).await.expect("the router is infallible")).await
     }
 
     pub async fn get(&self, uri: &str, token: Option<&str>) -> Reply {

@@ -13,6 +13,11 @@ pub fn link_param(text: &str, param: &str) -> Option<String> {
     })
 }
 
+/// The `token` parameter of a password-reset link.
+pub fn token_of(link: &str) -> String {
+    link_param(link, "token").unwrap_or_else(|| panic!("no token parameter in {link}"))
+}
+
 /// A link's `identifier` and its secret parameter (`secret` or `key`).
 #[derive(Debug, Clone)]
 pub struct MailedLink {
@@ -28,6 +33,20 @@ impl TestApp {
             .into_iter()
             .filter(|m| m["to"].as_str().is_some_and(|t| t.to_lowercase() == to))
             .collect()
+    }
+
+    /// The password-reset links mailed so far (to anyone), oldest first.
+    pub fn reset_links(&self) -> Vec<String> {
+        self.outbox_messages()
+            .iter()
+            .filter_map(|m| m["text"].as_str())
+            .filter_map(|text| text.split_whitespace().find(|w| w.contains("token=")).map(str::to_owned))
+            .collect()
+    }
+
+    /// The token of the newest password-reset link mailed.
+    pub fn newest_reset_token(&self) -> String {
+        token_of(self.reset_links().last().expect("a reset mail"))
     }
 
     /// The newest link mailed to `to` that carries `param` (`secret` or `key`).

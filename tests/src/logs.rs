@@ -6,6 +6,10 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use shared::secrets::hash_secret;
+
+use crate::TestApp;
+
 #[derive(Clone, Default)]
 pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
 
@@ -33,6 +37,22 @@ impl CapturedLogs {
         captured
     }
 
+    /// Installs the capture, then makes the app (whose own logging setup then
+    /// finds the capture in place).
+    pub async fn with_app() -> (Self, TestApp) {
+        let captured = Self::install();
+        (captured, TestApp::new().await)
+    }
+
+    /// Asserts that none of `secrets`, and no argon2 hash, reached the logs.
+    pub fn assert_free_of(&self, secrets: &[String]) {
+        let logs = self.text();
+        for secret in secrets {
+            assert!(!logs.contains(secret.as_str()), "a secret reached the logs: {secret}");
+        }
+        assert!(!logs.contains("$argon2"), "no hash in the logs");
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8(self.0.lock().expect("log buffer").clone()).expect("logs are UTF-8")
     }
@@ -41,4 +61,14 @@ impl CapturedLogs {
     pub fn lines(&self) -> Vec<serde_json::Value> {
         self.text().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
+}
+
+/// A secret and the form it is stored in (`hash_secret`).
+pub fn with_hash(secret: &str) -> [String; 2] {
+    [secret.to_owned(), hash_secret(secret)]
+}
+
+/// A PHC password hash, and its salt and digest parts on their own.
+pub fn phc_parts(hash: &str) -> Vec<String> {
+    std::iter::once(hash).chain(hash.rsplit('$').take(2)).map(str::to_owned).collect()
 }

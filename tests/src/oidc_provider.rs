@@ -60,6 +60,11 @@ pub struct Authorization {
 }
 
 impl OidcProvider {
+    /// A fresh app whose demo tenant signs in with this provider, as `acme`.
+    pub async fn app(&self) -> TestApp {
+        app_with(vec![self.settings("acme")]).await
+    }
+
     pub fn start() -> Self {
         ensure_installed();
         let mut child = Command::new("node")
@@ -137,4 +142,11 @@ pub async fn configure(app: &TestApp, providers: Vec<SocialProvider>) {
     let mut settings = app.store().get_tenant(&app.tenant).await.unwrap().expect("demo tenant");
     settings.social_providers = providers;
     app.store().put_tenant(&app.tenant, &settings).await.unwrap();
+}
+
+/// A fresh app whose demo tenant signs in with `providers`.
+pub async fn app_with(providers: Vec<SocialProvider>) -> TestApp {
+    let app = TestApp::new().await;
+    configure(&app, providers).await;
+    app
 }

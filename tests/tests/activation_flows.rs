@@ -11,7 +11,7 @@ use shared::customer::{CustomerRecord, CustomerStatus, EmailGuard};
 use shared::domain::CustomerId;
 use shared::table_keys::ItemKey;
 use tests::links::MailedLink;
-use tests::{Reply, TestApp};
+use tests::{Reply, TestApp, parallel, tally};
 
 const PASSWORD: &str = "violet tulips under rain";
 
@@ -73,23 +73,16 @@ async fn twenty_parallel_signups_with_one_email_create_exactly_one_customer() {
     for _ in 0..20 {
         tokens.push(app.anonymous().await.field("access_token"));
     }
-    let tasks: Vec<_> = tokens
-        .into_iter()
-        .enumerate()
-        .map(|(i, token)| {
-            let app = app.clone();
-            let body = json!({"email": variants[i % variants.len()], "password": PASSWORD,
-                "customerDetails": {"firstName": format!("Racer{i}")}});
-            tokio::spawn(async move {
-                let reply = app.post("/customer/demo/signup", Some(&token), body).await;
-                (reply.status, reply.headers["content-type"].clone(), reply.body)
-            })
-        })
-        .collect();
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.unwrap());
-    }
+    let replies = parallel(tokens.into_iter().enumerate(), |(i, token)| {
+        let app = app.clone();
+        let body = json!({"email": variants[i % variants.len()], "password": PASSWORD,
+            "customerDetails": {"firstName": format!("Racer{i}")}});
+        async move {
+            let reply = app.post("/customer/demo/signup", Some(&token), body).await;
+            (reply.status, reply.headers["content-type"].clone(), reply.body)
+        }
+    })
+    .await;
     assert!(replies.iter().all(|r| *r == replies[0]), "every response is identical: {replies:?}");
     assert_eq!(replies[0].0, StatusCode::ACCEPTED);
     assert_eq!(replies[0].2, json!({"result": "activation_pending"}));
@@ -174,11 +167,9 @@ async fn signup_then_mailed_link_activates_and_login_works() {
 
     // Before activation: 403 only with the right password.
     let early = app.login(email, PASSWORD).await;
-    assert_eq!(early.status, StatusCode::FORBIDDEN);
-    assert_eq!(early.body["code"], "account_not_activated");
+    early.assert_problem(StatusCode::FORBIDDEN, "account_not_activated");
     let wrong = app.login(email, "not the password at all").await;
-    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(wrong.body["code"], "invalid_credentials");
+    wrong.assert_problem(StatusCode::UNAUTHORIZED, "invalid_credentials");
 
     let reply = activate(&app, &link, json!({})).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -196,19 +187,12 @@ async fn ten_parallel_activations_with_one_secret_let_exactly_one_through() {
     let app = Arc::new(TestApp::new().await);
     signup(&app, json!({"email": "once@example.com", "password": PASSWORD})).await;
     let link = app.latest_link("once@example.com", "secret").unwrap();
-    let tasks: Vec<_> = (0..10)
-        .map(|_| {
-            let app = app.clone();
-            let link = link.clone();
-            tokio::spawn(async move { activate(&app, &link, json!({})).await.status })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.unwrap());
-    }
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::BAD_REQUEST).count(), 9, "{statuses:?}");
+    let statuses = parallel(0..10, |_| {
+        let (app, link) = (app.clone(), link.clone());
+        async move { activate(&app, &link, json!({})).await.status }
+    })
+    .await;
+    assert_eq!(tally(&statuses), [(StatusCode::OK, 1), (StatusCode::BAD_REQUEST, 9)], "{statuses:?}");
 }
 
 #[tokio::test]
@@ -223,8 +207,7 @@ async fn signup_without_password_must_choose_one_at_activation() {
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     assert_eq!(missing.error_fields(), ["password", "password_check"]);
     let weak = activate(&app, &link, json!({"password": "nora1234", "password_check": "nora1234"})).await;
-    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(weak.body["code"], "weak_password");
+    weak.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "weak_password");
 
     let ok = activate(&app, &link, json!({"password": PASSWORD, "password_check": PASSWORD})).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
@@ -335,8 +318,7 @@ async fn email_change_confirmed_after_someone_took_the_address_is_409_and_change
     let bob_before = profile(&app, &bob_link.identifier).await;
 
     let reply = confirm(&app, &link).await;
-    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
-    assert_eq!(reply.body["code"], "email_taken");
+    reply.assert_problem(StatusCode::CONFLICT, "email_taken");
 
     let (ann_after, bob_after) = (profile(&app, &ann).await, profile(&app, &bob_link.identifier).await);
     assert_eq!((ann_after.email.as_str(), ann_after.version), (ann_before.email.as_str(), ann_before.version));
@@ -352,8 +334,7 @@ async fn email_change_confirmed_after_someone_took_the_address_is_409_and_change
 
 #[tokio::test]
 async fn email_change_rechecks_the_password_and_does_not_reveal_taken_addresses() {
-    let app = TestApp::new().await;
-    app.create_customer("me@example.com", PASSWORD).await;
+    let app = TestApp::with_customer("me@example.com", PASSWORD).await;
     app.create_customer("taken@example.com", PASSWORD).await;
     let token = app.login("me@example.com", PASSWORD).await.field("access_token");
 
@@ -384,8 +365,7 @@ async fn email_change_rechecks_the_password_and_does_not_reveal_taken_addresses(
                 json!({"email": "me@example.com", "password": "wrong password", "newEmail": "y@example.com"}),
             )
             .await;
-        assert_eq!(wrong.status, StatusCode::FORBIDDEN);
-        assert_eq!(wrong.body["code"], "invalid_credentials");
+        wrong.assert_problem(StatusCode::FORBIDDEN, "invalid_credentials");
     }
     let locked = change_email(&app, &token, "me@example.com", "y@example.com", false).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
@@ -394,8 +374,7 @@ async fn email_change_rechecks_the_password_and_does_not_reveal_taken_addresses(
 
 #[tokio::test]
 async fn a_newer_email_change_key_retires_the_older_one() {
-    let app = TestApp::new().await;
-    app.create_customer("me@example.com", PASSWORD).await;
+    let app = TestApp::with_customer("me@example.com", PASSWORD).await;
     let token = app.login("me@example.com", PASSWORD).await.field("access_token");
     change_email(&app, &token, "me@example.com", "first@example.com", false).await;
     change_email(&app, &token, "me@example.com", "second@example.com", false).await;
@@ -408,8 +387,7 @@ async fn a_newer_email_change_key_retires_the_older_one() {
 
 #[tokio::test]
 async fn email_change_requests_are_capped_per_hour() {
-    let app = TestApp::new().await;
-    app.create_customer("busy@example.com", PASSWORD).await;
+    let app = TestApp::with_customer("busy@example.com", PASSWORD).await;
     let token = app.login("busy@example.com", PASSWORD).await.field("access_token");
     for i in 0..5 {
         let reply = change_email(&app, &token, "busy@example.com", &format!("to{i}@example.com"), false).await;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::domain::CustomerId;
-use tests::{Reply, TestApp, request};
+use tests::{Reply, TestApp, parallel, request, tally};
 
 const PASSWORD: &str = "flow-password-2026";
 const BOOK: &str = "/customer/demo/me/addresses";
@@ -57,32 +57,42 @@ async fn book_on_profile(app: &TestApp, who: &Customer) -> (u32, Option<String>)
     (profile.address_count, profile.default_address_id.map(String::from))
 }
 
-async fn join_all(tasks: Vec<tokio::task::JoinHandle<Reply>>) -> Vec<Reply> {
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.unwrap());
+/// The `(method, uri, body)` requests at once, as `who`; the replies in order.
+async fn send_all(app: &Arc<TestApp>, who: &Customer, requests: Vec<(Method, String, Option<Value>)>) -> Vec<Reply> {
+    parallel(requests, |(method, uri, body)| {
+        let (app, token) = (app.clone(), who.token.clone());
+        async move { app.send(request(method, &uri, Some(&token), body)).await }
+    })
+    .await
+}
+
+/// `method` with `body` on each of `ids` at once, as `who`.
+async fn send_each(
+    app: &Arc<TestApp>,
+    who: &Customer,
+    method: Method,
+    ids: &[String],
+    body: Option<Value>,
+) -> Vec<Reply> {
+    send_all(app, who, ids.iter().map(|id| (method.clone(), format!("{BOOK}/{id}"), body.clone())).collect()).await
+}
+
+/// `ann` with the addresses `Street 0` to `Street {n - 1}`.
+async fn book_of(app: &TestApp, n: usize) -> (Customer, Vec<String>) {
+    let ann = customer(app, "ann@example.com").await;
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(add(app, &ann, &format!("Street {i}")).await);
     }
-    replies
+    (ann, ids)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_parallel_make_default_requests_leave_exactly_one_default() {
     let app = Arc::new(TestApp::new().await);
-    let ann = Arc::new(customer(&app, "ann@example.com").await);
-    let mut ids = Vec::new();
-    for i in 0..10 {
-        ids.push(add(&app, &ann, &format!("Street {i}")).await);
-    }
-    let tasks = ids
-        .iter()
-        .map(|id| {
-            let (app, ann, id) = (app.clone(), ann.clone(), id.clone());
-            let body = json!({"isDefault": true, "metadata": {"version": 1}});
-            tokio::spawn(async move { send(&app, Method::PATCH, &ann, &id, Some(body)).await })
-        })
-        .collect();
-    let replies = join_all(tasks).await;
-    for reply in &replies {
+    let (ann, ids) = book_of(&app, 10).await;
+    let body = json!({"isDefault": true, "metadata": {"version": 1}});
+    for reply in send_each(&app, &ann, Method::PATCH, &ids, Some(body)).await {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         assert_eq!(reply.body["isDefault"], true);
     }
@@ -96,17 +106,11 @@ async fn ten_parallel_make_default_requests_leave_exactly_one_default() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_parallel_creates_store_exactly_fifty() {
     let app = Arc::new(TestApp::new().await);
-    let ann = Arc::new(customer(&app, "ann@example.com").await);
-    let tasks = (0..60)
-        .map(|i| {
-            let (app, ann) = (app.clone(), ann.clone());
-            tokio::spawn(async move { create(&app, &ann, address(&format!("Street {i}"))).await })
-        })
-        .collect();
-    let replies = join_all(tasks).await;
+    let ann = customer(&app, "ann@example.com").await;
+    let creates = (0..60).map(|i| (Method::POST, BOOK.to_owned(), Some(address(&format!("Street {i}"))))).collect();
+    let replies = send_all(&app, &ann, creates).await;
     let statuses: Vec<_> = replies.iter().map(|r| r.status).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 50, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count(), 10, "{statuses:?}");
+    assert_eq!(tally(&statuses), [(StatusCode::CREATED, 50), (StatusCode::UNPROCESSABLE_ENTITY, 10)], "{statuses:?}");
     assert!(
         replies
             .iter()
@@ -172,19 +176,8 @@ async fn the_first_address_is_default_and_deleting_the_default_promotes_the_olde
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_deletes_of_every_address_leave_an_empty_book() {
     let app = Arc::new(TestApp::new().await);
-    let ann = Arc::new(customer(&app, "ann@example.com").await);
-    let mut ids = Vec::new();
-    for i in 0..6 {
-        ids.push(add(&app, &ann, &format!("Street {i}")).await);
-    }
-    let tasks = ids
-        .iter()
-        .map(|id| {
-            let (app, ann, id) = (app.clone(), ann.clone(), id.clone());
-            tokio::spawn(async move { send(&app, Method::DELETE, &ann, &id, None).await })
-        })
-        .collect();
-    for reply in join_all(tasks).await {
+    let (ann, ids) = book_of(&app, 6).await;
+    for reply in send_each(&app, &ann, Method::DELETE, &ids, None).await {
         assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
     }
     assert!(list(&app, &ann).await.is_empty());
@@ -194,20 +187,9 @@ async fn parallel_deletes_of_every_address_leave_an_empty_book() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_deletes_of_the_default_and_others_keep_one_default() {
     let app = Arc::new(TestApp::new().await);
-    let ann = Arc::new(customer(&app, "ann@example.com").await);
-    let mut ids = Vec::new();
-    for i in 0..8 {
-        ids.push(add(&app, &ann, &format!("Street {i}")).await);
-    }
+    let (ann, ids) = book_of(&app, 8).await;
     // Delete the default and the next four oldest at once: the survivors are 5..8.
-    let tasks = ids[..5]
-        .iter()
-        .map(|id| {
-            let (app, ann, id) = (app.clone(), ann.clone(), id.clone());
-            tokio::spawn(async move { send(&app, Method::DELETE, &ann, &id, None).await })
-        })
-        .collect();
-    for reply in join_all(tasks).await {
+    for reply in send_each(&app, &ann, Method::DELETE, &ids[..5], None).await {
         assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
     }
     let list = list(&app, &ann).await;
@@ -221,17 +203,12 @@ async fn parallel_deletes_of_the_default_and_others_keep_one_default() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_parallel_changes_with_one_version_let_one_through() {
     let app = Arc::new(TestApp::new().await);
-    let ann = Arc::new(customer(&app, "ann@example.com").await);
+    let ann = customer(&app, "ann@example.com").await;
     let id = add(&app, &ann, "Main Street").await;
-    let tasks = ["Hamburg", "Munich"]
-        .into_iter()
-        .map(|city| {
-            let (app, ann, id) = (app.clone(), ann.clone(), id.clone());
-            let body = json!({"city": city, "metadata": {"version": 1}});
-            tokio::spawn(async move { send(&app, Method::PATCH, &ann, &id, Some(body)).await })
-        })
-        .collect();
-    let replies = join_all(tasks).await;
+    let changes = ["Hamburg", "Munich"].map(|city| json!({"city": city, "metadata": {"version": 1}}));
+    let uri = format!("{BOOK}/{id}");
+    let replies =
+        send_all(&app, &ann, changes.into_iter().map(|body| (Method::PATCH, uri.clone(), Some(body))).collect()).await;
     let mut statuses: Vec<_> = replies.iter().map(|r| r.status).collect();
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
@@ -302,29 +279,17 @@ async fn a_put_replaces_the_whole_address_and_keeps_the_default() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_creates_default_moves_and_deletes_keep_the_book_consistent() {
     let app = Arc::new(TestApp::new().await);
-    let ann = Arc::new(customer(&app, "ann@example.com").await);
-    let mut ids = Vec::new();
-    for i in 0..8 {
-        ids.push(add(&app, &ann, &format!("Street {i}")).await);
-    }
-    let mut tasks = Vec::new();
+    let (ann, ids) = book_of(&app, 8).await;
     // Delete the default and two more, move the default to three others, and add four.
-    for id in &ids[..3] {
-        let (app, ann, id) = (app.clone(), ann.clone(), id.clone());
-        tasks.push(tokio::spawn(async move { send(&app, Method::DELETE, &ann, &id, None).await }));
-    }
-    for id in &ids[3..6] {
-        let (app, ann, id) = (app.clone(), ann.clone(), id.clone());
-        let body = json!({"isDefault": true, "metadata": {"version": 1}});
-        tasks.push(tokio::spawn(async move { send(&app, Method::PATCH, &ann, &id, Some(body)).await }));
-    }
+    let make_default = json!({"isDefault": true, "metadata": {"version": 1}});
+    let mut requests: Vec<_> = ids[..3].iter().map(|id| (Method::DELETE, format!("{BOOK}/{id}"), None)).collect();
+    requests.extend(ids[3..6].iter().map(|id| (Method::PATCH, format!("{BOOK}/{id}"), Some(make_default.clone()))));
     for i in 0..4 {
-        let (app, ann) = (app.clone(), ann.clone());
         let mut body = address(&format!("New {i}"));
         body["isDefault"] = json!(i % 2 == 0);
-        tasks.push(tokio::spawn(async move { create(&app, &ann, body).await }));
+        requests.push((Method::POST, BOOK.to_owned(), Some(body)));
     }
-    for reply in join_all(tasks).await {
+    for reply in send_all(&app, &ann, requests).await {
         assert!(reply.status.is_success(), "{} {}", reply.status, reply.body);
     }
     let list = list(&app, &ann).await;

@@ -115,11 +115,7 @@ async fn app(database: &Database) -> (axum::Router, String) {
 }
 
 async fn call(router: &axum::Router, request: http::Request<axum::body::Body>) -> Reply {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
-    Reply { status, headers, body: serde_json::from_slice(&bytes).unwrap_or_default() }
+    Reply::read(router.clone().oneshot(request).await.unwrap()).await
 }
 
 async fn me(router: &axum::Router, token: &str) -> (Reply, Duration) {

@@ -32,8 +32,7 @@ async fn an_email_with_a_display_name_comment_quotes_or_a_literal_is_no_identity
 
 #[tokio::test]
 async fn one_mailbox_is_one_identity_whatever_its_spelling_and_mail_goes_only_to_it() {
-    let app = TestApp::new().await;
-    app.create_customer("demo@example.com", PASSWORD).await;
+    let app = TestApp::with_customer("demo@example.com", PASSWORD).await;
     // Fullwidth letters and upper case map to the same mailbox: a taken address.
     for spelling in ["demo@ｅｘａｍｐｌｅ.com", " DEMO@Example.COM "] {
         assert_eq!(signup(&app, json!({"email": spelling, "password": PASSWORD})).await.status, StatusCode::ACCEPTED);
@@ -86,8 +85,7 @@ async fn control_characters_are_refused_wherever_text_is_stored() {
 
 #[tokio::test]
 async fn mixins_hold_only_what_dynamodb_stores_and_a_reader_can_trust() {
-    let app = TestApp::new().await;
-    app.create_customer("ann@example.com", PASSWORD).await;
+    let app = TestApp::with_customer("ann@example.com", PASSWORD).await;
     let token = app.login("ann@example.com", PASSWORD).await.field("access_token");
     let patch = |mixins: Value| json!({"mixins": mixins, "metadata": {"version": 1}});
     for (mixins, field) in [

@@ -66,8 +66,7 @@ fn write(path: &std::path::Path, set: &KeySetFile) {
 
 #[tokio::test]
 async fn tokens_of_both_keys_work_everywhere_while_a_rotation_runs_without_a_deploy() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let dir = std::env::temp_dir().join(format!("rotation-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("signing-keys.json");

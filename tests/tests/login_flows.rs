@@ -6,7 +6,7 @@ use http::StatusCode;
 use serde_json::json;
 use shared::domain::{ClientId, SessionId};
 use shared::tokens::{self, NewAccessToken, Subject};
-use tests::TestApp;
+use tests::{TestApp, parallel, tally};
 
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -17,8 +17,7 @@ fn validate_uri() -> &'static str {
 
 #[tokio::test]
 async fn unknown_email_and_wrong_password_look_the_same() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let wrong_password = app.login(EMAIL, "not the password").await;
     let unknown_email = app.login("nobody@example.com", PASSWORD).await;
     let unknown_id = {
@@ -57,8 +56,7 @@ async fn email_login_is_case_and_space_insensitive_and_id_login_works() {
 
 #[tokio::test]
 async fn login_keeps_the_storefront_session_id_but_issues_new_tokens() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let anonymous = app.anonymous().await;
     let customer = app.login_with(&anonymous.field("access_token"), EMAIL, PASSWORD).await;
     assert_eq!(customer.status, StatusCode::OK);
@@ -76,8 +74,7 @@ async fn login_keeps_the_storefront_session_id_but_issues_new_tokens() {
 
 #[tokio::test]
 async fn a_customer_token_cannot_log_in_again_and_anonymous_cannot_use_customer_routes() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let customer = app.login(EMAIL, PASSWORD).await;
     let again = app.login_with(&customer.field("access_token"), EMAIL, PASSWORD).await;
     assert_eq!(again.status, StatusCode::FORBIDDEN);
@@ -193,8 +190,7 @@ async fn refresh(app: &TestApp, token: &str) -> tests::Reply {
 
 #[tokio::test]
 async fn a_reused_refresh_token_revokes_the_session() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let customer = app.login(EMAIL, PASSWORD).await;
     let first = customer.field("refresh_token");
     let rotated = refresh(&app, &first).await;
@@ -238,8 +234,7 @@ async fn anonymous_refresh_rotates_and_detects_reuse_too() {
 
 #[tokio::test]
 async fn logout_ends_refresh_and_validation() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let one = app.login(EMAIL, PASSWORD).await;
     let two = app.login(EMAIL, PASSWORD).await;
     let reply = app.post("/customer/demo/logout", Some(&one.field("access_token")), json!({})).await;
@@ -259,8 +254,7 @@ async fn logout_ends_refresh_and_validation() {
 
 #[tokio::test]
 async fn sessions_are_listed_and_revoked_one_by_one() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let one = app.login(EMAIL, PASSWORD).await;
     let two = app.login(EMAIL, PASSWORD).await;
     let list = app.get("/customer/demo/me/sessions", Some(&one.field("access_token"))).await;
@@ -285,29 +279,20 @@ async fn sessions_are_listed_and_revoked_one_by_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_parallel_refreshes_of_one_token_let_exactly_one_through() {
-    let app = std::sync::Arc::new(TestApp::new().await);
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = std::sync::Arc::new(TestApp::with_customer(EMAIL, PASSWORD).await);
     let customer = app.login(EMAIL, PASSWORD).await;
     let token = customer.field("refresh_token");
-    let tasks: Vec<_> = (0..10)
-        .map(|_| {
-            let app = app.clone();
-            let token = token.clone();
-            tokio::spawn(async move { refresh(&app, &token).await.status })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.unwrap());
-    }
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count(), 9, "{statuses:?}");
+    let statuses = parallel(0..10, |_| {
+        let (app, token) = (app.clone(), token.clone());
+        async move { refresh(&app, &token).await.status }
+    })
+    .await;
+    assert_eq!(tally(&statuses), [(StatusCode::OK, 1), (StatusCode::UNAUTHORIZED, 9)], "{statuses:?}");
 }
 
 #[tokio::test]
 async fn five_failures_lock_the_account_for_a_while_whether_or_not_it_exists() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     for who in [EMAIL, "ghost@example.com"] {
         for attempt in 1..=5 {
             let reply = app.login(who, "wrong password").await;
@@ -327,8 +312,7 @@ async fn five_failures_lock_the_account_for_a_while_whether_or_not_it_exists() {
 
 #[tokio::test]
 async fn a_success_resets_the_failure_count() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     for _ in 0..4 {
         assert_eq!(app.login(EMAIL, "wrong").await.status, StatusCode::UNAUTHORIZED);
     }
@@ -359,8 +343,7 @@ async fn input_errors_are_problem_json_naming_each_field() {
     *malformed.body_mut() = axum::body::Body::from("{not json");
     malformed.headers_mut().insert("content-type", "application/json".parse().unwrap());
     let reply = app.send(malformed).await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply.body["code"], "malformed_json");
+    reply.assert_problem(StatusCode::BAD_REQUEST, "malformed_json");
     let big = "x".repeat(70 * 1024);
     let reply = app.post("/customer/demo/login", Some(&token), json!({"email": "a@b.co", "password": big})).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -397,8 +380,7 @@ async fn the_jwks_verifies_issued_tokens() {
 
 #[tokio::test]
 async fn answers_with_tokens_are_never_cached_and_the_keys_are() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let anonymous = app.anonymous().await;
     let customer = app.login_with(&anonymous.field("access_token"), EMAIL, PASSWORD).await;
     let refreshed = app

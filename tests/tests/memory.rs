@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use tests::TestApp;
+use tests::{TestApp, parallel};
 
 const CUSTOMERS: usize = 50;
 const LOGINS_EACH: usize = 4;
@@ -33,37 +33,33 @@ async fn two_hundred_logins_at_concurrency_fifty_stay_under_200_mib() {
         axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap()
     });
     let client = Arc::new(reqwest::Client::new());
-    let workers: Vec<_> = (0..CUSTOMERS)
-        .map(|i| {
-            let (client, base) = (client.clone(), base.clone());
-            tokio::spawn(async move {
-                let mut statuses = Vec::new();
-                for _ in 0..LOGINS_EACH {
-                    let anonymous: Value = client
-                        .get(format!("{base}/customerlogin/auth/anonymous/login?tenant=demo&client_id=storefront"))
-                        .send()
-                        .await
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
-                    let login = client
-                        .post(format!("{base}/customer/demo/login"))
-                        .bearer_auth(anonymous["access_token"].as_str().unwrap())
-                        .json(&json!({"email": format!("c{i}@example.com"), "password": PASSWORD}))
-                        .send()
-                        .await
-                        .unwrap();
-                    statuses.push(login.status().as_u16());
-                }
-                statuses
-            })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for worker in workers {
-        statuses.extend(worker.await.unwrap());
-    }
+    let workers = parallel(0..CUSTOMERS, |i| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let mut statuses = Vec::new();
+            for _ in 0..LOGINS_EACH {
+                let anonymous: Value = client
+                    .get(format!("{base}/customerlogin/auth/anonymous/login?tenant=demo&client_id=storefront"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let login = client
+                    .post(format!("{base}/customer/demo/login"))
+                    .bearer_auth(anonymous["access_token"].as_str().unwrap())
+                    .json(&json!({"email": format!("c{i}@example.com"), "password": PASSWORD}))
+                    .send()
+                    .await
+                    .unwrap();
+                statuses.push(login.status().as_u16());
+            }
+            statuses
+        }
+    })
+    .await;
+    let statuses: Vec<u16> = workers.into_iter().flatten().collect();
     let ok = statuses.iter().filter(|s| **s == 200).count();
     assert_eq!(ok, CUSTOMERS * LOGINS_EACH, "every login succeeds: {statuses:?}");
     let peak = peak_rss_kib();

@@ -65,8 +65,7 @@ async fn legacy_hashes_log_in_and_are_upgraded_to_argon2id() {
 #[tokio::test]
 async fn the_migration_check_lists_identities_the_rules_now_see_differently() {
     use shared::services::provisioning::{IdentityFinding, check_identities};
-    let app = TestApp::new().await;
-    app.create_customer("fine@example.com", "correct horse battery staple").await;
+    let app = TestApp::with_customer("fine@example.com", "correct horse battery staple").await;
     // Guards as an older release stored them: the identity was the lowercased input.
     let old = |key: &str, email: &str, id: &str| {
         // Raw: a refused address cannot be an `EmailGuard` any more.

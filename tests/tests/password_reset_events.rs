@@ -5,24 +5,10 @@ use http::StatusCode;
 use serde_json::{Value, json};
 use shared::table_keys::ItemKey;
 use tests::TestApp;
-use tests::fixtures::{invoke, problem};
+use tests::fixtures::{case, fixture_text, invalid_fields, problem, result};
 
 const EMAIL: &str = "fixture@example.com";
 const PASSWORD: &str = "fixture-password-2026";
-
-/// The `token` query parameter of the newest reset link in the outbox.
-fn newest_reset_token(app: &TestApp) -> String {
-    let mail = app.outbox_messages().into_iter().rev().find(|m| m["text"].as_str().unwrap().contains("token="));
-    let text = mail.expect("a reset mail")["text"].as_str().unwrap().to_owned();
-    let link = text.split_whitespace().find(|w| w.contains("token=")).unwrap();
-    let url = url_query(link);
-    url.into_iter().find(|(k, _)| k == "token").unwrap().1
-}
-
-fn url_query(link: &str) -> Vec<(String, String)> {
-    let query = link.split_once('?').map(|(_, q)| q).unwrap_or_default();
-    query.split('&').filter_map(|pair| pair.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
-}
 
 /// Fresh placeholder values; a reset token only for fixtures that use one.
 async fn values(app: &TestApp, needs_reset_token: bool) -> Vec<(&'static str, String)> {
@@ -38,7 +24,7 @@ async fn values(app: &TestApp, needs_reset_token: bool) -> Vec<(&'static str, St
     if needs_reset_token {
         let reply = app.post("/customer/demo/password/reset", Some(&anonymous), json!({"email": EMAIL})).await;
         assert_eq!(reply.status, StatusCode::ACCEPTED);
-        pairs.push(("RESET_TOKEN", newest_reset_token(app)));
+        pairs.push(("RESET_TOKEN", app.newest_reset_token()));
     }
     pairs
 }
@@ -48,86 +34,69 @@ async fn customer_id(app: &TestApp) -> String {
     guard["customerId"].as_str().unwrap().to_owned()
 }
 
-fn fields(expected: &'static [&'static str]) -> impl Fn(&Value) -> bool {
-    move |body| {
-        let names: Vec<_> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].clone()).collect();
-        names == expected && body["code"] == "invalid_request"
-    }
-}
-
 #[tokio::test]
 async fn every_password_reset_fixture_answers_as_documented() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     app.create_customer("other@example.com", PASSWORD).await;
 
-    type Check = Box<dyn Fn(&Value) -> bool>;
-    let email_sent = || -> Check { Box::new(|b: &Value| *b == json!({"result": "email_sent"})) };
-    // (fixture, status, body check, new mails expected)
-    let cases: Vec<(&str, StatusCode, Check, usize)> = vec![
-        ("password-reset-request.json", StatusCode::ACCEPTED, email_sent(), 1),
-        ("password-reset-request-allowed-uri.json", StatusCode::ACCEPTED, email_sent(), 1),
-        ("password-reset-request-unknown-email.json", StatusCode::ACCEPTED, email_sent(), 0),
+    // (case, new mails expected)
+    let cases = vec![
+        (case("password-reset-request.json", StatusCode::ACCEPTED, result("email_sent")), 1),
+        (case("password-reset-request-allowed-uri.json", StatusCode::ACCEPTED, result("email_sent")), 1),
+        (case("password-reset-request-unknown-email.json", StatusCode::ACCEPTED, result("email_sent")), 0),
+        (case("password-reset-request-uri-not-allowed.json", StatusCode::BAD_REQUEST, problem("invalid_reset_uri")), 0),
         (
-            "password-reset-request-uri-not-allowed.json",
-            StatusCode::BAD_REQUEST,
-            Box::new(problem("invalid_reset_uri")),
+            case(
+                "password-reset-request-invalid-fields.json",
+                StatusCode::BAD_REQUEST,
+                invalid_fields(&["email", "site"]),
+            ),
             0,
         ),
         (
-            "password-reset-request-invalid-fields.json",
-            StatusCode::BAD_REQUEST,
-            Box::new(fields(&["email", "site"])),
+            case(
+                "password-reset-request-customer-token.json",
+                StatusCode::FORBIDDEN,
+                problem("anonymous_token_required"),
+            ),
             0,
         ),
-        (
-            "password-reset-request-customer-token.json",
-            StatusCode::FORBIDDEN,
-            Box::new(problem("anonymous_token_required")),
-            0,
-        ),
-        ("password-reset-request-no-token.json", StatusCode::UNAUTHORIZED, Box::new(problem("missing_token")), 0),
+        (case("password-reset-request-no-token.json", StatusCode::UNAUTHORIZED, problem("missing_token")), 0),
         // The notice that the password changed.
-        ("password-reset-update.json", StatusCode::NO_CONTENT, Box::new(Value::is_null), 1),
-        ("password-reset-update-invalid-token.json", StatusCode::BAD_REQUEST, Box::new(problem("invalid_token")), 0),
+        (case("password-reset-update.json", StatusCode::NO_CONTENT, Value::is_null), 1),
+        (case("password-reset-update-invalid-token.json", StatusCode::BAD_REQUEST, problem("invalid_token")), 0),
         (
-            "password-reset-update-weak-password.json",
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Box::new(|b: &Value| problem("weak_password")(b) && b["errors"][0]["field"] == "password"),
+            case("password-reset-update-weak-password.json", StatusCode::UNPROCESSABLE_ENTITY, |b| {
+                problem("weak_password")(b) && b["errors"][0]["field"] == "password"
+            }),
             0,
         ),
         (
-            "password-reset-update-missing-fields.json",
-            StatusCode::BAD_REQUEST,
-            Box::new(fields(&["token", "password"])),
+            case(
+                "password-reset-update-missing-fields.json",
+                StatusCode::BAD_REQUEST,
+                invalid_fields(&["token", "password"]),
+            ),
             0,
         ),
         (
-            "password-reset-generate.json",
-            StatusCode::OK,
-            Box::new(|b: &Value| b["token"].as_str().is_some_and(|t| t.split('.').count() == 3)),
+            case("password-reset-generate.json", StatusCode::OK, |b| {
+                b["token"].as_str().is_some_and(|t| t.split('.').count() == 3)
+            }),
             1,
         ),
-        ("password-reset-generate-wrong-email.json", StatusCode::BAD_REQUEST, Box::new(problem("invalid_token")), 0),
-        ("password-reset-generate-missing-fields.json", StatusCode::BAD_REQUEST, Box::new(fields(&["code"])), 0),
+        (case("password-reset-generate-wrong-email.json", StatusCode::BAD_REQUEST, problem("invalid_token")), 0),
+        (case("password-reset-generate-missing-fields.json", StatusCode::BAD_REQUEST, invalid_fields(&["code"])), 0),
     ];
 
-    for (name, status, check, new_mails) in cases {
-        let text = std::fs::read_to_string(tests::fixtures::events_dir().join(name)).unwrap();
-        let values = values(&app, text.contains("{{RESET_TOKEN}}")).await;
-        let refs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for (case, new_mails) in cases {
+        let name = case.fixture;
+        let values = values(&app, fixture_text(name).contains("{{RESET_TOKEN}}")).await;
         let mails_before = app.outbox_messages().len();
-        let reply = invoke(password_reset::router(app.state.clone()), name, &refs).await;
-        assert_eq!(reply.status, status, "{name}: {}", reply.body);
-        assert!(check(&reply.body), "{name}: unexpected body {}", reply.body);
+        case.run(password_reset::router(app.state.clone()), &values).await;
         assert_eq!(app.outbox_messages().len() - mails_before, new_mails, "{name}: mails sent");
-        let request_id = format!("fixture-{}", name.trim_end_matches(".json"));
-        assert_eq!(reply.headers["x-request-id"], request_id.as_str(), "{name}: x-request-id is API Gateway's");
-        if status.is_client_error() {
-            assert_eq!(reply.headers["content-type"], "application/problem+json", "{name}");
-        }
         // The passwords changed by `update` and `generate` are put back for the next case.
-        if matches!(status, StatusCode::NO_CONTENT | StatusCode::OK) {
+        if matches!(case.status, StatusCode::NO_CONTENT | StatusCode::OK) {
             restore_password(&app).await;
         }
     }

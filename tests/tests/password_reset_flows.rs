@@ -12,7 +12,8 @@ use shared::customer::{CustomerRecord, CustomerStatus};
 use shared::domain::CustomerId;
 use shared::secrets::hash_secret;
 use shared::services::equal_time::RESPONSE_FLOOR as REQUEST_RESPONSE_FLOOR;
-use tests::{Reply, TestApp};
+use tests::links::token_of;
+use tests::{Reply, TestApp, parallel};
 
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -35,26 +36,12 @@ async fn generate(app: &TestApp, email: &str, code: &str) -> Reply {
     app.post("/customer/demo/password/reset/generate", Some(&anonymous), json!({"email": email, "code": code})).await
 }
 
-/// The reset links mailed so far, oldest first.
-fn reset_links(app: &TestApp) -> Vec<String> {
-    app.outbox_messages()
-        .iter()
-        .filter_map(|m| m["text"].as_str())
-        .filter_map(|text| text.split_whitespace().find(|w| w.contains("token=")).map(str::to_owned))
-        .collect()
-}
-
-fn token_of(link: &str) -> String {
-    let query = link.split_once('?').expect("a query").1;
-    query.split('&').find_map(|p| p.strip_prefix("token=")).expect("a token parameter").to_owned()
-}
-
 /// Requests a reset for `email` and returns the token from the mail.
 async fn fresh_token(app: &TestApp, email: &str) -> String {
-    let before = reset_links(app).len();
+    let before = app.reset_links().len();
     let reply = request_reset(app, json!({"email": email})).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED);
-    let links = reset_links(app);
+    let links = app.reset_links();
     assert_eq!(links.len(), before + 1, "one reset mail");
     token_of(links.last().unwrap())
 }
@@ -69,8 +56,7 @@ fn decode_passphrase(jwt: &str, code: &str) -> Result<String, jsonwebtoken::erro
 
 #[tokio::test]
 async fn known_and_unknown_emails_get_the_same_answer_in_comparable_time() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let mut known_times = Vec::new();
     let mut unknown_times = Vec::new();
     for _ in 0..3 {
@@ -99,15 +85,14 @@ async fn known_and_unknown_emails_get_the_same_answer_in_comparable_time() {
     let mails = app.outbox_messages();
     assert_eq!(mails.len(), 3);
     assert!(mails.iter().all(|m| m["to"] == EMAIL));
-    for link in reset_links(&app) {
+    for link in app.reset_links() {
         assert!(link.starts_with(&format!("{RESET_PAGE}?tenant=demo&token=")), "{link}");
     }
 }
 
 #[tokio::test]
 async fn a_reset_uri_off_the_allow_list_is_refused_for_known_and_unknown_emails() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let mut answers = Vec::new();
     for email in [EMAIL, "nobody@example.com"] {
         for uri in ["https://attacker.example/reset", "http://localhost:8080/reset-password/../evil", "javascript:x"] {
@@ -124,13 +109,12 @@ async fn a_reset_uri_off_the_allow_list_is_refused_for_known_and_unknown_emails(
     let allowed = "http://localhost:8080/activate";
     let reply = request_reset(&app, json!({"email": EMAIL, "reset_uri": allowed})).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED);
-    assert!(reset_links(&app)[0].starts_with(&format!("{allowed}?tenant=demo&token=")));
+    assert!(app.reset_links()[0].starts_with(&format!("{allowed}?tenant=demo&token=")));
 }
 
 #[tokio::test]
 async fn the_link_is_built_from_configuration_never_from_request_headers() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let anonymous = app.anonymous().await.field("access_token");
     let mut request = tests::request(
         Method::POST,
@@ -147,7 +131,7 @@ async fn the_link_is_built_from_configuration_never_from_request_headers() {
         request.headers_mut().insert(name, value.parse().unwrap());
     }
     assert_eq!(app.send(request).await.status, StatusCode::ACCEPTED);
-    let links = reset_links(&app);
+    let links = app.reset_links();
     assert_eq!(links.len(), 1);
     assert!(links[0].starts_with(&format!("{RESET_PAGE}?tenant=demo&token=")), "{}", links[0]);
     assert!(!links[0].contains("attacker"));
@@ -155,8 +139,7 @@ async fn the_link_is_built_from_configuration_never_from_request_headers() {
 
 #[tokio::test]
 async fn a_token_works_once_sets_the_password_and_does_not_log_in() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let token = fresh_token(&app, EMAIL).await;
     // Only the hash is stored.
     assert!(app.store().get_one_time_token(&app.tenant, &hash_secret(&token)).await.unwrap().is_some());
@@ -166,8 +149,7 @@ async fn a_token_works_once_sets_the_password_and_does_not_log_in() {
     assert_eq!(first.status, StatusCode::NO_CONTENT);
     assert_eq!(first.body, Value::Null, "no tokens: the customer is not logged in");
     let again = update(&app, &token, "yet another passphrase 2027").await;
-    assert_eq!(again.status, StatusCode::BAD_REQUEST);
-    assert_eq!(again.body["code"], "invalid_token");
+    again.assert_problem(StatusCode::BAD_REQUEST, "invalid_token");
     let unknown = update(&app, "never-issued-token", NEW_PASSWORD).await;
     assert_eq!(unknown.body, again.body, "used and unknown tokens look the same");
 
@@ -190,8 +172,7 @@ async fn a_token_works_once_sets_the_password_and_does_not_log_in() {
 
 #[tokio::test]
 async fn a_weak_password_is_refused_and_the_token_stays_usable() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let token = fresh_token(&app, EMAIL).await;
     for weak in ["password1", "ann.example", "short"] {
         let reply = update(&app, &token, weak).await;
@@ -203,21 +184,17 @@ async fn a_weak_password_is_refused_and_the_token_stays_usable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_parallel_updates_with_one_token_let_exactly_one_through() {
-    let app = Arc::new(TestApp::new().await);
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = Arc::new(TestApp::with_customer(EMAIL, PASSWORD).await);
     let token = fresh_token(&app, EMAIL).await;
-    let tasks: Vec<_> = ["first parallel passphrase 2026", "second parallel passphrase 2026"]
-        .into_iter()
-        .map(|password| {
-            let app = app.clone();
-            let token = token.clone();
-            tokio::spawn(async move { (password, update(&app, &token, password).await) })
-        })
-        .collect();
+    let passwords = ["first parallel passphrase 2026", "second parallel passphrase 2026"];
+    let updates = parallel(passwords, |password| {
+        let (app, token) = (app.clone(), token.clone());
+        async move { (password, update(&app, &token, password).await) }
+    })
+    .await;
     let mut winners = Vec::new();
     let mut statuses = Vec::new();
-    for task in tasks {
-        let (password, reply) = task.await.unwrap();
+    for (password, reply) in updates {
         statuses.push(reply.status);
         if reply.status == StatusCode::NO_CONTENT {
             winners.push(password);
@@ -233,33 +210,29 @@ async fn two_parallel_updates_with_one_token_let_exactly_one_through() {
 
 #[tokio::test]
 async fn an_older_token_stops_working_once_a_newer_one_is_issued() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let older = fresh_token(&app, EMAIL).await;
     let newer = fresh_token(&app, EMAIL).await;
     assert!(app.store().get_one_time_token(&app.tenant, &hash_secret(&older)).await.unwrap().is_none());
     let reply = update(&app, &older, NEW_PASSWORD).await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply.body["code"], "invalid_token");
+    reply.assert_problem(StatusCode::BAD_REQUEST, "invalid_token");
     assert_eq!(generate(&app, EMAIL, &older).await.status, StatusCode::BAD_REQUEST);
     assert_eq!(update(&app, &newer, NEW_PASSWORD).await.status, StatusCode::NO_CONTENT);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_requests_leave_exactly_one_live_token() {
-    let app = Arc::new(TestApp::new().await);
-    app.create_customer(EMAIL, PASSWORD).await;
-    let tasks: Vec<_> = (0..3)
-        .map(|_| {
-            let app = app.clone();
-            tokio::spawn(async move { request_reset(&app, json!({"email": EMAIL})).await.status })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(task.await.unwrap(), StatusCode::ACCEPTED);
+    let app = Arc::new(TestApp::with_customer(EMAIL, PASSWORD).await);
+    let statuses = parallel(0..3, |_| {
+        let app = app.clone();
+        async move { request_reset(&app, json!({"email": EMAIL})).await.status }
+    })
+    .await;
+    for status in statuses {
+        assert_eq!(status, StatusCode::ACCEPTED);
     }
     let mut live = 0;
-    for link in reset_links(&app) {
+    for link in app.reset_links() {
         let token = token_of(&link);
         if app.store().get_one_time_token(&app.tenant, &hash_secret(&token)).await.unwrap().is_some() {
             live += 1;
@@ -270,8 +243,7 @@ async fn parallel_requests_leave_exactly_one_live_token() {
 
 #[tokio::test]
 async fn after_an_update_every_old_session_and_refresh_token_is_refused() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let phone = app.login(EMAIL, PASSWORD).await;
     let laptop = app.login(EMAIL, PASSWORD).await;
     let token = fresh_token(&app, EMAIL).await;
@@ -288,8 +260,7 @@ async fn after_an_update_every_old_session_and_refresh_token_is_refused() {
 
 #[tokio::test]
 async fn generate_returns_a_jwt_signed_with_the_code_whose_passphrase_logs_in() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let old_session = app.login(EMAIL, PASSWORD).await;
     let code = fresh_token(&app, EMAIL).await;
     let reply = generate(&app, "  ANN@example.com ", &code).await;
@@ -321,14 +292,12 @@ async fn generate_returns_a_jwt_signed_with_the_code_whose_passphrase_logs_in() 
 
 #[tokio::test]
 async fn generate_needs_the_email_the_code_was_issued_for() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     app.create_customer("bob@example.com", PASSWORD).await;
     let code = fresh_token(&app, EMAIL).await;
     for email in ["bob@example.com", "nobody@example.com"] {
         let reply = generate(&app, email, &code).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-        assert_eq!(reply.body["code"], "invalid_token");
+        reply.assert_problem(StatusCode::BAD_REQUEST, "invalid_token");
     }
     assert_eq!(app.login("bob@example.com", PASSWORD).await.status, StatusCode::OK, "bob is untouched");
     // The refusals did not use the code up.
@@ -337,14 +306,13 @@ async fn generate_needs_the_email_the_code_was_issued_for() {
 
 #[tokio::test]
 async fn at_most_three_reset_mails_per_account_and_hour() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     for _ in 0..5 {
         let reply = request_reset(&app, json!({"email": EMAIL})).await;
         assert_eq!(reply.status, StatusCode::ACCEPTED);
         assert_eq!(reply.body, json!({"result": "email_sent"}));
     }
-    let links = reset_links(&app);
+    let links = app.reset_links();
     assert_eq!(links.len(), 3);
     // The requests past the allowance issued nothing: the third link still works.
     assert_eq!(update(&app, &token_of(&links[2]), NEW_PASSWORD).await.status, StatusCode::NO_CONTENT);
@@ -352,8 +320,7 @@ async fn at_most_three_reset_mails_per_account_and_hour() {
 
 #[tokio::test]
 async fn requesting_a_reset_changes_nothing_about_the_account() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let session = app.login(EMAIL, PASSWORD).await;
     let key = profile_key(&app, EMAIL).await;
     let before: CustomerRecord = app.store().get(&key).await.unwrap().unwrap();
@@ -407,8 +374,7 @@ async fn a_token_is_bound_to_its_tenant_and_routes_want_an_anonymous_token() {
             json!({"token": token, "password": NEW_PASSWORD}),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply.body["code"], "invalid_token");
+    reply.assert_problem(StatusCode::BAD_REQUEST, "invalid_token");
     // demo's anonymous token on other's path.
     let demo_anonymous = app.anonymous().await.field("access_token");
     let wrong_tenant = app.post("/customer/other/password/reset", Some(&demo_anonymous), json!({"email": EMAIL})).await;

@@ -8,10 +8,8 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::address::{Address, AddressRecord};
-use shared::domain::CustomerId;
 use shared::table_keys::ItemKey;
-use tests::{Reply, TestApp, request};
+use tests::{Reply, TestApp, parallel, request};
 
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -35,52 +33,26 @@ async fn refresh(app: &TestApp, refresh_token: &str) -> Reply {
     app.post("/customer/demo/refreshauthtoken", None, json!({"refresh_token": refresh_token})).await
 }
 
-/// Writes a raw update on the profile (state other functions create: links,
-/// pending tokens, addresses).
-async fn update_profile(app: &TestApp, customer: &CustomerId, expression: &str, values: Vec<(&str, AttributeValue)>) {
-    let store = app.store();
-    let mut update = store
-        .client()
-        .update_item()
-        .table_name(store.table())
-        .set_key(Some(ItemKey::profile(&app.tenant, customer).to_attributes()))
-        .update_expression(expression);
-    for (name, value) in values {
-        update = update.expression_attribute_values(name, value);
-    }
-    update.send().await.unwrap();
-}
-
-async fn put_item(app: &TestApp, key: &ItemKey, mut attributes: HashMap<String, AttributeValue>) {
-    attributes.extend(key.to_attributes());
-    let store = app.store();
-    store.client().put_item().table_name(store.table()).set_item(Some(attributes)).send().await.unwrap();
-}
-
 fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_parallel_patches_on_one_version_let_exactly_one_through_and_lose_nothing() {
-    let app = Arc::new(TestApp::new().await);
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = Arc::new(TestApp::with_customer(EMAIL, PASSWORD).await);
     let token = app.login(EMAIL, PASSWORD).await.field("access_token");
 
-    let tasks: Vec<_> = (0..30)
-        .map(|i| {
-            let app = app.clone();
-            let token = token.clone();
-            tokio::spawn(async move {
-                let body = json!({"mixins": {format!("m{i}"): i}, "metadata": {"version": 1}});
-                (i, patch(&app, &token, body).await)
-            })
-        })
-        .collect();
+    let patches = parallel(0..30, |i| {
+        let (app, token) = (app.clone(), token.clone());
+        async move {
+            let body = json!({"mixins": {format!("m{i}"): i}, "metadata": {"version": 1}});
+            (i, patch(&app, &token, body).await)
+        }
+    })
+    .await;
     let mut winners = Vec::new();
     let mut conflicts = 0;
-    for task in tasks {
-        let (i, reply) = task.await.unwrap();
+    for (i, reply) in patches {
         match reply.status {
             StatusCode::OK => winners.push(i),
             StatusCode::CONFLICT => {
@@ -101,29 +73,23 @@ async fn thirty_parallel_patches_on_one_version_let_exactly_one_through_and_lose
 
     // The 29 losers re-read and re-apply, in parallel, until each gets through:
     // every change lands, none overwrites another.
-    let tasks: Vec<_> = (0..30)
-        .filter(|i| *i != winner)
-        .map(|i| {
-            let app = app.clone();
-            let token = token.clone();
-            tokio::spawn(async move {
-                for _ in 0..200 {
-                    let version = app.get(ME, Some(&token)).await.body["metadata"]["version"].clone();
-                    let body = json!({"mixins": {format!("m{i}"): i}, "metadata": {"version": version}});
-                    let reply = patch(&app, &token, body).await;
-                    match reply.status {
-                        StatusCode::OK => return,
-                        StatusCode::CONFLICT => continue,
-                        other => panic!("unexpected {other}: {}", reply.body),
-                    }
+    parallel((0..30).filter(|i| *i != winner), |i| {
+        let (app, token) = (app.clone(), token.clone());
+        async move {
+            for _ in 0..200 {
+                let version = app.get(ME, Some(&token)).await.body["metadata"]["version"].clone();
+                let body = json!({"mixins": {format!("m{i}"): i}, "metadata": {"version": version}});
+                let reply = patch(&app, &token, body).await;
+                match reply.status {
+                    StatusCode::OK => return,
+                    StatusCode::CONFLICT => continue,
+                    other => panic!("unexpected {other}: {}", reply.body),
                 }
-                panic!("m{i} never got through");
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+            }
+            panic!("m{i} never got through");
+        }
+    })
+    .await;
     let profile = app.get(ME, Some(&token)).await;
     assert_eq!(profile.body["metadata"]["version"], 31);
     let mixins = profile.body["mixins"].as_object().unwrap();
@@ -134,8 +100,7 @@ async fn thirty_parallel_patches_on_one_version_let_exactly_one_through_and_lose
 
 #[tokio::test]
 async fn a_stale_or_missing_version_is_a_409_and_writes_nothing() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let token = app.login(EMAIL, PASSWORD).await.field("access_token");
     let first = patch(&app, &token, json!({"firstName": "Anna", "metadata": {"version": 1}})).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
@@ -167,48 +132,23 @@ async fn deleting_the_account_removes_every_item_and_the_email_can_sign_up_again
     let token = first.field("access_token");
     // What other functions leave on a customer: an address, a pending reset
     // token, a social link, login-failure counters.
-    let address = AddressRecord {
-        id: shared::domain::AddressId::parse("a1").unwrap(),
-        address: Address {
-            street: "Main St".into(),
-            zip_code: "10115".into(),
-            city: "Berlin".into(),
-            country: "DE".into(),
-            ..Default::default()
-        },
-        version: 1,
-        created_at: "2026-11-22T10:00:00Z".into(),
-        modified_at: "2026-11-22T10:00:00Z".into(),
-        ttl: None,
-    };
-    let key = ItemKey::address(&app.tenant, &id, "a1");
-    put_item(&app, &key, shared::store::to_item(&key, &address).unwrap()).await;
-    put_item(
-        &app,
-        &ItemKey::one_time_token(&app.tenant, "feedbeef"),
-        HashMap::from([("customerId".into(), s(id.as_str()))]),
-    )
-    .await;
-    put_item(
-        &app,
-        &ItemKey::social(&app.tenant, "google", "g-123"),
-        HashMap::from([("customerId".into(), s(id.as_str()))]),
-    )
-    .await;
+    app.put_address(&id, "a1").await;
+    let owner = || HashMap::from([("customerId".into(), s(id.as_str()))]);
+    app.put_raw(&ItemKey::one_time_token(&app.tenant, "feedbeef"), owner()).await;
+    app.put_raw(&ItemKey::social(&app.tenant, "google", "g-123"), owner()).await;
     let pending = AttributeValue::M(HashMap::from([("PASSWORD_RESET".into(), s("feedbeef"))]));
     let link = AttributeValue::M(HashMap::from([("issuer".into(), s("google")), ("subject".into(), s("g-123"))]));
-    update_profile(
-        &app,
-        &id,
+    app.update_raw(
+        &ItemKey::profile(&app.tenant, &id),
         "SET pendingTokens = :p, socialLinks = :l, defaultAddressId = :a",
+        &[],
         vec![(":p", pending), (":l", AttributeValue::L(vec![link])), (":a", s("a1"))],
     )
     .await;
     assert_eq!(app.login(EMAIL, "wrong password").await.status, StatusCode::UNAUTHORIZED);
 
     let wrong = delete_me(&app, &token, "wrong password").await;
-    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
-    assert_eq!(wrong.body["code"], "invalid_credentials");
+    wrong.assert_problem(StatusCode::FORBIDDEN, "invalid_credentials");
     assert_eq!(app.get(ME, Some(&token)).await.status, StatusCode::OK, "a wrong password deletes nothing");
     let exported = app.get("/customer/demo/me/export", Some(&token)).await;
     assert_eq!(exported.status, StatusCode::OK, "{}", exported.body);
@@ -273,8 +213,7 @@ async fn deleting_the_account_removes_every_item_and_the_email_can_sign_up_again
 
 #[tokio::test]
 async fn a_password_change_refuses_the_other_sessions_tokens_and_keeps_this_one() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let mine = app.login(EMAIL, PASSWORD).await;
     let other = app.login(EMAIL, PASSWORD).await;
     let token = mine.field("access_token");
@@ -283,8 +222,7 @@ async fn a_password_change_refuses_the_other_sessions_tokens_and_keeps_this_one(
     assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.body);
 
     let other_access = app.get(ME, Some(&other.field("access_token"))).await;
-    assert_eq!(other_access.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(other_access.body["code"], "session_revoked");
+    other_access.assert_problem(StatusCode::UNAUTHORIZED, "session_revoked");
     assert_eq!(refresh(&app, &other.field("refresh_token")).await.status, StatusCode::UNAUTHORIZED);
 
     assert_eq!(app.get(ME, Some(&token)).await.status, StatusCode::OK, "this session stays");

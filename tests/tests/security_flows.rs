@@ -15,7 +15,7 @@ use shared::store::LoginBudget;
 use shared::table_keys::ItemKey;
 use shared::tenant::{RequestLimits, TenantSettings};
 use tests::links::MailedLink;
-use tests::{Reply, TestApp, request};
+use tests::{Reply, TestApp, parallel, request};
 
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -107,26 +107,11 @@ async fn profile_of(app: &TestApp, email: &str) -> CustomerRecord {
     app.store().get_customer(&app.tenant, &id).await.unwrap().unwrap()
 }
 
-/// Runs `n` copies of `work` at once and collects their answers.
-async fn in_parallel<F, Fut>(app: &Arc<TestApp>, n: usize, work: F) -> Vec<Reply>
-where
-    F: Fn(Arc<TestApp>, usize) -> Fut,
-    Fut: std::future::Future<Output = Reply> + Send + 'static,
-{
-    let tasks: Vec<_> = (0..n).map(|i| tokio::spawn(work(app.clone(), i))).collect();
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.unwrap());
-    }
-    replies
-}
-
 // ------------------------------------------- rule 1: one credential epoch
 
 #[tokio::test]
 async fn an_email_change_requested_before_a_password_change_or_reset_cannot_be_confirmed_after_it() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     // Someone who once knew the password asks to move the account to their address...
     let thief = app.login(EMAIL, PASSWORD).await.field("access_token");
     let stolen = request_email_change(&app, &thief, PASSWORD, "thief@example.com").await;
@@ -150,25 +135,21 @@ async fn an_email_change_requested_before_a_password_change_or_reset_cannot_be_c
 async fn a_secret_put_back_after_a_password_change_is_still_dead() {
     // The credential change deletes the outstanding secrets it knows of; the
     // epoch they carry is what kills them, even one that was not deleted.
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let token = reset_token(&app, EMAIL).await;
     let key = ItemKey::one_time_token(&app.tenant, &shared::secrets::hash_secret(&token));
     let item = app.store().get_many(std::slice::from_ref(&key)).await.unwrap().remove(&key).expect("the token item");
     let session = app.login(EMAIL, PASSWORD).await.field("access_token");
     assert_eq!(change_password(&app, &session, PASSWORD, NEW_PASSWORD).await.status, StatusCode::NO_CONTENT);
     assert!(app.store().get::<Value>(&key).await.unwrap().is_none(), "deleted by the change");
-    let mut restored = item;
-    restored.extend(key.to_attributes());
-    app.store().client().put_item().table_name(app.store().table()).set_item(Some(restored)).send().await.unwrap();
+    app.put_raw(&key, item).await;
     assert!(is_invalid_token(&reset_update(&app, &token, "a passphrase of the attacker").await));
     assert_eq!(app.login(EMAIL, NEW_PASSWORD).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn a_confirmed_email_change_ends_every_session_and_refresh_token() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let first = app.login(EMAIL, PASSWORD).await;
     let second = app.login(EMAIL, PASSWORD).await;
     let link = request_email_change(&app, &first.field("access_token"), PASSWORD, "ann.new@example.com").await;
@@ -184,8 +165,7 @@ async fn a_confirmed_email_change_ends_every_session_and_refresh_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn logins_racing_a_reset_leave_no_live_session() {
-    let app = Arc::new(TestApp::new().await);
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = Arc::new(TestApp::with_customer(EMAIL, PASSWORD).await);
     let mut password = PASSWORD.to_owned();
     let mut raced = 0;
     for round in 0..3 {
@@ -195,17 +175,14 @@ async fn logins_racing_a_reset_leave_no_live_session() {
         for _ in 0..4 {
             anonymous.push(app.anonymous().await.field("access_token"));
         }
-        let logins: Vec<_> = anonymous
-            .into_iter()
-            .map(|anon| {
-                let (app, password) = (app.clone(), password.clone());
-                tokio::spawn(async move { app.login_with(&anon, EMAIL, &password).await })
-            })
-            .collect();
-        let reset = reset_update(&app, &token, &next).await;
+        let logins = parallel(anonymous, |anon| {
+            let (app, password) = (app.clone(), password.clone());
+            async move { app.login_with(&anon, EMAIL, &password).await }
+        });
+        // The reset runs while the logins do (they are spawned on the first poll).
+        let (logins, reset) = tokio::join!(logins, reset_update(&app, &token, &next));
         assert_eq!(reset.status, StatusCode::NO_CONTENT, "{}", reset.body);
         for login in logins {
-            let login = login.await.unwrap();
             if login.status == StatusCode::OK {
                 raced += 1;
                 let access = login.field("access_token");
@@ -223,8 +200,7 @@ async fn logins_racing_a_reset_leave_no_live_session() {
 
 #[tokio::test]
 async fn an_anonymous_session_is_upgraded_once() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     app.create_customer("other@example.com", PASSWORD).await;
     let anonymous = app.anonymous().await;
     let token = anonymous.field("access_token");
@@ -258,9 +234,9 @@ async fn eight_parallel_logins_from_one_anonymous_token_make_one_session() {
     for i in 0..8 {
         app.create_customer(&format!("c{i}@example.com"), PASSWORD).await;
     }
-    let token = Arc::new(app.anonymous().await.field("access_token"));
-    let replies = in_parallel(&app, 8, move |app, i| {
-        let token = token.clone();
+    let token = app.anonymous().await.field("access_token");
+    let replies = parallel(0..8, |i| {
+        let (app, token) = (app.clone(), token.clone());
         async move { app.login_with(&token, &format!("c{i}@example.com"), PASSWORD).await }
     })
     .await;
@@ -276,8 +252,7 @@ async fn eight_parallel_logins_from_one_anonymous_token_make_one_session() {
 
 #[tokio::test]
 async fn replaying_a_spent_refresh_token_ends_its_own_login_and_nothing_newer() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let first = app.login(EMAIL, PASSWORD).await;
     let spent = first.field("refresh_token");
     let rotated = refresh(&app, &spent).await;
@@ -302,9 +277,8 @@ async fn twenty_four_parallel_wrong_passwords_verify_at_most_five() {
     for _ in 0..24 {
         anonymous.push(app.anonymous().await.field("access_token"));
     }
-    let anonymous = Arc::new(anonymous);
-    let replies = in_parallel(&app, 24, move |app, i| {
-        let anon = anonymous[i].clone();
+    let replies = parallel(anonymous.into_iter().enumerate(), |(i, anon)| {
+        let app = app.clone();
         async move { app.login_with(&anon, EMAIL, &format!("wrong guess {i}")).await }
     })
     .await;
@@ -350,8 +324,7 @@ async fn login_by_id_and_by_email_spend_one_budget() {
 
 #[tokio::test]
 async fn a_device_that_logged_in_before_is_not_held_back_by_others_failures() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let earlier = login_with_device(&app, PASSWORD, None).await;
     assert_eq!(earlier.status, StatusCode::OK);
     let device = earlier.field("device_token");
@@ -378,8 +351,7 @@ async fn a_device_that_logged_in_before_is_not_held_back_by_others_failures() {
 
 #[tokio::test]
 async fn a_completed_reset_clears_the_lock() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     for _ in 0..5 {
         app.login(EMAIL, "attacker guess").await;
     }
@@ -444,28 +416,27 @@ async fn signups_and_mail_requests_are_limited_per_address_and_per_tenant() {
         RequestLimits { per_ip_signups: 2, per_tenant_signups: 3, per_ip_mail_requests: 2, ..Default::default() };
     let tenant = app.add_tenant_with("limited", limited(limits)).await;
     let anonymous = app.anonymous_for(&tenant).await.field("access_token");
+    // From one address: two go through, the third is refused.
+    let from_one_address = async |peer: &str, uri: &str, body: &dyn Fn(usize) -> Value| {
+        for n in 0..2 {
+            assert_eq!(
+                post_from(&app, peer, uri, &anonymous, body(n), None).await.status,
+                StatusCode::ACCEPTED,
+                "{uri}"
+            );
+        }
+        let third = post_from(&app, peer, uri, &anonymous, body(2), None).await;
+        assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS, "{uri}");
+    };
     let signup = |n: usize| json!({"email": format!("new{n}@example.com"), "password": PASSWORD});
     let uri = "/customer/limited/signup";
-    for n in 0..2 {
-        assert_eq!(post_from(&app, "203.0.113.1", uri, &anonymous, signup(n), None).await.status, StatusCode::ACCEPTED);
-    }
-    assert_eq!(
-        post_from(&app, "203.0.113.1", uri, &anonymous, signup(2), None).await.status,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    from_one_address("203.0.113.1", uri, &signup).await;
     assert_eq!(post_from(&app, "203.0.113.2", uri, &anonymous, signup(3), None).await.status, StatusCode::ACCEPTED);
     let tenant_full = post_from(&app, "203.0.113.3", uri, &anonymous, signup(4), None).await;
     assert_eq!(tenant_full.status, StatusCode::TOO_MANY_REQUESTS, "the tenant's limit holds across addresses");
 
     let reset = |n: usize| json!({"email": format!("new{n}@example.com")});
-    let uri = "/customer/limited/password/reset";
-    for n in 0..2 {
-        assert_eq!(post_from(&app, "203.0.113.4", uri, &anonymous, reset(n), None).await.status, StatusCode::ACCEPTED);
-    }
-    assert_eq!(
-        post_from(&app, "203.0.113.4", uri, &anonymous, reset(2), None).await.status,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    from_one_address("203.0.113.4", "/customer/limited/password/reset", &reset).await;
 }
 
 #[tokio::test]
@@ -521,8 +492,7 @@ async fn eight_signups_for_one_address_send_at_most_three_mails_of_a_kind() {
 
 #[tokio::test]
 async fn notices_are_capped_too() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let token = app.login(EMAIL, PASSWORD).await.field("access_token");
     let mut password = PASSWORD.to_owned();
     for i in 0..5 {
@@ -575,17 +545,8 @@ async fn pending_accounts_expire_with_their_email_guard() {
     }
     // A week passes (DynamoDB's TTL deletes lazily; until then the items read as gone).
     for key in &keys {
-        app.store()
-            .client()
-            .update_item()
-            .table_name(app.store().table())
-            .set_key(Some(key.to_attributes()))
-            .update_expression("SET #ttl = :past")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":past", AttributeValue::N((now - 1).to_string()))
-            .send()
-            .await
-            .unwrap();
+        let past = AttributeValue::N((now - 1).to_string());
+        app.update_raw(key, "SET #ttl = :past", &[("#ttl", "ttl")], vec![(":past", past)]).await;
     }
     assert_eq!(app.login(EMAIL, "the squatter's own password").await.status, StatusCode::UNAUTHORIZED);
     // Ann signs up for real: a new account, her own activation link.
@@ -617,8 +578,7 @@ fn assert_equal_answers(what: &str, cases: &[(Duration, StatusCode, Value)]) {
 
 #[tokio::test]
 async fn resend_signup_and_email_change_answer_the_same_in_the_same_time() {
-    let app = TestApp::new().await;
-    app.create_customer(EMAIL, PASSWORD).await;
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     app.create_customer("taken@example.com", PASSWORD).await;
     signup(&app, "pending@example.com", PASSWORD).await;
     let anonymous = app.anonymous().await.field("access_token");

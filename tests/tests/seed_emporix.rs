@@ -8,7 +8,7 @@
 
 use http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
-use tests::oidc_provider::{OidcProvider, configure};
+use tests::oidc_provider::OidcProvider;
 use tests::{Reply, TestApp};
 
 const EMAIL: &str = "john.doe@example.com";
@@ -156,12 +156,20 @@ async fn seed_login_call(app: &TestApp, password: &str) -> Reply {
     call(app, Method::POST, "/customer/demo/login", &headers, Some(json!({"email": EMAIL, "password": password}))).await
 }
 
+/// The query string of the seed's socialLogin call for `authorization`.
+fn social_query(authorization: &tests::oidc_provider::Authorization) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("code", &authorization.code)
+        .append_pair("redirect_uri", tests::oidc_provider::REDIRECT_URI)
+        .append_pair("code_verifier", &authorization.verifier)
+        .finish()
+}
+
 #[tokio::test]
 async fn customer_authentication_as_the_seed_calls_it() {
     let provider = OidcProvider::start();
-    let app = TestApp::new().await;
     // The shop's one provider is the default: the seed's socialLogin names none.
-    configure(&app, vec![provider.settings("acme")]).await;
+    let app = provider.app().await;
 
     // 1. Requesting an anonymous token.
     let first = anonymous(&app).await;
@@ -211,11 +219,7 @@ async fn customer_authentication_as_the_seed_calls_it() {
     let claims = json!({"sub": "sub-john", "email": "john.social@example.com", "email_verified": true});
     let authorization = provider.authorize(claims, None).await;
     let session = anonymous(&app).await;
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("code", &authorization.code)
-        .append_pair("redirect_uri", tests::oidc_provider::REDIRECT_URI)
-        .append_pair("code_verifier", &authorization.verifier)
-        .finish();
+    let query = social_query(&authorization);
     let auth = bearer(&session.field("access_token"));
     let sid = session.field("sessionId");
     let headers = [("Authorization", auth.as_str()), ("session-id", sid.as_str())];
@@ -228,11 +232,7 @@ async fn customer_authentication_as_the_seed_calls_it() {
     let authorization = provider
         .authorize(json!({"sub": "sub-john", "email": "john.social@example.com", "email_verified": true}), None)
         .await;
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("code", &authorization.code)
-        .append_pair("redirect_uri", tests::oidc_provider::REDIRECT_URI)
-        .append_pair("code_verifier", &authorization.verifier)
-        .finish();
+    let query = social_query(&authorization);
     let auth = bearer(&other.field("access_token"));
     let headers = [("Authorization", auth.as_str()), ("session-id", sid.as_str())];
     let mismatch = call(&app, Method::POST, &format!("/customer/demo/socialLogin?{query}"), &headers, None).await;
@@ -240,12 +240,18 @@ async fn customer_authentication_as_the_seed_calls_it() {
     assert_eq!(mismatch.error_fields(), ["session-id"]);
 }
 
-#[tokio::test]
-async fn profile_and_addresses_as_the_seed_calls_them() {
+/// A fresh app with the seed's customer signed up, activated and logged in
+/// (the seed's way), and the `Authorization` header of that login.
+async fn logged_in_seed_customer() -> (TestApp, String) {
     let app = TestApp::new().await;
     signed_up_and_activated(&app).await;
     let token = seed_login_call(&app, STRONG).await.field("access_token");
-    let auth = bearer(&token);
+    (app, bearer(&token))
+}
+
+#[tokio::test]
+async fn profile_and_addresses_as_the_seed_calls_them() {
+    let (app, auth) = logged_in_seed_customer().await;
     let read = [("Authorization", auth.as_str())];
     let write = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
 
@@ -341,10 +347,7 @@ async fn credentials_as_the_seed_calls_them() {
 
 #[tokio::test]
 async fn every_field_the_seeds_sign_up_sends_comes_back_as_sent() {
-    let app = TestApp::new().await;
-    signed_up_and_activated(&app).await;
-    let token = seed_login_call(&app, STRONG).await.field("access_token");
-    let auth = bearer(&token);
+    let (app, auth) = logged_in_seed_customer().await;
     let me =
         call(&app, Method::GET, "/customer/demo/me?expand=addresses", &[("Authorization", auth.as_str())], None).await;
     assert_eq!(me.status, StatusCode::OK);

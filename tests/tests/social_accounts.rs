@@ -6,7 +6,7 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 use shared::customer::link_id;
-use tests::oidc_provider::{Authorization, OidcProvider, REDIRECT_URI, configure};
+use tests::oidc_provider::{Authorization, OidcProvider, REDIRECT_URI, app_with};
 use tests::{Reply, TestApp};
 
 const EMAIL: &str = "ada@example.com";
@@ -16,19 +16,11 @@ fn person(sub: &str, email: &str) -> Value {
     json!({"sub": sub, "email": email, "email_verified": true, "given_name": "Ada"})
 }
 
-async fn app_with(provider: &OidcProvider) -> TestApp {
-    let app = TestApp::new().await;
-    configure(&app, vec![provider.settings("acme")]).await;
-    app
-}
-
 /// A tenant whose one provider is trusted to verify e-mails (links by itself).
 async fn trusting_app(provider: &OidcProvider) -> TestApp {
-    let app = TestApp::new().await;
     let mut trusted = provider.settings("acme");
     trusted.trust_email_verified = true;
-    configure(&app, vec![trusted]).await;
-    app
+    app_with(vec![trusted]).await
 }
 
 async fn social_login_with(app: &TestApp, anonymous: &str, auth: &Authorization) -> Reply {
@@ -71,7 +63,7 @@ async fn linked_subjects(app: &TestApp, id: &shared::domain::CustomerId) -> Vec<
 #[tokio::test]
 async fn a_verified_email_of_an_existing_account_links_only_with_the_owners_password() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let owner = app.create_customer(EMAIL, PASSWORD).await;
 
     // The provider says the e-mail is verified: not enough on its own.
@@ -103,7 +95,7 @@ async fn a_verified_email_of_an_existing_account_links_only_with_the_owners_pass
 #[tokio::test]
 async fn the_mailed_consent_links_once_and_only_for_the_owners_mailbox() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let owner = app.create_customer(EMAIL, PASSWORD).await;
     let token = link_required(&social_login(&app, &provider, "ada-at-acme").await);
 
@@ -141,7 +133,7 @@ async fn the_mailed_consent_links_once_and_only_for_the_owners_mailbox() {
 #[tokio::test]
 async fn a_consent_given_before_a_password_change_is_void_after_it() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     app.create_customer(EMAIL, PASSWORD).await;
     let token = link_required(&social_login(&app, &provider, "ada-at-acme").await);
     // The owner changes the password (a credential change: the epoch moves).
@@ -180,17 +172,8 @@ async fn age_session(app: &TestApp, tokens: &Reply, secs: i64) {
     let customer = shared::domain::CustomerId::parse(&tokens.field("customerId")).unwrap();
     let sid = shared::domain::SessionId::parse(&tokens.field("sessionId")).unwrap();
     let key = shared::table_keys::ItemKey::customer_session(&app.tenant, &customer, &sid);
-    let store = app.store();
-    store
-        .client()
-        .update_item()
-        .table_name(store.table())
-        .set_key(Some(key.to_attributes()))
-        .update_expression("SET createdAt = createdAt - :secs")
-        .expression_attribute_values(":secs", shared::store::n(secs))
-        .send()
-        .await
-        .unwrap();
+    let older = vec![(":secs", shared::store::n(secs))];
+    app.update_raw(&key, "SET createdAt = createdAt - :secs", &[], older).await;
 }
 
 fn social_account<'a>(accounts: &'a Value, subject: &str) -> &'a Value {
@@ -260,7 +243,7 @@ async fn linked_identities_are_listed_and_unlinking_one_ends_its_sessions() {
 #[tokio::test]
 async fn an_unlinked_identity_needs_consent_again() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     app.create_customer(EMAIL, PASSWORD).await;
     let token = link_required(&social_login(&app, &provider, "ada-at-acme").await);
     let signed_in = link_with_password(&app, &token, PASSWORD).await;
@@ -278,7 +261,7 @@ async fn an_unlinked_identity_needs_consent_again() {
 #[tokio::test]
 async fn a_social_only_customer_sets_a_password_and_leaves_after_a_fresh_provider_sign_in() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let first = social_login(&app, &provider, "new-person").await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     let token = first.field("access_token");
@@ -335,7 +318,7 @@ async fn social_login_for(app: &TestApp, provider: &OidcProvider, sub: &str, ema
 #[tokio::test]
 async fn a_social_only_customer_changes_the_email_after_a_fresh_provider_sign_in() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let signed_in = social_login(&app, &provider, "mover").await;
     let token = signed_in.field("access_token");
     let change = json!({"email": EMAIL, "newEmail": "ada.new@example.com"});

@@ -5,25 +5,19 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 use tests::TestApp;
-use tests::fixtures::invoke;
-use tests::oidc_provider::{OidcProvider, configure};
+use tests::fixtures::{case, fields_in_order, problem, result, run_cases};
+use tests::oidc_provider::{OidcProvider, app_with};
 
 fn person(sub: &str) -> Value {
     json!({"sub": sub, "email": format!("{sub}@example.com"), "email_verified": true})
 }
 
-fn problem(body: &Value, status: StatusCode, code: &str) {
-    assert_eq!(body["status"], status.as_u16(), "{body}");
-    assert_eq!(body["code"], code, "{body}");
-}
-
 #[tokio::test]
 async fn every_social_login_fixture_answers_as_documented() {
     let provider = OidcProvider::start();
-    let app = TestApp::new().await;
     let mut down = provider.settings("down");
     down.issuer = "http://127.0.0.1:9".into();
-    configure(&app, vec![provider.settings("acme"), down]).await;
+    let app = app_with(vec![provider.settings("acme"), down]).await;
     // Two providers, so a socialLogin without `provider` (the seed's) needs the default.
     let mut settings = app.store().get_tenant(&app.tenant).await.unwrap().unwrap();
     settings.default_social_provider = Some("acme".into());
@@ -36,12 +30,17 @@ async fn every_social_login_fixture_answers_as_documented() {
     let auth = provider.authorize(person("fixture-person"), None).await;
     let values =
         [("ANONYMOUS_TOKEN", anonymous_token.as_str()), ("CODE", &auth.code), ("CODE_VERIFIER", &auth.verifier)];
-    let ok = invoke(router(), "login-social.json", &values).await;
-    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
-    assert_eq!(ok.body["sessionId"], anonymous.body["sessionId"]);
-    assert!(ok.body["customerId"].is_string() && ok.body["social_id_token"].is_string(), "{}", ok.body);
-    assert!(ok.body["access_token"].is_string() && ok.body["refresh_token"].is_string());
-    let customer_token = ok.body["access_token"].as_str().unwrap().to_owned();
+    let session = anonymous.body["sessionId"].clone();
+    let ok = case("login-social.json", StatusCode::OK, move |b| {
+        b["sessionId"] == session
+            && b["customerId"].is_string()
+            && b["social_id_token"].is_string()
+            && b["access_token"].is_string()
+            && b["refresh_token"].is_string()
+    })
+    .run(router(), &values)
+    .await;
+    let customer_token = ok.field("access_token");
     // The login spent that anonymous session; the failures below use another.
     let anonymous_token = app.anonymous().await.field("access_token");
 
@@ -49,45 +48,42 @@ async fn every_social_login_fixture_answers_as_documented() {
     let auth = provider.authorize(person("fixture-person"), None).await;
     let fresh = app.anonymous().await.field("access_token");
     let values = [("ANONYMOUS_TOKEN", fresh.as_str()), ("CODE", &auth.code), ("CODE_VERIFIER", &auth.verifier)];
-    let body = invoke(router(), "login-social-json-body.json", &values).await;
-    assert_eq!(body.status, StatusCode::OK, "{}", body.body);
-    assert_eq!(body.body["customerId"], ok.body["customerId"]);
+    let customer = ok.body["customerId"].clone();
+    case("login-social-json-body.json", StatusCode::OK, move |b| b["customerId"] == customer)
+        .run(router(), &values)
+        .await;
 
     let auth = provider.authorize(person("fixture-person"), None).await;
     let values = [("ANONYMOUS_TOKEN", anonymous_token.as_str()), ("CODE", &auth.code)];
-    let wrong = invoke(router(), "login-social-wrong-verifier.json", &values).await;
-    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    problem(&wrong.body, StatusCode::UNAUTHORIZED, "social_login_failed");
+    case("login-social-wrong-verifier.json", StatusCode::UNAUTHORIZED, problem("social_login_failed"))
+        .run(router(), &values)
+        .await;
 
     let mut other_audience = person("fixture-person");
     other_audience["aud"] = json!("someone-else");
     let auth = provider.authorize(other_audience, None).await;
     let values =
         [("ANONYMOUS_TOKEN", anonymous_token.as_str()), ("CODE", &auth.code), ("CODE_VERIFIER", &auth.verifier)];
-    let invalid = invoke(router(), "login-social-invalid-id-token.json", &values).await;
-    problem(&invalid.body, StatusCode::UNAUTHORIZED, "invalid_id_token");
+    case("login-social-invalid-id-token.json", StatusCode::UNAUTHORIZED, problem("invalid_id_token"))
+        .run(router(), &values)
+        .await;
 
-    let values = [("ANONYMOUS_TOKEN", anonymous_token.as_str())];
-    let unknown = invoke(router(), "login-social-unknown-provider.json", &values).await;
-    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
-    assert_eq!(unknown.body["errors"][0]["field"], "provider", "{}", unknown.body);
+    let cases = vec![
+        case("login-social-unknown-provider.json", StatusCode::BAD_REQUEST, |b| b["errors"][0]["field"] == "provider"),
+        case("login-social-redirect-not-allowed.json", StatusCode::BAD_REQUEST, |b| {
+            b["errors"][0]["field"] == "redirect_uri"
+        }),
+        // Without `provider` the tenant's default provider is meant (issue #17).
+        case("login-social-missing-params.json", StatusCode::BAD_REQUEST, |b| {
+            fields_in_order(b) == ["code", "redirect_uri", "code_verifier"]
+        }),
+        case("login-social-provider-unavailable.json", StatusCode::BAD_GATEWAY, problem("provider_unavailable")),
+    ];
+    run_cases(router, &[("ANONYMOUS_TOKEN", anonymous_token.as_str())], cases).await;
 
-    let redirect = invoke(router(), "login-social-redirect-not-allowed.json", &values).await;
-    assert_eq!(redirect.status, StatusCode::BAD_REQUEST);
-    assert_eq!(redirect.body["errors"][0]["field"], "redirect_uri", "{}", redirect.body);
-
-    let missing = invoke(router(), "login-social-missing-params.json", &values).await;
-    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
-    let fields: Vec<_> = missing.body["errors"].as_array().unwrap().iter().map(|e| e["field"].clone()).collect();
-    // Without `provider` the tenant's default provider is meant (issue #17).
-    assert_eq!(fields, ["code", "redirect_uri", "code_verifier"]);
-
-    let unavailable = invoke(router(), "login-social-provider-unavailable.json", &values).await;
-    problem(&unavailable.body, StatusCode::BAD_GATEWAY, "provider_unavailable");
-    assert_eq!(unavailable.headers["content-type"], "application/problem+json");
-
-    let customer = invoke(router(), "login-social-customer-token.json", &[("CUSTOMER_TOKEN", &customer_token)]).await;
-    problem(&customer.body, StatusCode::FORBIDDEN, "anonymous_token_required");
+    case("login-social-customer-token.json", StatusCode::FORBIDDEN, problem("anonymous_token_required"))
+        .run(router(), &[("CUSTOMER_TOKEN", customer_token.as_str())])
+        .await;
 
     // As the Emporix seed calls it: no `provider` (the tenant's default) and
     // the `session-id` header, which must name the anonymous token's session.
@@ -100,16 +96,19 @@ async fn every_social_login_fixture_answers_as_documented() {
         ("CODE", &auth.code),
         ("CODE_VERIFIER", &auth.verifier),
     ];
-    let mismatch = invoke(router(), "login-social-session-mismatch.json", &values).await;
-    assert_eq!(mismatch.status, StatusCode::BAD_REQUEST);
-    assert_eq!(mismatch.body["errors"][0]["field"], "session-id", "{}", mismatch.body);
-    let seed = invoke(router(), "login-social-seed.json", &values).await;
-    assert_eq!(seed.status, StatusCode::OK, "{}", seed.body);
-    assert_eq!(seed.body["sessionId"], session.as_str());
-    for key in ["expires_in", "refresh_token_expires_in", "saas_token", "social_id_token", "social_access_token"] {
-        assert!(seed.body[key].is_string(), "{key}: {}", seed.body);
-    }
-    assert!(seed.body["session_idle_time"].is_u64(), "{}", seed.body);
+    let seed_session = session.clone();
+    let seed_keys = ["expires_in", "refresh_token_expires_in", "saas_token", "social_id_token", "social_access_token"];
+    let cases = vec![
+        case("login-social-session-mismatch.json", StatusCode::BAD_REQUEST, |b| {
+            b["errors"][0]["field"] == "session-id"
+        }),
+        case("login-social-seed.json", StatusCode::OK, move |b| {
+            b["sessionId"] == seed_session.as_str()
+                && seed_keys.iter().all(|key| b[key].is_string())
+                && b["session_idle_time"].is_u64()
+        }),
+    ];
+    run_cases(router, &values, cases).await;
 }
 
 /// A socialLogin that meets an existing account: 409 link_required with a token.
@@ -117,38 +116,39 @@ async fn link_token(app: &TestApp, provider: &OidcProvider, person: Value) -> St
     let auth = provider.authorize(person, None).await;
     let anonymous = app.anonymous().await.field("access_token");
     let values = [("ANONYMOUS_TOKEN", anonymous.as_str()), ("CODE", &auth.code), ("CODE_VERIFIER", &auth.verifier)];
-    let reply = invoke(login::router(app.state.clone()), "login-social.json", &values).await;
-    problem(&reply.body, StatusCode::CONFLICT, "link_required");
-    reply.body["linkToken"].as_str().unwrap().to_owned()
+    let reply = case("login-social.json", StatusCode::CONFLICT, problem("link_required"))
+        .run(login::router(app.state.clone()), &values)
+        .await;
+    reply.field("linkToken")
 }
 
 /// The consent routes of a `link_required` answer (issue #18).
 #[tokio::test]
 async fn every_social_link_fixture_answers_as_documented() {
     let provider = OidcProvider::start();
-    let app = TestApp::new().await;
-    configure(&app, vec![provider.settings("acme")]).await;
+    let app = provider.app().await;
     let router = || login::router(app.state.clone());
     let owner = app.create_customer("owner@example.com", "fixture-owner-password-2026").await;
     let owner_person = json!({"sub": "owner-at-acme", "email": "owner@example.com", "email_verified": true});
 
     let anonymous = app.anonymous().await.field("access_token");
-    let missing = invoke(router(), "login-social-link-missing-fields.json", &[("ANONYMOUS_TOKEN", &anonymous)]).await;
-    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
-    let fields: Vec<_> = missing.body["errors"].as_array().unwrap().iter().map(|e| e["field"].clone()).collect();
-    assert_eq!(fields, ["linkToken", "password"]);
+    case("login-social-link-missing-fields.json", StatusCode::BAD_REQUEST, |b| {
+        fields_in_order(b) == ["linkToken", "password"]
+    })
+    .run(router(), &[("ANONYMOUS_TOKEN", anonymous.as_str())])
+    .await;
 
     // By mail: 202, a consent link to the owner; the confirm fixture spends it.
     let token = link_token(&app, &provider, owner_person.clone()).await;
     let values = [("ANONYMOUS_TOKEN", anonymous.as_str()), ("LINK_TOKEN", token.as_str())];
-    let mailed = invoke(router(), "login-social-link-mail.json", &values).await;
-    assert_eq!((mailed.status, mailed.body.clone()), (StatusCode::ACCEPTED, json!({"result": "email_sent"})));
+    case("login-social-link-mail.json", StatusCode::ACCEPTED, result("email_sent")).run(router(), &values).await;
     let link = app.latest_link("owner@example.com", "key").expect("a consent link");
     let values = [("IDENTIFIER", link.identifier.as_str()), ("KEY", link.secret.as_str())];
-    let invalid = invoke(router(), "login-social-link-confirm-invalid.json", &values).await;
-    problem(&invalid.body, StatusCode::BAD_REQUEST, "invalid_token");
-    let confirmed = invoke(router(), "login-social-link-confirm.json", &values).await;
-    assert_eq!((confirmed.status, confirmed.body.clone()), (StatusCode::OK, json!({"result": "linked"})));
+    let cases = vec![
+        case("login-social-link-confirm-invalid.json", StatusCode::BAD_REQUEST, problem("invalid_token")),
+        case("login-social-link-confirm.json", StatusCode::OK, result("linked")),
+    ];
+    run_cases(router, &values, cases).await;
     let profile = app.store().get_customer(&app.tenant, &owner).await.unwrap().unwrap();
     assert_eq!(profile.social_links.len(), 1);
 
@@ -157,7 +157,8 @@ async fn every_social_link_fixture_answers_as_documented() {
     let token = link_token(&app, &provider, second).await;
     let anonymous = app.anonymous().await.field("access_token");
     let values = [("ANONYMOUS_TOKEN", anonymous.as_str()), ("LINK_TOKEN", token.as_str())];
-    let linked = invoke(router(), "login-social-link.json", &values).await;
-    assert_eq!(linked.status, StatusCode::OK, "{}", linked.body);
-    assert_eq!(linked.body["customerId"], owner.as_str());
+    let owner_id = owner.as_str().to_owned();
+    case("login-social-link.json", StatusCode::OK, move |b| b["customerId"] == owner_id.as_str())
+        .run(router(), &values)
+        .await;
 }

@@ -7,16 +7,10 @@ use serde_json::{Value, json};
 use shared::customer::CustomerRecord;
 use shared::domain::CustomerId;
 use shared::store::SocialLinkRecord;
-use tests::oidc_provider::{Authorization, OidcProvider, REDIRECT_URI, configure};
-use tests::{Reply, TestApp};
+use tests::oidc_provider::{Authorization, OidcProvider, REDIRECT_URI, app_with};
+use tests::{Reply, TestApp, parallel};
 
 const EMAIL: &str = "ada@example.com";
-
-async fn app_with(provider: &OidcProvider) -> TestApp {
-    let app = TestApp::new().await;
-    configure(&app, vec![provider.settings("acme")]).await;
-    app
-}
 
 fn person(sub: &str, email: &str, verified: bool) -> Value {
     json!({"sub": sub, "email": email, "email_verified": verified, "given_name": "Ada", "family_name": "Lovelace"})
@@ -48,7 +42,7 @@ async fn profile(app: &TestApp, id: &str) -> CustomerRecord {
 #[tokio::test]
 async fn first_login_creates_a_linked_customer_and_the_second_finds_it() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
 
     let anonymous = app.anonymous().await;
     let auth = provider.authorize(person("sub-ada", EMAIL, true), None).await;
@@ -90,14 +84,13 @@ async fn first_login_creates_a_linked_customer_and_the_second_finds_it() {
 
     // Without a password, password login fails like a wrong password.
     let password = app.login(EMAIL, "any-password-at-all-2026").await;
-    assert_eq!(password.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(password.body["code"], "invalid_credentials");
+    password.assert_problem(StatusCode::UNAUTHORIZED, "invalid_credentials");
 }
 
 #[tokio::test]
 async fn the_person_is_the_subject_not_the_email() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let first = fresh_social_login(&app, &provider.authorize(person("sub-1", EMAIL, true), None).await).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     // Same subject, the e-mail changed at the provider: still the same customer.
@@ -109,34 +102,31 @@ async fn the_person_is_the_subject_not_the_email() {
 #[tokio::test]
 async fn a_wrong_verifier_is_refused() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let mut auth = provider.authorize(person("sub-ada", EMAIL, true), None).await;
     auth.verifier = format!("{}x", &auth.verifier[..auth.verifier.len() - 1]);
     let reply = fresh_social_login(&app, &auth).await;
-    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
-    assert_eq!(reply.body["code"], "social_login_failed");
+    reply.assert_problem(StatusCode::UNAUTHORIZED, "social_login_failed");
 }
 
 #[tokio::test]
 async fn a_code_is_used_once() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let auth = provider.authorize(person("sub-ada", EMAIL, true), None).await;
     assert_eq!(fresh_social_login(&app, &auth).await.status, StatusCode::OK);
     let reused = fresh_social_login(&app, &auth).await;
-    assert_eq!(reused.status, StatusCode::UNAUTHORIZED, "{}", reused.body);
-    assert_eq!(reused.body["code"], "social_login_failed");
+    reused.assert_problem(StatusCode::UNAUTHORIZED, "social_login_failed");
 }
 
 #[tokio::test]
 async fn an_id_token_for_another_audience_is_refused() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let mut claims = person("sub-ada", EMAIL, true);
     claims["aud"] = json!("another-client");
     let reply = fresh_social_login(&app, &provider.authorize(claims, None).await).await;
-    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
-    assert_eq!(reply.body["code"], "invalid_id_token");
+    reply.assert_problem(StatusCode::UNAUTHORIZED, "invalid_id_token");
     assert!(app.store().get_social_link(&app.tenant, &provider.issuer, "sub-ada").await.unwrap().is_none());
 }
 
@@ -144,29 +134,25 @@ async fn an_id_token_for_another_audience_is_refused() {
 async fn issuer_mix_up_is_refused() {
     let provider = OidcProvider::start();
     let other = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     // An ID token claiming another issuer.
     let mut claims = person("sub-ada", EMAIL, true);
     claims["iss"] = json!(other.issuer);
     let reply = fresh_social_login(&app, &provider.authorize(claims, None).await).await;
-    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
-    assert_eq!(reply.body["code"], "invalid_id_token");
+    reply.assert_problem(StatusCode::UNAUTHORIZED, "invalid_id_token");
 
     // A provider configured as `…/` whose discovery names the issuer without the slash: not the same issuer.
-    let app = TestApp::new().await;
     let mut spelled = provider.settings("acme");
     spelled.issuer = format!("{}/", provider.issuer);
-    configure(&app, vec![spelled]).await;
+    let app = app_with(vec![spelled]).await;
     let reply = fresh_social_login(&app, &provider.authorize(person("sub-ada", EMAIL, true), None).await).await;
-    assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
-    assert_eq!(reply.body["code"], "provider_unavailable");
+    reply.assert_problem(StatusCode::BAD_GATEWAY, "provider_unavailable");
 
     // Configured as `localhost`, while the provider calls itself `127.0.0.1`.
-    let app = TestApp::new().await;
     let mut spelled = provider.settings("acme");
     spelled.issuer = provider.issuer.replace("127.0.0.1", "localhost");
     assert_ne!(spelled.issuer, provider.issuer);
-    configure(&app, vec![spelled]).await;
+    let app = app_with(vec![spelled]).await;
     let reply = fresh_social_login(&app, &provider.authorize(person("sub-ada", EMAIL, true), None).await).await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
 }
@@ -174,17 +160,15 @@ async fn issuer_mix_up_is_refused() {
 #[tokio::test]
 async fn an_unverified_provider_email_does_not_take_over_an_existing_account() {
     let provider = OidcProvider::start();
-    let app = TestApp::new().await;
     // A provider the operator vouches for: its verified e-mails link by themselves.
     let mut trusted = provider.settings("acme");
     trusted.trust_email_verified = true;
-    configure(&app, vec![trusted]).await;
+    let app = app_with(vec![trusted]).await;
     let owner = app.create_customer(EMAIL, "owner-password-2026!").await;
 
     let unverified = provider.authorize(person("intruder", EMAIL, false), None).await;
     let reply = fresh_social_login(&app, &unverified).await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
-    assert_eq!(reply.body["code"], "email_not_verified");
+    reply.assert_problem(StatusCode::FORBIDDEN, "email_not_verified");
     assert!(app.store().get_social_link(&app.tenant, &provider.issuer, "intruder").await.unwrap().is_none());
     assert!(profile(&app, owner.as_str()).await.social_links.is_empty());
     assert!(app.outbox_messages().is_empty());
@@ -209,13 +193,12 @@ async fn an_unverified_provider_email_does_not_take_over_an_existing_account() {
 #[tokio::test]
 async fn the_nonce_must_match_when_the_storefront_sent_one() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let anonymous = app.anonymous().await.field("access_token");
     let auth = provider.authorize(person("sub-ada", EMAIL, true), Some("nonce-1")).await;
     let uri = format!("/customer/demo/socialLogin?{}&nonce=nonce-2", query("acme", &auth, REDIRECT_URI));
     let reply = app.post(&uri, Some(&anonymous), json!({})).await;
-    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
-    assert_eq!(reply.body["code"], "invalid_id_token");
+    reply.assert_problem(StatusCode::UNAUTHORIZED, "invalid_id_token");
 
     let auth = provider.authorize(person("sub-ada", EMAIL, true), Some("nonce-3")).await;
     // The parameters may come as a JSON body too.
@@ -228,10 +211,9 @@ async fn the_nonce_must_match_when_the_storefront_sent_one() {
 #[tokio::test]
 async fn a_nonce_the_authorization_request_carried_cannot_be_left_out() {
     let provider = OidcProvider::start();
-    let app = TestApp::new().await;
     let mut strict = provider.settings("strict");
     strict.require_nonce = true;
-    configure(&app, vec![provider.settings("acme"), strict]).await;
+    let app = app_with(vec![provider.settings("acme"), strict]).await;
     // The provider echoes the nonce into the ID token: the request must send it.
     let auth = provider.authorize(person("sub-ada", EMAIL, true), Some("nonce-1")).await;
     let reply = fresh_social_login(&app, &auth).await;
@@ -250,7 +232,7 @@ async fn a_nonce_the_authorization_request_carried_cannot_be_left_out() {
 #[tokio::test]
 async fn bad_requests_name_the_field_before_the_provider_is_asked() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let auth = provider.authorize(person("sub-ada", EMAIL, true), None).await;
     let anonymous = app.anonymous().await.field("access_token");
     let cases = [
@@ -276,7 +258,7 @@ async fn bad_requests_name_the_field_before_the_provider_is_asked() {
 #[tokio::test]
 async fn a_customer_token_or_no_token_is_refused() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let auth = provider.authorize(person("sub-ada", EMAIL, true), None).await;
     let customer = fresh_social_login(&app, &auth).await.field("access_token");
     let next = provider.authorize(person("sub-ada", EMAIL, true), None).await;
@@ -290,32 +272,29 @@ async fn a_customer_token_or_no_token_is_refused() {
 async fn an_unreachable_provider_is_a_bad_gateway() {
     let provider = OidcProvider::start();
     let auth = provider.authorize(person("sub-ada", EMAIL, true), None).await;
-    let app = TestApp::new().await;
     let mut gone = provider.settings("acme");
     gone.issuer = "http://127.0.0.1:9".into();
-    configure(&app, vec![gone]).await;
+    let app = app_with(vec![gone]).await;
     let reply = fresh_social_login(&app, &auth).await;
-    assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
-    assert_eq!(reply.body["code"], "provider_unavailable");
+    reply.assert_problem(StatusCode::BAD_GATEWAY, "provider_unavailable");
     assert_eq!(reply.headers["content-type"], "application/problem+json");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_first_logins_of_one_person_make_one_customer() {
     let provider = OidcProvider::start();
-    let app = std::sync::Arc::new(app_with(&provider).await);
+    let app = std::sync::Arc::new(provider.app().await);
     let mut auths = Vec::new();
     for _ in 0..4 {
         auths.push(provider.authorize(person("sub-par", EMAIL, true), None).await);
     }
-    let mut tasks = Vec::new();
-    for auth in auths {
+    let replies = parallel(auths, |auth| {
         let app = app.clone();
-        tasks.push(tokio::spawn(async move { fresh_social_login(&app, &auth).await }));
-    }
+        async move { fresh_social_login(&app, &auth).await }
+    })
+    .await;
     let mut ids = Vec::new();
-    for task in tasks {
-        let reply = task.await.unwrap();
+    for reply in replies {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         ids.push(reply.field("customerId"));
     }
@@ -327,14 +306,13 @@ async fn parallel_first_logins_of_one_person_make_one_customer() {
 #[tokio::test]
 async fn an_expired_id_token_is_refused() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let mut claims = person("sub-ada", EMAIL, true);
     claims["iat"] = json!(now - 4000);
     claims["exp"] = json!(now - 3600);
     let reply = fresh_social_login(&app, &provider.authorize(claims, None).await).await;
-    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
-    assert_eq!(reply.body["code"], "invalid_id_token");
+    reply.assert_problem(StatusCode::UNAUTHORIZED, "invalid_id_token");
 }
 
 /// A "provider" on 127.0.0.1 that answers every request with `response`.
@@ -362,10 +340,9 @@ async fn provider_failures_are_a_bad_gateway_never_a_500() {
         "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:9/\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
     ];
     for answer in answers {
-        let app = TestApp::new().await;
         let mut broken = provider.settings("acme");
         broken.issuer = broken_provider(answer).await;
-        configure(&app, vec![broken]).await;
+        let app = app_with(vec![broken]).await;
         let reply = fresh_social_login(&app, &auth).await;
         assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{answer:?}: {}", reply.body);
         assert_eq!(reply.body["code"], "provider_unavailable");
@@ -375,7 +352,7 @@ async fn provider_failures_are_a_bad_gateway_never_a_500() {
 #[tokio::test]
 async fn a_link_left_behind_by_a_deleted_account_does_not_lock_the_person_out() {
     let provider = OidcProvider::start();
-    let app = app_with(&provider).await;
+    let app = provider.app().await;
     let first = fresh_social_login(&app, &provider.authorize(person("sub-gone", EMAIL, true), None).await).await;
     let old_id = CustomerId::parse(&first.field("customerId")).unwrap();
     let record = profile(&app, old_id.as_str()).await;

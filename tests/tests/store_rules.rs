@@ -1,23 +1,19 @@
 //! Store-level rules shared by several functions, against DynamoDB Local.
 
 use shared::store::{Allowance, Taken};
-use tests::TestApp;
+use tests::{TestApp, parallel};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_limit_is_never_exceeded_under_parallel_use() {
     let app = std::sync::Arc::new(TestApp::new().await);
     let now = shared::clock::now_epoch();
     let allowance = Allowance { limit: 3, window_secs: 3600 };
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let app = app.clone();
-            tokio::spawn(async move { app.store().take(&app.tenant, "mail:reset:ann", allowance, now).await.unwrap() })
-        })
-        .collect();
-    let mut granted = 0;
-    for task in tasks {
-        granted += usize::from(task.await.unwrap() == Taken::Granted);
-    }
+    let taken = parallel(0..8, |_| {
+        let app = app.clone();
+        async move { app.store().take(&app.tenant, "mail:reset:ann", allowance, now).await.unwrap() }
+    })
+    .await;
+    let granted = taken.iter().filter(|t| **t == Taken::Granted).count();
     assert_eq!(granted, 3);
     let refused = app.store().take(&app.tenant, "mail:reset:ann", allowance, now + 10).await.unwrap();
     assert_eq!(refused, Taken::Exhausted { retry_after_secs: 3590 }, "the window's end, as Retry-After");
