@@ -24,7 +24,7 @@ impl Store {
 
     pub async fn put_client(&self, tenant: &TenantId, client: &StorefrontClient) -> Result<(), StoreError> {
         let id = &client.client_id;
-        let item = to_item(&ItemKey::client(tenant, &id), client)?;
+        let item = to_item(&ItemKey::client(tenant, id), client)?;
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
         Ok(())
     }
