@@ -104,12 +104,15 @@ pub fn tables(r: &Results) -> String {
     if let Some(e) = &r.throughput_error {
         let _ = writeln!(s, "not measured: {e}");
     }
-    let _ =
-        writeln!(s, "| stack | route | wrk | req/s | p50 ms | p99 ms | non-2xx |\n|---|---|---|---:|---:|---:|---:|");
+    let _ = writeln!(
+        s,
+        "| stack | route | wrk | req/s | p50 ms | p99 ms | non-2xx | unexpected body |\n|---|---|---|---:|---:|---:|---:|---:|"
+    );
     for t in &r.throughput {
+        let unexpected = t.unexpected_bodies.map_or_else(|| "–".to_owned(), |n| n.to_string());
         let _ = writeln!(
             s,
-            "| {} | {} | -t{} -c{} -d{}s | {:.0} | {:.2} | {:.2} | {} |",
+            "| {} | {} | -t{} -c{} -d{}s | {:.0} | {:.2} | {:.2} | {} | {unexpected} |",
             t.stack,
             t.route,
             t.load.threads,
@@ -129,12 +132,14 @@ pub fn tables(r: &Results) -> String {
                 .find(|t| t.route == route && t.stack.starts_with(stack_prefix))
                 .map(|t| t.requests_per_sec)
         };
-        if let (Some(ours), Some(reference)) = (rps("customer-accounts"), rps("fastapi-users")) {
-            let _ = writeln!(
-                s,
-                "\n{route}: customer-accounts / fastapi-users = {:.1}× the requests per second",
-                ours / reference
-            );
+        for peer in ["fastapi-users", "better-auth"] {
+            if let (Some(ours), Some(reference)) = (rps("customer-accounts"), rps(peer)) {
+                let _ = writeln!(
+                    s,
+                    "\n{route}: customer-accounts / {peer} = {:.1}× the requests per second",
+                    ours / reference
+                );
+            }
         }
     }
 

@@ -1,5 +1,10 @@
-//! Throughput of the local server under `wrk`, beside the reference stack
-//! (fastapi-users with SQLite on uvicorn) run the same way in the same bench.
+//! Throughput of the local server under `wrk`, beside two reference stacks
+//! run the same way in the same bench: fastapi-users with SQLite on uvicorn,
+//! and better-auth with SQLite (better-sqlite3) on Node.
+//!
+//! Every load names a piece of text each 2xx body must hold (`BENCH_EXPECT`,
+//! `bench/wrk/report.lua`): better-auth's get-session answers 200 `null` for
+//! a session it does not know, so statuses alone would not show a bad token.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -27,6 +32,8 @@ pub struct Throughput {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub non_2xx: u64,
+    /// 2xx responses whose body lacked the expected text (null: not checked).
+    pub unexpected_bodies: Option<u64>,
     pub socket_errors: u64,
 }
 
@@ -36,6 +43,8 @@ struct WrkJson {
     requests: u64,
     rps: f64,
     non_2xx: u64,
+    #[serde(default)]
+    unexpected_body: Option<u64>,
     errors: WrkErrors,
     latency_us: WrkLatency,
 }
@@ -59,6 +68,8 @@ struct Target<'a> {
     script: &'a str,
     token: Option<String>,
     body: Option<(String, &'static str)>,
+    /// Text every 2xx body must contain.
+    expect: &'static str,
 }
 
 fn wrk(root: &Path, target: &Target<'_>, load: Load) -> Result<WrkJson, String> {
@@ -72,6 +83,7 @@ fn wrk(root: &Path, target: &Target<'_>, load: Load) -> Result<WrkJson, String> 
     if let Some(token) = &target.token {
         cmd.env("BENCH_TOKEN", token);
     }
+    cmd.env("BENCH_EXPECT", target.expect);
     if let Some((body, content_type)) = &target.body {
         cmd.env("BENCH_BODY", body).env("BENCH_CONTENT_TYPE", content_type);
     }
@@ -91,6 +103,7 @@ fn record(stack: &'static str, route: &'static str, load: Load, w: WrkJson) -> T
         p50_ms: w.latency_us.p50 / 1e3,
         p99_ms: w.latency_us.p99 / 1e3,
         non_2xx: w.non_2xx,
+        unexpected_bodies: w.unexpected_body,
         socket_errors: w.errors.connect + w.errors.read + w.errors.write + w.errors.timeout,
     }
 }
@@ -131,12 +144,14 @@ pub async fn ours(root: &Path, app: &BenchApp) -> Result<Vec<Throughput>, String
         script: "bench/wrk/get.lua",
         token: Some(tokens.field("access_token")),
         body: None,
+        expect: "\"customerNumber\"",
     };
     let login = Target {
         url: format!("{base}/customer/{TENANT}/login"),
         script: "bench/wrk/post.lua",
         token: Some(anonymous),
         body: Some((login_body, "application/json")),
+        expect: "\"access_token\"",
     };
     let results = me_and_login(root, "customer-accounts", me, login).await;
     server.abort();
@@ -189,16 +204,113 @@ pub async fn reference(root: &Path, work: &Path) -> Result<Vec<Throughput>, Stri
         .map_err(|e| e.to_string())?;
     let token = token["access_token"].as_str().ok_or("no access_token from the reference login")?.to_owned();
     let login_body = format!("username={email}&password={}", PASSWORD.replace(' ', "+"));
-    let me = Target { url: format!("{base}/users/me"), script: "bench/wrk/get.lua", token: Some(token), body: None };
+    let me = Target {
+        url: format!("{base}/users/me"),
+        script: "bench/wrk/get.lua",
+        token: Some(token),
+        body: None,
+        expect: "\"email\"",
+    };
     let login = Target {
         url: format!("{base}/auth/jwt/login"),
         script: "bench/wrk/post.lua",
         token: None,
         body: Some((login_body, "application/x-www-form-urlencoded")),
+        expect: "\"access_token\"",
     };
     let results = me_and_login(root, "fastapi-users (SQLite)", me, login).await;
     let _ = server.kill().await;
     let _ = std::fs::remove_file(&db);
+    results
+}
+
+/// better-auth's e-mail and password sign-in with its bearer() plugin on SQLite
+/// (`bench/better-auth/server.mjs`, installed by `scripts/better-auth.sh`),
+/// one Node process. Its get-session is the `GET me` load, its sign-in the
+/// `login` load.
+pub async fn better_auth(root: &Path, work: &Path) -> Result<Vec<Throughput>, String> {
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}/api/auth");
+    let db = work.join("better-auth.db");
+    let remove_db = || {
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+    };
+    remove_db();
+    let mut server = tokio::process::Command::new("node")
+        .current_dir(root)
+        .arg("bench/better-auth/server.mjs")
+        .env("PORT", port.to_string())
+        .env("BETTER_AUTH_DB", &db)
+        .env("NODE_ENV", "production")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("node bench/better-auth/server.mjs (scripts/better-auth.sh installs it): {e}"))?;
+    let http = reqwest::Client::new();
+    let email = "bench@example.com";
+    let mut registered = false;
+    for _ in 0..100 {
+        let reply = http
+            .post(format!("{base}/sign-up/email"))
+            .json(&serde_json::json!({"email": email, "password": PASSWORD, "name": "bench"}))
+            .send()
+            .await;
+        if let Ok(reply) = reply {
+            registered = reply.status().is_success();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !registered {
+        return Err("better-auth did not sign the bench user up".into());
+    }
+    let login_body = serde_json::json!({"email": email, "password": PASSWORD}).to_string();
+    let reply = http
+        .post(format!("{base}/sign-in/email"))
+        .header("content-type", "application/json")
+        .body(login_body.clone())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let token = reply
+        .headers()
+        .get("set-auth-token")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| format!("better-auth sign-in answered {} without set-auth-token", reply.status()))?
+        .to_owned();
+    // get-session answers 200 `null` for a token it does not take: check it once here,
+    // and every body under load (BENCH_EXPECT).
+    let session: serde_json::Value = http
+        .get(format!("{base}/get-session"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    if session["user"]["email"] != email {
+        return Err(format!("better-auth get-session with the bearer token answered {session}"));
+    }
+    let me = Target {
+        url: format!("{base}/get-session"),
+        script: "bench/wrk/get.lua",
+        token: Some(token),
+        body: None,
+        expect: "\"session\":{",
+    };
+    let login = Target {
+        url: format!("{base}/sign-in/email"),
+        script: "bench/wrk/post.lua",
+        token: None,
+        body: Some((login_body, "application/json")),
+        expect: "\"token\"",
+    };
+    let results = me_and_login(root, "better-auth (SQLite)", me, login).await;
+    let _ = server.kill().await;
+    remove_db();
     results
 }
 

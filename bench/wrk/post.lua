@@ -4,6 +4,7 @@
 --   wrk ... -s bench/wrk/post.lua http://127.0.0.1:PORT/auth/jwt/login
 -- BENCH_BODY is required. BENCH_CONTENT_TYPE defaults to application/json.
 -- Authorization: Bearer $BENCH_TOKEN is added when BENCH_TOKEN is set.
+-- BENCH_EXPECT=<text>: count 2xx bodies without <text> (see report.lua).
 -- Prints one "WRK_JSON {...}" line at the end (see report.lua).
 local dir = (debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./")
 dofile(dir .. "report.lua")

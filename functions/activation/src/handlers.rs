@@ -1,13 +1,14 @@
 //! Thin handlers: parse the request into domain types, call a service, answer.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use shared::domain::Email;
-use shared::http::{Authenticated, ClientAddress, CustomerCaller, Json, tenant_path};
-use shared::services::{email_change, signup as signup_service};
+use shared::http::{ClientAddress, CustomerCaller, Json, StorefrontCaller, TenantPath};
+use shared::services::email_change::{self, ChangeBody, ChangeRequest, ConfirmBody, Confirmation};
+use shared::services::signup::{self as signup_service, ActivateBody, ActivateInput};
 use shared::{ApiError, AppState};
 
 fn accepted(result: &str) -> impl IntoResponse + use<> {
@@ -17,36 +18,21 @@ fn accepted(result: &str) -> impl IntoResponse + use<> {
 pub async fn signup(
     State(state): State<AppState>,
     client: ClientAddress,
-    caller: Authenticated,
+    // A customer token is refused before the body is looked at.
+    caller: StorefrontCaller,
     Json(body): Json<Map<String, Value>>,
 ) -> Result<impl IntoResponse, ApiError> {
-    // A customer token is refused before the body is looked at.
-    signup_service::require_anonymous(&caller.token)?;
     let input = signup_service::SignupInput::parse(&body)?;
-    signup_service::signup(&state, &caller.token, input, &client).await?;
+    signup_service::signup(&state, &caller, input, &client).await?;
     Ok(accepted("activation_pending"))
-}
-
-#[derive(Deserialize)]
-pub struct ActivateRequest {
-    identifier: Option<String>,
-    secret: Option<String>,
-    password: Option<String>,
-    password_check: Option<String>,
 }
 
 pub async fn activate(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
-    Json(request): Json<ActivateRequest>,
+    TenantPath(tenant): TenantPath,
+    Json(body): Json<ActivateBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let tenant = tenant_path(&tenant)?;
-    let input = signup_service::ActivateInput::parse(
-        request.identifier,
-        request.secret,
-        request.password,
-        request.password_check,
-    )?;
+    let input = ActivateInput::try_from(body)?;
     signup_service::activate(&state, &tenant, input).await?;
     Ok(Json(json!({ "result": "activated" })))
 }
@@ -59,56 +45,34 @@ pub struct ResendRequest {
 pub async fn resend(
     State(state): State<AppState>,
     client: ClientAddress,
-    caller: Authenticated,
+    caller: StorefrontCaller,
     Json(request): Json<ResendRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    signup_service::require_anonymous(&caller.token)?;
     let email = request.email.ok_or_else(|| ApiError::field("email", "is required"))?;
     let email = Email::parse(&email).map_err(|e| ApiError::field("email", e.0))?;
-    signup_service::resend(&state, &caller.token, &email, &client).await?;
+    signup_service::resend(&state, &caller, &email, &client).await?;
     Ok(accepted("email_sent"))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EmailChangeRequest {
-    email: Option<String>,
-    password: Option<String>,
-    new_email: Option<String>,
-    sync_contact_email: Option<bool>,
 }
 
 pub async fn change_email(
     State(state): State<AppState>,
     client: ClientAddress,
     caller: CustomerCaller,
-    Json(request): Json<EmailChangeRequest>,
+    Json(body): Json<ChangeBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let request = email_change::ChangeRequest::parse(
-        request.email,
-        request.password,
-        request.new_email,
-        request.sync_contact_email,
-        // Named with the other missing fields, unless a fresh provider sign-in stands in.
-        !shared::services::login::fresh_provider_sign_in(&caller),
-    )?;
+    // Named with the other missing fields, unless a fresh provider sign-in stands in.
+    let password_required = !shared::services::login::fresh_provider_sign_in(&caller);
+    let request = ChangeRequest::parse(body, password_required)?;
     email_change::request_change(&state, &caller, request, &client).await?;
     Ok(accepted("email_sent"))
 }
 
-#[derive(Deserialize)]
-pub struct ConfirmRequest {
-    identifier: Option<String>,
-    key: Option<String>,
-}
-
 pub async fn confirm_email(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
-    Json(request): Json<ConfirmRequest>,
+    TenantPath(tenant): TenantPath,
+    Json(body): Json<ConfirmBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let tenant = tenant_path(&tenant)?;
-    let (identifier, key) = email_change::parse_confirm(request.identifier, request.key)?;
+    let Confirmation { identifier, key } = body.try_into()?;
     email_change::confirm(&state, &tenant, identifier, &key).await?;
     Ok(Json(json!({ "result": "updated" })))
 }

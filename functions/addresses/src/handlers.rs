@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
 use shared::domain::AddressId;
-use shared::http::{CustomerCaller, Json, tenant_path};
+use shared::http::{CustomerCaller, Json, TenantPath};
 use shared::services::addresses::{self, UpdateKind};
 use shared::{ApiError, AppState};
 
@@ -30,8 +30,7 @@ pub async fn create(
 }
 
 /// No token needed: a storefront renders its address form before sign-in.
-pub async fn form_fields(Path(tenant): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    tenant_path(&tenant)?;
+pub async fn form_fields(_: TenantPath) -> Result<impl IntoResponse, ApiError> {
     Ok(([(header::CACHE_CONTROL, "public, max-age=3600")], Json(addresses::form_schema())))
 }
 

@@ -4,188 +4,121 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use shared::domain::{ClientId, SessionId};
-use shared::error::Validator;
+use shared::domain::SessionId;
 use shared::http::{
-    Authenticated, ClientAddress, CustomerCaller, FormOrJson, Json, Query, SignedToken, tenant_path, user_agent,
+    Authenticated, ClientAddress, CustomerCaller, FormOrJson, Json, Query, StorefrontToken, TenantPath, user_agent,
 };
-use shared::services::{email_change, login as login_service, sessions, social_link, social_login as social_service};
+use shared::services::email_change::{ConfirmBody, Confirmation};
+use shared::services::login::{self as login_service, LoginInput, LoginRequest};
+use shared::services::sessions::{
+    self, AnonymousLogin, AnonymousLoginQuery, AnonymousRefresh, AnonymousRefreshBody, Refresh, RefreshBody,
+};
+use shared::services::social_link::{self, LinkBody, MailLink, PasswordLink};
+use shared::services::social_login::{self as social_service, SocialLoginParams, SocialLoginRequest};
 use shared::{ApiError, AppState};
-
-#[derive(Deserialize)]
-pub struct AnonymousLoginQuery {
-    tenant: Option<String>,
-    client_id: Option<String>,
-}
 
 pub async fn anonymous_login(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<AnonymousLoginQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let mut v = Validator::default();
-    let tenant = v.require("tenant", query.tenant, |t| shared::domain::TenantId::parse(&t));
-    let client = v.require("client_id", query.client_id, |c| ClientId::parse(&c));
-    let (Some(tenant), Some(client)) = (tenant, client) else { return Err(v.into_error()) };
+    let AnonymousLogin { tenant, client } = query.try_into()?;
     Ok(Json(sessions::anonymous_login(&state, &tenant, &client, user_agent(&headers)).await?))
-}
-
-#[derive(Deserialize)]
-pub struct AnonymousRefreshRequest {
-    tenant: Option<String>,
-    refresh_token: Option<String>,
-    client_id: Option<String>,
 }
 
 pub async fn anonymous_refresh_query(
     State(state): State<AppState>,
-    Query(request): Query<AnonymousRefreshRequest>,
+    Query(request): Query<AnonymousRefreshBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     anonymous_refresh(&state, request).await
 }
 
 pub async fn anonymous_refresh_body(
     State(state): State<AppState>,
-    FormOrJson(request): FormOrJson<AnonymousRefreshRequest>,
+    FormOrJson(request): FormOrJson<AnonymousRefreshBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     anonymous_refresh(&state, request).await
 }
 
 async fn anonymous_refresh(
     state: &AppState,
-    request: AnonymousRefreshRequest,
+    request: AnonymousRefreshBody,
 ) -> Result<impl IntoResponse + use<>, ApiError> {
-    let mut v = Validator::default();
-    let tenant = v.require("tenant", request.tenant, |t| shared::domain::TenantId::parse(&t));
-    let token = v.require("refresh_token", request.refresh_token.filter(|t| !t.is_empty()), Ok::<_, ApiError>);
-    let client = v.require("client_id", request.client_id, |c| ClientId::parse(&c));
-    let (Some(tenant), Some(token), Some(client)) = (tenant, token, client) else { return Err(v.into_error()) };
+    let AnonymousRefresh { tenant, refresh_token, client } = request.try_into()?;
     let kind = sessions::RefreshKind::Anonymous { client: &client };
-    Ok(Json(sessions::refresh(state, &tenant, &token, kind).await?))
+    Ok(Json(sessions::refresh(state, &tenant, &refresh_token, kind).await?))
 }
 
-#[derive(Deserialize)]
-pub struct LoginRequest {
-    email: Option<String>,
-    id: Option<String>,
-    password: Option<String>,
-    device_token: Option<String>,
-}
-
+/// The storefront token comes before the path's tenant is looked at: a
+/// token for another tenant is 403 `wrong_tenant` whatever the path holds.
 pub async fn login(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
     headers: HeaderMap,
     client: ClientAddress,
-    SignedToken(token): SignedToken,
+    caller: StorefrontToken,
+    _: TenantPath,
     Json(request): Json<LoginRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    tenant_path(&tenant)?;
-    let input = login_service::parse_login(request.email, request.id, request.password, request.device_token)?;
-    Ok(Json(login_service::login(&state, &token, input, user_agent(&headers), &client).await?))
-}
-
-/// `provider`, `code`, `redirect_uri`, `code_verifier` (and an optional
-/// `nonce`) as query parameters (API.md), or in a JSON body.
-#[derive(Deserialize, Default)]
-pub struct SocialLoginParams {
-    provider: Option<String>,
-    code: Option<String>,
-    redirect_uri: Option<String>,
-    code_verifier: Option<String>,
-    nonce: Option<String>,
+    let input = LoginInput::try_from(request)?;
+    Ok(Json(login_service::login(&state, &caller, input, user_agent(&headers), &client).await?))
 }
 
 pub async fn social_login(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
     headers: HeaderMap,
-    SignedToken(token): SignedToken,
+    caller: StorefrontToken,
+    _: TenantPath,
     Query(query): Query<SocialLoginParams>,
     Json(body): Json<SocialLoginParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    tenant_path(&tenant)?;
-    let mut request = social_service::parse_request(
-        query.provider.or(body.provider),
-        query.code.or(body.code),
-        query.redirect_uri.or(body.redirect_uri),
-        query.code_verifier.or(body.code_verifier),
-        query.nonce.or(body.nonce),
-    )?;
+    let mut request = SocialLoginRequest::try_from(query.or(body))?;
     request.session_id = headers.get("session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    Ok(Json(social_service::social_login(&state, &token, request, user_agent(&headers)).await?))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LinkRequest {
-    link_token: Option<String>,
-    password: Option<String>,
+    Ok(Json(social_service::social_login(&state, &caller, request, user_agent(&headers)).await?))
 }
 
 /// `socialLogin/link`: the owner's password consents to a `link_required` link.
 pub async fn link_with_password(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
     headers: HeaderMap,
-    SignedToken(token): SignedToken,
-    Json(request): Json<LinkRequest>,
+    caller: StorefrontToken,
+    _: TenantPath,
+    Json(body): Json<LinkBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    tenant_path(&tenant)?;
-    let (link_token, password) = social_link::parse_password_link(request.link_token, request.password)?;
-    let tokens = social_link::link_with_password(&state, &token, &link_token, &password, user_agent(&headers)).await?;
+    let PasswordLink { link_token, password } = body.try_into()?;
+    let tokens = social_link::link_with_password(&state, &caller, &link_token, &password, user_agent(&headers)).await?;
     Ok(Json(tokens))
 }
 
 /// `socialLogin/link/mail`: the consent goes by mail to the account's address.
 pub async fn link_by_mail(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
-    SignedToken(token): SignedToken,
-    Json(request): Json<LinkRequest>,
+    caller: StorefrontToken,
+    _: TenantPath,
+    Json(body): Json<LinkBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    tenant_path(&tenant)?;
-    let mut v = Validator::default();
-    let link_token = social_link::parse_link_token(request.link_token, &mut v);
-    let Some(link_token) = link_token.filter(|_| v.is_ok()) else { return Err(v.into_error()) };
-    social_link::link_by_mail(&state, &token, &link_token).await?;
+    let MailLink { link_token } = body.try_into()?;
+    social_link::link_by_mail(&state, &caller, &link_token).await?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "result": "email_sent" }))))
-}
-
-#[derive(Deserialize)]
-pub struct ConfirmLinkRequest {
-    identifier: Option<String>,
-    key: Option<String>,
 }
 
 /// `socialLogin/link/confirm`: the mailed consent link, opened by the owner.
 pub async fn confirm_link(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
-    Json(request): Json<ConfirmLinkRequest>,
+    TenantPath(tenant): TenantPath,
+    Json(body): Json<ConfirmBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let tenant = tenant_path(&tenant)?;
-    let (identifier, key) = email_change::parse_confirm(request.identifier, request.key)?;
+    let Confirmation { identifier, key } = body.try_into()?;
     social_link::confirm_mailed_link(&state, &tenant, identifier, &key).await?;
     Ok(Json(serde_json::json!({ "result": "linked" })))
 }
 
-#[derive(Deserialize)]
-pub struct RefreshRequest {
-    refresh_token: Option<String>,
-}
-
 pub async fn refresh(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
-    Json(request): Json<RefreshRequest>,
+    TenantPath(tenant): TenantPath,
+    Json(body): Json<RefreshBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let tenant = tenant_path(&tenant)?;
-    let token = request
-        .refresh_token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::field("refresh_token", "is required"))?;
-    Ok(Json(sessions::refresh(&state, &tenant, &token, sessions::RefreshKind::Customer).await?))
+    let Refresh { refresh_token } = body.try_into()?;
+    Ok(Json(sessions::refresh(&state, &tenant, &refresh_token, sessions::RefreshKind::Customer).await?))
 }
 
 pub async fn validate(State(state): State<AppState>, caller: Authenticated) -> Result<impl IntoResponse, ApiError> {
@@ -232,7 +165,7 @@ pub async fn openid_configuration(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let tenant = tenant_path(&tenant).map_err(|_| ApiError::NotFound)?;
+    let tenant = shared::http::tenant_path(&tenant).map_err(|_| ApiError::NotFound)?;
     state.tenant_settings(&tenant).await?.ok_or(ApiError::NotFound)?;
     let issuer = state.config.issuer(&tenant);
     let body = serde_json::json!({

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use shared::http::{CustomerCaller, Json, Query};
-use shared::services::profile::{self, Expand};
+use shared::services::profile::{self, Expand, PasswordChange, PasswordChangeBody};
 use shared::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -61,20 +61,13 @@ pub async fn unlink_account(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PasswordChangeRequest {
-    current_password: Option<String>,
-    new_password: Option<String>,
-}
-
 pub async fn change_password(
     State(state): State<AppState>,
     caller: CustomerCaller,
-    Json(request): Json<PasswordChangeRequest>,
+    Json(body): Json<PasswordChangeBody>,
 ) -> Result<StatusCode, ApiError> {
     let has_password = caller.profile.password_hash.is_some();
-    let (current, new) = profile::parse_password_change(request.current_password, request.new_password, has_password)?;
+    let PasswordChange { current, new } = PasswordChange::parse(body, has_password)?;
     profile::change_password(&state, &caller, current, new).await?;
     Ok(StatusCode::NO_CONTENT)
 }

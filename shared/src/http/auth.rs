@@ -4,6 +4,8 @@
 //! token's login (family) on the token's client, and for a customer still in
 //! the credential epoch it began in. Revocation takes effect at once.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
@@ -13,6 +15,7 @@ use crate::domain::{CustomerId, TenantId};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::SessionRecord;
+use crate::tenant::TenantSettings;
 use crate::tokens::{self, Subject, TokenError, VerifiedToken};
 
 pub struct SignedToken(pub VerifiedToken);
@@ -33,6 +36,36 @@ pub struct CustomerCaller {
     /// The profile as read with the session (one round trip).
     pub profile: CustomerRecord,
 }
+
+/// A storefront's anonymous token (sign-up, login, reset: what a shop does
+/// before anyone signed in), with the settings of its tenant. Its session
+/// is not read here: login and social login read it with their own data,
+/// in the same round trip.
+pub struct StorefrontToken {
+    pub token: VerifiedToken,
+    pub settings: Arc<TenantSettings>,
+}
+
+impl StorefrontToken {
+    pub fn tenant(&self) -> &TenantId {
+        &self.token.tenant
+    }
+}
+
+/// A `StorefrontToken` whose session is live (one read): a token of a
+/// storefront session that a login spent, or that was ended, is refused.
+pub struct StorefrontCaller(pub StorefrontToken);
+
+impl std::ops::Deref for StorefrontCaller {
+    type Target = StorefrontToken;
+
+    fn deref(&self) -> &StorefrontToken {
+        &self.0
+    }
+}
+
+/// The `{tenant}` path segment, parsed (400 naming `tenant` otherwise).
+pub struct TenantPath(pub TenantId);
 
 const REVOKED: ApiError = ApiError::Unauthorized("session_revoked");
 
@@ -95,6 +128,40 @@ impl FromRequestParts<AppState> for Authenticated {
         };
         let (session, profile) = live_session(state, &token, customer.as_ref()).await?;
         Ok(Self { token, session, profile })
+    }
+}
+
+impl FromRequestParts<AppState> for StorefrontToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SignedToken(token) = SignedToken::from_request_parts(parts, state).await?;
+        if token.subject != Subject::Anonymous {
+            return Err(ApiError::Forbidden("anonymous_token_required"));
+        }
+        // A tenant removed since the token was issued: its sessions are gone too.
+        let settings = state.tenant_settings(&token.tenant).await?.ok_or(REVOKED)?;
+        Ok(Self { token, settings })
+    }
+}
+
+impl FromRequestParts<AppState> for StorefrontCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let storefront = StorefrontToken::from_request_parts(parts, state).await?;
+        live_session(state, &storefront.token, None).await?;
+        Ok(Self(storefront))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TenantPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| ApiError::NotFound)?;
+        let raw = params.iter().find(|(k, _)| *k == "tenant").map(|(_, v)| v).ok_or(ApiError::NotFound)?;
+        super::tenant_path(raw).map(Self)
     }
 }
 

@@ -3,6 +3,8 @@
 //! only on confirmation, atomically with the uniqueness guards, and moves the
 //! account to a new credential epoch (every session and outstanding link ends).
 
+use serde::Deserialize;
+
 use crate::clock;
 use crate::domain::{CustomerId, Email, Password, TenantId};
 use crate::error::{ApiError, Validator};
@@ -35,14 +37,22 @@ pub struct ChangeRequest {
     pub sync_contact_email: bool,
 }
 
+/// `POST me/email/change` as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeBody {
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub new_email: Option<String>,
+    pub sync_contact_email: Option<bool>,
+}
+
 impl ChangeRequest {
-    pub fn parse(
-        email: Option<String>,
-        password: Option<String>,
-        new_email: Option<String>,
-        sync_contact_email: Option<bool>,
-        password_required: bool,
-    ) -> Result<Self, ApiError> {
+    /// Names every bad field. `password_required`: the account has a
+    /// password, so it must be re-entered (without one, a fresh provider
+    /// sign-in stands in, and a password sent is still checked for shape).
+    pub fn parse(body: ChangeBody, password_required: bool) -> Result<Self, ApiError> {
+        let ChangeBody { email, password, new_email, sync_contact_email } = body;
         let mut v = Validator::default();
         let email = v.require("email", email, |e| Email::parse(&e));
         let password = match password_required {
@@ -143,20 +153,33 @@ pub async fn request_change(
     Ok(())
 }
 
-/// Parses `{identifier, key}`: both required; a malformed identifier is just
-/// another invalid link.
-pub fn parse_confirm(
-    identifier: Option<String>,
-    key: Option<String>,
-) -> Result<(Option<CustomerId>, String), ApiError> {
-    let mut v = Validator::default();
-    let identifier = v.require("identifier", identifier.filter(|i| !i.is_empty()), |raw| {
-        Ok::<_, ApiError>(CustomerId::parse(raw.trim()).ok())
-    });
-    let key = v.require("key", key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()), Ok::<_, ApiError>);
-    match (identifier, key) {
-        (Some(identifier), Some(key)) if v.is_ok() => Ok((identifier, key)),
-        _ => Err(v.into_error()),
+/// A mailed link's `{identifier, key}` as sent (e-mail change, social link).
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfirmBody {
+    pub identifier: Option<String>,
+    pub key: Option<String>,
+}
+
+/// A mailed link, parsed: both required; a malformed identifier is just
+/// another invalid link (`None`).
+pub struct Confirmation {
+    pub identifier: Option<CustomerId>,
+    pub key: String,
+}
+
+impl TryFrom<ConfirmBody> for Confirmation {
+    type Error = ApiError;
+
+    fn try_from(ConfirmBody { identifier, key }: ConfirmBody) -> Result<Self, ApiError> {
+        let mut v = Validator::default();
+        let identifier = v.require("identifier", identifier.filter(|i| !i.is_empty()), |raw| {
+            Ok::<_, ApiError>(CustomerId::parse(raw.trim()).ok())
+        });
+        let key = v.require("key", key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()), Ok::<_, ApiError>);
+        match (identifier, key) {
+            (Some(identifier), Some(key)) if v.is_ok() => Ok(Self { identifier, key }),
+            _ => Err(v.into_error()),
+        }
     }
 }
 
@@ -207,19 +230,26 @@ mod tests {
     #[test]
     fn a_change_request_needs_every_field_and_a_different_address() {
         let some = |s: &str| Some(s.to_owned());
-        let Err(ApiError::Validation(errors)) = ChangeRequest::parse(None, None, some("bad@"), None, true) else {
+        let body = |email, password, new_email, sync_contact_email| ChangeBody {
+            email,
+            password,
+            new_email,
+            sync_contact_email,
+        };
+        let Err(ApiError::Validation(errors)) = ChangeRequest::parse(body(None, None, some("bad@"), None), true) else {
             panic!()
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["email", "password", "newEmail"]);
         // Without a password to check (a fresh provider sign-in stands in), it may be left out.
-        let Err(ApiError::Validation(errors)) = ChangeRequest::parse(None, None, some("bad@"), None, false) else {
+        let Err(ApiError::Validation(errors)) = ChangeRequest::parse(body(None, None, some("bad@"), None), false)
+        else {
             panic!()
         };
         assert_eq!(errors.len(), 2);
-        let same = ChangeRequest::parse(some("a@x.test"), some("pw"), some(" A@X.test"), Some(true), true);
+        let same = ChangeRequest::parse(body(some("a@x.test"), some("pw"), some(" A@X.test"), Some(true)), true);
         assert!(matches!(same, Err(ApiError::Validation(e)) if e[0].field == "newEmail"));
-        let ok = ChangeRequest::parse(some("a@x.test"), some("pw"), some("b@x.test"), None, true).ok().unwrap();
+        let ok = ChangeRequest::parse(body(some("a@x.test"), some("pw"), some("b@x.test"), None), true).ok().unwrap();
         assert!(!ok.sync_contact_email);
     }
 }

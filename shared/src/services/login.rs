@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::clock;
 use crate::customer::CustomerStatus;
 use crate::domain::{CustomerId, Email, LoginName, Password, TenantId};
 use crate::error::ApiError;
-use crate::http::ClientAddress;
+use crate::http::{ClientAddress, StorefrontToken};
 use crate::passwords;
 
 use crate::services::limits::{self, Limited};
@@ -21,7 +21,6 @@ use crate::store::{
     DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken, LoginBudget, LoginLookup, LoginTarget, Reservation,
 };
 use crate::tenant::TenantSettings;
-use crate::tokens::{Subject, VerifiedToken};
 
 /// A login request, parsed.
 pub struct LoginInput {
@@ -54,17 +53,13 @@ const MAX_DEVICE_TOKEN_CHARS: usize = 128;
 /// carries over; the token pair and the session's family are brand new).
 pub async fn login(
     state: &AppState,
-    anonymous: &VerifiedToken,
+    caller: &StorefrontToken,
     input: LoginInput,
     user_agent: Option<String>,
     client: &ClientAddress,
 ) -> Result<LoginTokenSet, ApiError> {
-    if anonymous.subject != Subject::Anonymous {
-        return Err(ApiError::Forbidden("anonymous_token_required"));
-    }
-    let tenant = &anonymous.tenant;
-    let settings = state.tenant_settings(tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
-    let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
+    let (anonymous, tenant, settings) = (&caller.token, caller.tenant(), &caller.settings);
+    let source = limits::client_ip(client, settings, state.config.exempt_loopback);
     let now = clock::now_epoch();
     let presented_device = input.device_token.as_deref().and_then(DeviceToken::parse);
 
@@ -73,7 +68,7 @@ pub async fn login(
     // device new to the account).
     let (found, limits) = tokio::join!(
         state.store.login_lookup(tenant, &anonymous.session, &input.name, presented_device.as_ref()),
-        limits::check(state, tenant, &settings, source, Limited::FailedLogin)
+        limits::check(state, tenant, settings, source, Limited::FailedLogin)
     );
     let LoginLookup { storefront_session, target, device_found } = found?;
     if !storefront_session.is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now)) {
@@ -95,7 +90,7 @@ pub async fn login(
     if known_device.is_none() {
         limits?;
     }
-    let reservation = state.store.reserve_login_attempt(tenant, &budget, &settings, now).await?;
+    let reservation = state.store.reserve_login_attempt(tenant, &budget, settings, now).await?;
     if let Reservation::Refused { retry_after_secs } = reservation {
         tracing::info!(event = "login", outcome = "throttled", tenant = %tenant, "login refused by the lock-out");
         return Err(ApiError::TooManyRequests { retry_after_secs });
@@ -104,9 +99,9 @@ pub async fn login(
     let stored_hash: Option<Arc<str>> = target.as_ref().and_then(|t| t.password_hash.as_deref()).map(Arc::from);
     let verified = passwords::verify(&input.password, stored_hash).await?;
     let Some(target) = target.filter(|_| verified) else {
-        let locked = state.store.settle_failed_attempt(tenant, &budget, reservation, &settings, now).await?;
+        let locked = state.store.settle_failed_attempt(tenant, &budget, reservation, settings, now).await?;
         if known_device.is_none() {
-            limits::count_failure(state, tenant, &settings, source, Limited::FailedLogin).await;
+            limits::count_failure(state, tenant, settings, source, Limited::FailedLogin).await;
         }
         tracing::info!(event = "login", outcome = "failure", tenant = %tenant, locked = locked.is_some(), "login failed");
         return Err(INVALID_CREDENTIALS);
@@ -137,7 +132,7 @@ pub async fn login(
     };
     let sign_in = CustomerSignIn {
         anonymous,
-        settings: &settings,
+        settings,
         customer,
         epoch: target.epoch,
         initial_password: target.initial_password,
@@ -254,9 +249,25 @@ async fn upgrade_hash(state: &AppState, tenant: &TenantId, target: &LoginTarget,
     }
 }
 
-/// Parses the login body: `email` or `id`, and `password`; every missing or
-/// bad field is named.
-pub fn parse_login(
+/// The login body as sent.
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginRequest {
+    pub email: Option<String>,
+    pub id: Option<String>,
+    pub password: Option<String>,
+    pub device_token: Option<String>,
+}
+
+/// `email` or `id`, and `password`; every missing or bad field is named.
+impl TryFrom<LoginRequest> for LoginInput {
+    type Error = ApiError;
+
+    fn try_from(LoginRequest { email, id, password, device_token }: LoginRequest) -> Result<Self, ApiError> {
+        parse_login(email, id, password, device_token)
+    }
+}
+
+fn parse_login(
     email: Option<String>,
     id: Option<String>,
     password: Option<String>,

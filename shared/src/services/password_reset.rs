@@ -9,12 +9,13 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::Deserialize;
 
 use crate::clock;
 use crate::customer::{CustomerStatus, EmailGuard};
 use crate::domain::{CustomerId, Email, Password, TenantId};
 use crate::error::{ApiError, Validator};
-use crate::http::ClientAddress;
+use crate::http::{ClientAddress, StorefrontToken};
 use crate::mail::templates::Template;
 use crate::password_policy;
 use crate::passwords;
@@ -26,7 +27,6 @@ use crate::services::one_time::{Redeemable, invalid_token, redeemable};
 use crate::state::AppState;
 use crate::store::{CommitOutcome, CredentialChange, CredentialCommit, OneTimeTokenRecord, TokenPurpose};
 use crate::tenant::TenantSettings;
-use crate::tokens::{Subject, VerifiedToken};
 
 /// A reset link works for one hour.
 pub const RESET_TOKEN_TTL_SECS: i64 = 3600;
@@ -46,17 +46,6 @@ fn invalid_reset_uri() -> ApiError {
     }
 }
 
-fn require_anonymous(caller: &VerifiedToken) -> Result<(), ApiError> {
-    match caller.subject {
-        Subject::Anonymous => Ok(()),
-        Subject::Customer(_) => Err(ApiError::Forbidden("anonymous_token_required")),
-    }
-}
-
-async fn settings(state: &AppState, tenant: &TenantId) -> Result<std::sync::Arc<TenantSettings>, ApiError> {
-    state.tenant_settings(tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))
-}
-
 // ---------------------------------------------------------------- request
 
 /// `POST password/reset`, parsed.
@@ -67,9 +56,25 @@ pub struct ResetRequest {
     pub reset_uri: Option<String>,
 }
 
+/// `POST password/reset` as sent.
+#[derive(Debug, Default, Deserialize)]
+pub struct ResetRequestBody {
+    pub email: Option<String>,
+    pub site: Option<String>,
+    pub reset_uri: Option<String>,
+}
+
 /// Names every bad field; whether `reset_uri` is allowed is checked later
 /// against the tenant's settings.
-pub fn parse_request(
+impl TryFrom<ResetRequestBody> for ResetRequest {
+    type Error = ApiError;
+
+    fn try_from(ResetRequestBody { email, site, reset_uri }: ResetRequestBody) -> Result<Self, ApiError> {
+        parse_request(email, site, reset_uri)
+    }
+}
+
+fn parse_request(
     email: Option<String>,
     site: Option<String>,
     reset_uri: Option<String>,
@@ -141,17 +146,15 @@ impl RequestOutcome {
 /// floor, either way.
 pub async fn request_reset(
     state: &AppState,
-    caller: &VerifiedToken,
+    caller: &StorefrontToken,
     request: ResetRequest,
     client: &ClientAddress,
 ) -> Result<(), ApiError> {
-    require_anonymous(caller)?;
-    let tenant = &caller.tenant;
-    let settings = settings(state, tenant).await?;
+    let (tenant, settings) = (caller.tenant(), &caller.settings);
     // Checked for every e-mail, known or not, so a 400 tells nothing either.
-    let reset_uri = choose_reset_uri(&settings, request.site.as_deref(), request.reset_uri.as_deref())?;
-    let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
-    limits::take(state, tenant, &settings, source, Limited::MailRequest).await?;
+    let reset_uri = choose_reset_uri(settings, request.site.as_deref(), request.reset_uri.as_deref())?;
+    let source = limits::client_ip(client, settings, state.config.exempt_loopback);
+    limits::take(state, tenant, settings, source, Limited::MailRequest).await?;
     let floor = ResponseFloor::start();
 
     let guard: Option<EmailGuard> = state.store.get_email_guard(tenant, &request.email).await?;
@@ -160,7 +163,7 @@ pub async fn request_reset(
         // From here on the account exists: a failure is logged, not
         // answered, so the answer never depends on the account.
         Some(EmailGuard { customer_id: customer, .. }) => {
-            match send_reset_link(state, tenant, &settings, &customer, &reset_uri).await {
+            match send_reset_link(state, tenant, settings, &customer, &reset_uri).await {
                 Ok(outcome) => outcome,
                 Err(err) => {
                     tracing::error!(event = "password_reset_request", tenant = %tenant, customer_id = %customer, error = %err, "reset request failed");
@@ -216,14 +219,30 @@ async fn send_reset_link(
 
 // ---------------------------------------------------------------- update
 
+/// `POST password/reset/update` as sent.
+#[derive(Debug, Default, Deserialize)]
+pub struct ResetUpdateBody {
+    pub token: Option<String>,
+    pub password: Option<String>,
+}
+
 /// `POST password/reset/update`, parsed: the token as mailed and the new password.
-pub fn parse_update(token: Option<String>, password: Option<String>) -> Result<(String, Password), ApiError> {
-    let mut v = Validator::default();
-    let token = v.require("token", token, parse_token);
-    let password = v.require("password", password, Password::parse);
-    match (token, password) {
-        (Some(token), Some(password)) if v.is_ok() => Ok((token, password)),
-        _ => Err(v.into_error()),
+pub struct ResetUpdate {
+    pub token: String,
+    pub password: Password,
+}
+
+impl TryFrom<ResetUpdateBody> for ResetUpdate {
+    type Error = ApiError;
+
+    fn try_from(ResetUpdateBody { token, password }: ResetUpdateBody) -> Result<Self, ApiError> {
+        let mut v = Validator::default();
+        let token = v.require("token", token, parse_token);
+        let password = v.require("password", password, Password::parse);
+        match (token, password) {
+            (Some(token), Some(password)) if v.is_ok() => Ok(Self { token, password }),
+            _ => Err(v.into_error()),
+        }
     }
 }
 
@@ -238,33 +257,47 @@ fn parse_token(raw: String) -> Result<String, &'static str> {
 /// every session ends, a notice is mailed. The customer is not logged in.
 pub async fn update_password(
     state: &AppState,
-    caller: &VerifiedToken,
+    caller: &StorefrontToken,
     token: &str,
     password: Password,
 ) -> Result<(), ApiError> {
-    require_anonymous(caller)?;
-    let tenant = &caller.tenant;
-    let settings = settings(state, tenant).await?;
+    let (tenant, settings) = (caller.tenant(), &caller.settings);
     let redeemed = redeemable(state, tenant, token, TokenPurpose::PasswordReset, None).await?;
     let profile = &redeemed.profile;
     let inputs = password_policy::personal_words(&profile.email, &profile.details);
-    password_policy::check(&settings, "password", &password, &inputs)?;
+    password_policy::check(settings, "password", &password, &inputs)?;
     let phc = passwords::hash(&password).await?;
-    commit_new_password(state, tenant, &settings, &redeemed, &phc, false).await?;
+    commit_new_password(state, tenant, settings, &redeemed, &phc, false).await?;
     tracing::info!(event = "password_reset", outcome = "updated", tenant = %tenant, customer_id = %redeemed.customer, "password reset");
     Ok(())
 }
 
 // ---------------------------------------------------------------- generate
 
+/// `POST password/reset/generate` as sent.
+#[derive(Debug, Default, Deserialize)]
+pub struct GenerateBody {
+    pub email: Option<String>,
+    pub code: Option<String>,
+}
+
 /// `POST password/reset/generate`, parsed: the account's e-mail and the reset token (`code`).
-pub fn parse_generate(email: Option<String>, code: Option<String>) -> Result<(Email, String), ApiError> {
-    let mut v = Validator::default();
-    let email = v.require("email", email, |e| Email::parse(&e));
-    let code = v.require("code", code, parse_token);
-    match (email, code) {
-        (Some(email), Some(code)) if v.is_ok() => Ok((email, code)),
-        _ => Err(v.into_error()),
+pub struct GenerateRequest {
+    pub email: Email,
+    pub code: String,
+}
+
+impl TryFrom<GenerateBody> for GenerateRequest {
+    type Error = ApiError;
+
+    fn try_from(GenerateBody { email, code }: GenerateBody) -> Result<Self, ApiError> {
+        let mut v = Validator::default();
+        let email = v.require("email", email, |e| Email::parse(&e));
+        let code = v.require("code", code, parse_token);
+        match (email, code) {
+            (Some(email), Some(code)) if v.is_ok() => Ok(Self { email, code }),
+            _ => Err(v.into_error()),
+        }
     }
 }
 
@@ -279,13 +312,11 @@ struct PassphraseClaims<'a> {
 /// the code can read it.
 pub async fn generate_passphrase(
     state: &AppState,
-    caller: &VerifiedToken,
+    caller: &StorefrontToken,
     email: &Email,
     code: &str,
 ) -> Result<String, ApiError> {
-    require_anonymous(caller)?;
-    let tenant = &caller.tenant;
-    let settings = settings(state, tenant).await?;
+    let (tenant, settings) = (caller.tenant(), &caller.settings);
     let redeemed = redeemable(state, tenant, code, TokenPurpose::PasswordReset, None).await?;
     if redeemed.profile.email.normalized() != email.normalized() {
         return Err(invalid_token());
@@ -299,7 +330,7 @@ pub async fn generate_passphrase(
     .map_err(ApiError::internal)?;
     let password = Password::parse(passphrase).map_err(|e| ApiError::internal(e.0))?;
     let phc = passwords::hash(&password).await?;
-    commit_new_password(state, tenant, &settings, &redeemed, &phc, true).await?;
+    commit_new_password(state, tenant, settings, &redeemed, &phc, true).await?;
     tracing::info!(event = "password_reset", outcome = "generated", tenant = %tenant, customer_id = %redeemed.customer, "passphrase generated");
     Ok(jwt)
 }
@@ -374,11 +405,10 @@ mod tests {
         let ApiError::Validation(errors) = err else { panic!("validation") };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["email", "site", "reset_uri"]);
-        let ApiError::Validation(errors) = parse_update(None, None).unwrap_err() else { panic!() };
+        let Err(ApiError::Validation(errors)) = ResetUpdate::try_from(ResetUpdateBody::default()) else { panic!() };
         assert_eq!(errors.len(), 2);
-        let ApiError::Validation(errors) = parse_generate(Some("a@b".into()), Some(String::new())).unwrap_err() else {
-            panic!()
-        };
+        let body = GenerateBody { email: Some("a@b".into()), code: Some(String::new()) };
+        let Err(ApiError::Validation(errors)) = GenerateRequest::try_from(body) else { panic!() };
         assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["email", "code"]);
     }
 

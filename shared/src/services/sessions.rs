@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::clock;
 use crate::domain::{ClientId, CustomerId, Email, SessionId, TenantId};
-use crate::error::ApiError;
+use crate::error::{ApiError, Validator};
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::services::token_set::{self, Grant, TokenSet};
 use crate::state::AppState;
@@ -39,6 +39,99 @@ pub fn new_session(
         epoch: customer.map_or(0, |(_, epoch)| epoch),
         identity: None,
         ttl: now + lifetime_secs,
+    }
+}
+
+/// `GET anonymous/login` as sent.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct AnonymousLoginQuery {
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+}
+
+/// A storefront asking for an anonymous session.
+pub struct AnonymousLogin {
+    pub tenant: TenantId,
+    pub client: ClientId,
+}
+
+impl TryFrom<AnonymousLoginQuery> for AnonymousLogin {
+    type Error = ApiError;
+
+    fn try_from(AnonymousLoginQuery { tenant, client_id }: AnonymousLoginQuery) -> Result<Self, ApiError> {
+        let mut v = Validator::default();
+        let tenant = v.require("tenant", tenant, |t| TenantId::parse(&t));
+        let client = v.require("client_id", client_id, |c| ClientId::parse(&c));
+        match (tenant, client) {
+            (Some(tenant), Some(client)) if v.is_ok() => Ok(Self { tenant, client }),
+            _ => Err(v.into_error()),
+        }
+    }
+}
+
+/// `anonymous/refresh` as sent (query, form or JSON).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct AnonymousRefreshBody {
+    pub tenant: Option<String>,
+    pub refresh_token: Option<String>,
+    pub client_id: Option<String>,
+}
+
+pub struct AnonymousRefresh {
+    pub tenant: TenantId,
+    pub refresh_token: String,
+    pub client: ClientId,
+}
+
+impl TryFrom<AnonymousRefreshBody> for AnonymousRefresh {
+    type Error = ApiError;
+
+    fn try_from(body: AnonymousRefreshBody) -> Result<Self, ApiError> {
+        let mut v = Validator::default();
+        let tenant = v.require("tenant", body.tenant, |t| TenantId::parse(&t));
+        let token = v.require("refresh_token", body.refresh_token.filter(|t| !t.is_empty()), Ok::<_, ApiError>);
+        let client = v.require("client_id", body.client_id, |c| ClientId::parse(&c));
+        match (tenant, token, client) {
+            (Some(tenant), Some(refresh_token), Some(client)) if v.is_ok() => {
+                Ok(Self { tenant, refresh_token, client })
+            }
+            _ => Err(v.into_error()),
+        }
+    }
+}
+
+/// `refreshauthtoken` as sent.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RefreshBody {
+    pub refresh_token: Option<String>,
+}
+
+pub struct Refresh {
+    pub refresh_token: String,
+}
+
+impl TryFrom<RefreshBody> for Refresh {
+    type Error = ApiError;
+
+    fn try_from(body: RefreshBody) -> Result<Self, ApiError> {
+        let refresh_token = body.refresh_token.filter(|t| !t.is_empty());
+        refresh_token
+            .map(|refresh_token| Self { refresh_token })
+            .ok_or_else(|| ApiError::field("refresh_token", "is required"))
+    }
+}
+
+/// Refuses a storefront token whose session was spent (by a login) or
+/// ended: checked before anything is spent on its behalf.
+pub async fn require_live_storefront_session(
+    state: &AppState,
+    anonymous: &crate::tokens::VerifiedToken,
+    now: i64,
+) -> Result<(), ApiError> {
+    let session = state.store.get_storefront_session(&anonymous.tenant, &anonymous.session).await?;
+    match session {
+        Some(session) if session.is_live(&anonymous.client, &anonymous.family, None, now) => Ok(()),
+        _ => Err(ApiError::Unauthorized("session_revoked")),
     }
 }
 

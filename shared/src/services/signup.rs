@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::address::{Address, AddressRecord};
@@ -15,7 +16,7 @@ use crate::clock;
 use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, PENDING_LIFETIME_SECS};
 use crate::domain::{CustomerId, Email, Password, TenantId};
 use crate::error::{ApiError, FieldError};
-use crate::http::ClientAddress;
+use crate::http::{ClientAddress, StorefrontToken};
 use crate::mail::templates::Template;
 use crate::password_policy;
 use crate::passwords;
@@ -29,14 +30,8 @@ use crate::store::{
     CommitOutcome, CreateCustomerOutcome, CredentialChange, CredentialCommit, OneTimeTokenRecord, TokenPurpose,
 };
 use crate::tenant::TenantSettings;
-use crate::tokens::{Subject, VerifiedToken};
 
 pub const ACTIVATION_TTL_SECS: i64 = 24 * 3600;
-
-/// Sign-up and resend are storefront actions: they need the anonymous token.
-pub fn require_anonymous(token: &VerifiedToken) -> Result<(), ApiError> {
-    if token.subject == Subject::Anonymous { Ok(()) } else { Err(ApiError::Forbidden("anonymous_token_required")) }
-}
 
 /// Settings of a tenant that a valid token or link names; a missing tenant
 /// (deleted meanwhile) is answered as `missing`.
@@ -133,23 +128,21 @@ impl SignupInput {
 /// no sooner than the response floor.
 pub async fn signup(
     state: &AppState,
-    token: &VerifiedToken,
+    caller: &StorefrontToken,
     input: SignupInput,
     client: &ClientAddress,
 ) -> Result<(), ApiError> {
-    require_anonymous(token)?;
-    let tenant = &token.tenant;
-    let settings = settings_or(state, tenant, ApiError::Unauthorized("session_revoked")).await?;
+    let (tenant, settings) = (caller.tenant(), &caller.settings);
     if let Some(password) = &input.password {
         password_policy::check(
-            &settings,
+            settings,
             "password",
             password,
             &password_policy::personal_words(&input.email, &input.details),
         )?;
     }
-    let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
-    limits::take(state, tenant, &settings, source, Limited::Signup).await?;
+    let source = limits::client_ip(client, settings, state.config.exempt_loopback);
+    limits::take(state, tenant, settings, source, Limited::Signup).await?;
     let floor = ResponseFloor::start();
     // Hashed before we know whether the e-mail is taken: both paths cost the same.
     let password_hash = match &input.password {
@@ -185,13 +178,13 @@ pub async fn signup(
     match state.store.create_customer(tenant, &record, extra).await? {
         CreateCustomerOutcome::Created => {
             tracing::info!(event = "signup", outcome = "created", tenant = %tenant, customer_id = %id, "customer signed up");
-            if let Some(slot) = notify::reserve(state, tenant, &settings, &record.email, Template::Activation).await? {
-                send_activation(state, tenant, &settings, slot, &record, &secret.value).await;
+            if let Some(slot) = notify::reserve(state, tenant, settings, &record.email, Template::Activation).await? {
+                send_activation(state, tenant, settings, slot, &record, &secret.value).await;
             }
         }
         CreateCustomerOutcome::EmailTaken => {
             tracing::info!(event = "signup", outcome = "email_taken", tenant = %tenant, "sign-up for a taken e-mail");
-            notify_existing_owner(state, tenant, &settings, &input.email).await?;
+            notify_existing_owner(state, tenant, settings, &input.email).await?;
         }
         CreateCustomerOutcome::Cancelled => {
             return Err(ApiError::Conflict {
@@ -261,16 +254,23 @@ pub struct ActivateInput {
     pub password: Option<Password>,
 }
 
-impl ActivateInput {
-    /// `identifier` and `secret` are required; `password` and
-    /// `password_check` come together and must be equal. A malformed
-    /// identifier is not named: it is just another invalid link.
-    pub fn parse(
-        identifier: Option<String>,
-        secret: Option<String>,
-        password: Option<String>,
-        password_check: Option<String>,
-    ) -> Result<Self, ApiError> {
+/// `POST activate` as sent.
+#[derive(Debug, Default, Deserialize)]
+pub struct ActivateBody {
+    pub identifier: Option<String>,
+    pub secret: Option<String>,
+    pub password: Option<String>,
+    pub password_check: Option<String>,
+}
+
+/// `identifier` and `secret` are required; `password` and `password_check`
+/// come together and must be equal. A malformed identifier is not named: it
+/// is just another invalid link.
+impl TryFrom<ActivateBody> for ActivateInput {
+    type Error = ApiError;
+
+    fn try_from(body: ActivateBody) -> Result<Self, ApiError> {
+        let ActivateBody { identifier, secret, password, password_check } = body;
         let mut v = crate::error::Validator::default();
         let identifier = v.require("identifier", identifier.filter(|i| !i.is_empty()), |raw| {
             Ok::<_, ApiError>(CustomerId::parse(raw.trim()).ok())
@@ -364,17 +364,15 @@ pub async fn activate(state: &AppState, tenant: &TenantId, input: ActivateInput)
 /// either way, in the same time either way.
 pub async fn resend(
     state: &AppState,
-    token: &VerifiedToken,
+    caller: &StorefrontToken,
     email: &Email,
     client: &ClientAddress,
 ) -> Result<(), ApiError> {
-    require_anonymous(token)?;
-    let tenant = &token.tenant;
-    let settings = settings_or(state, tenant, ApiError::Unauthorized("session_revoked")).await?;
-    let source = limits::client_ip(client, &settings, state.config.exempt_loopback);
-    limits::take(state, tenant, &settings, source, Limited::MailRequest).await?;
+    let (tenant, settings) = (caller.tenant(), &caller.settings);
+    let source = limits::client_ip(client, settings, state.config.exempt_loopback);
+    limits::take(state, tenant, settings, source, Limited::MailRequest).await?;
     let floor = ResponseFloor::start();
-    let outcome = match resend_link(state, tenant, &settings, email).await {
+    let outcome = match resend_link(state, tenant, settings, email).await {
         Ok(outcome) => outcome,
         Err(err) => {
             tracing::error!(event = "activation_resend", tenant = %tenant, error = %err, "resend failed");
@@ -458,14 +456,22 @@ mod tests {
 
     #[test]
     fn activation_passwords_come_in_equal_pairs() {
-        let some = |s: &str| Some(s.to_owned());
-        let err = ActivateInput::parse(None, None, some("a b c d e"), None).err().unwrap();
+        let parse = |identifier: Option<&str>, secret: Option<&str>, password: Option<&str>, check: Option<&str>| {
+            let text = |s: Option<&str>| s.map(str::to_owned);
+            ActivateInput::try_from(ActivateBody {
+                identifier: text(identifier),
+                secret: text(secret),
+                password: text(password),
+                password_check: text(check),
+            })
+        };
+        let err = parse(None, None, Some("a b c d e"), None).err().unwrap();
         assert_eq!(fields(err), ["identifier", "password_check", "secret"]);
-        let err = ActivateInput::parse(some("id"), some("s"), some("one"), some("two")).err().unwrap();
+        let err = parse(Some("id"), Some("s"), Some("one"), Some("two")).err().unwrap();
         assert_eq!(fields(err), ["password_check"]);
-        let ok = ActivateInput::parse(some("id"), some("s"), some("same"), some("same")).ok().unwrap();
+        let ok = parse(Some("id"), Some("s"), Some("same"), Some("same")).ok().unwrap();
         assert!(ok.password.is_some() && ok.identifier.is_some());
-        let odd = ActivateInput::parse(some("not an id!"), some("s"), None, None).ok().unwrap();
+        let odd = parse(Some("not an id!"), Some("s"), None, None).ok().unwrap();
         assert!(odd.identifier.is_none(), "a malformed identifier is an invalid link, not a field error");
     }
 }

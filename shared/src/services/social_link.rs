@@ -9,22 +9,22 @@
 //! (`socialLogin/link`), or a single-use link mailed to the account's
 //! address (`socialLogin/link/mail`, then `socialLogin/link/confirm`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::clock;
 use crate::customer::{CustomerRecord, CustomerStatus, EmailGuard, SocialLink};
 use crate::domain::{CustomerId, Password, TenantId};
 use crate::error::{ApiError, Validator};
+use crate::http::StorefrontToken;
 use crate::mail::templates::Template;
 use crate::secrets::OpaqueSecret;
 use crate::services::login::recheck_password;
 use crate::services::one_time::{Redeemable, invalid_token, redeemable};
-use crate::services::sessions::{CustomerSignIn, sign_in_customer};
+use crate::services::sessions::{self, CustomerSignIn, sign_in_customer};
 use crate::services::token_set::TokenSet;
 use crate::services::{notify, signup};
 use crate::state::AppState;
 use crate::store::{OneTimeTokenRecord, TokenPurpose};
-use crate::tokens::{Subject, VerifiedToken};
 
 /// How long the storefront may take to ask for the owner's consent.
 pub const LINK_TOKEN_TTL_SECS: i64 = 15 * 60;
@@ -113,20 +113,54 @@ async fn commit(state: &AppState, tenant: &TenantId, pending: &PendingLink) -> R
     Ok(())
 }
 
-/// `{linkToken}` (and `password`), each named when missing.
-pub fn parse_link_token(token: Option<String>, v: &mut Validator) -> Option<String> {
+/// `socialLogin/link` and `socialLogin/link/mail` as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkBody {
+    pub link_token: Option<String>,
+    pub password: Option<String>,
+}
+
+/// `socialLogin/link`, parsed: the `link_required` answer's token and the account's password.
+pub struct PasswordLink {
+    pub link_token: String,
+    pub password: Password,
+}
+
+/// `socialLogin/link/mail`, parsed: the `link_required` answer's token.
+pub struct MailLink {
+    pub link_token: String,
+}
+
+fn link_token(token: Option<String>, v: &mut Validator) -> Option<String> {
     v.require("linkToken", token, |t: String| {
         if t.is_empty() || t.len() > 128 { Err("must be the linkToken of a link_required answer") } else { Ok(t) }
     })
 }
 
-pub fn parse_password_link(token: Option<String>, password: Option<String>) -> Result<(String, Password), ApiError> {
-    let mut v = Validator::default();
-    let token = parse_link_token(token, &mut v);
-    let password = v.require("password", password, Password::parse);
-    match (token, password) {
-        (Some(token), Some(password)) if v.is_ok() => Ok((token, password)),
-        _ => Err(v.into_error()),
+impl TryFrom<LinkBody> for PasswordLink {
+    type Error = ApiError;
+
+    fn try_from(LinkBody { link_token: token, password }: LinkBody) -> Result<Self, ApiError> {
+        let mut v = Validator::default();
+        let token = link_token(token, &mut v);
+        let password = v.require("password", password, Password::parse);
+        match (token, password) {
+            (Some(link_token), Some(password)) if v.is_ok() => Ok(Self { link_token, password }),
+            _ => Err(v.into_error()),
+        }
+    }
+}
+
+impl TryFrom<LinkBody> for MailLink {
+    type Error = ApiError;
+
+    fn try_from(LinkBody { link_token: token, .. }: LinkBody) -> Result<Self, ApiError> {
+        let mut v = Validator::default();
+        match link_token(token, &mut v) {
+            Some(link_token) if v.is_ok() => Ok(Self { link_token }),
+            _ => Err(v.into_error()),
+        }
     }
 }
 
@@ -139,42 +173,31 @@ pub struct LinkedTokenSet {
     pub saas_token: String,
 }
 
-fn storefront_session(anonymous: &VerifiedToken) -> Result<&TenantId, ApiError> {
-    if anonymous.subject != Subject::Anonymous {
-        return Err(ApiError::Forbidden("anonymous_token_required"));
-    }
-    Ok(&anonymous.tenant)
-}
-
 /// `POST socialLogin/link`: the owner consents with the account's password
 /// (spending from its login budget, like a login); the identity is linked
 /// and the customer signed in on the storefront session, as a social login
 /// with that identity.
 pub async fn link_with_password(
     state: &AppState,
-    anonymous: &VerifiedToken,
+    caller: &StorefrontToken,
     link_token: &str,
     password: &Password,
     user_agent: Option<String>,
 ) -> Result<LinkedTokenSet, ApiError> {
-    let tenant = storefront_session(anonymous)?;
-    let settings = state.tenant_settings(tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
+    let (anonymous, tenant, settings) = (&caller.token, caller.tenant(), &caller.settings);
     let now = clock::now_epoch();
-    let session = state.store.get_storefront_session(tenant, &anonymous.session).await?;
-    if !session.is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now)) {
-        return Err(ApiError::Unauthorized("session_revoked"));
-    }
+    sessions::require_live_storefront_session(state, anonymous, now).await?;
     let pending = pending(state, tenant, link_token, None).await?;
     let customer = &pending.customer;
     let stored = pending.profile.password_hash.as_deref();
-    recheck_password(state, tenant, &settings, customer, stored, password, "social_link").await?;
+    recheck_password(state, tenant, settings, customer, stored, password, "social_link").await?;
     commit(state, tenant, &pending).await?;
 
     let identity =
         SocialLink { issuer: pending.link.issuer.clone(), subject: pending.link.subject.clone(), ..Default::default() };
     let sign_in = CustomerSignIn {
         anonymous,
-        settings: &settings,
+        settings,
         customer,
         epoch: pending.profile.epoch,
         initial_password: pending.profile.initial_password,
@@ -191,9 +214,8 @@ pub async fn link_with_password(
 /// address. The link token is spent for a new secret that only the mailbox
 /// sees; the person at the storefront signs in with the provider again once
 /// the owner confirmed.
-pub async fn link_by_mail(state: &AppState, anonymous: &VerifiedToken, link_token: &str) -> Result<(), ApiError> {
-    let tenant = storefront_session(anonymous)?;
-    let settings = state.tenant_settings(tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
+pub async fn link_by_mail(state: &AppState, caller: &StorefrontToken, link_token: &str) -> Result<(), ApiError> {
+    let (tenant, settings) = (caller.tenant(), &caller.settings);
     let pending = pending(state, tenant, link_token, None).await?;
     let profile = &pending.profile;
     let secret = issue(state, tenant, profile, pending.link.clone(), MAILED_LINK_TTL_SECS).await?;
@@ -210,7 +232,7 @@ pub async fn link_by_mail(state: &AppState, anonymous: &VerifiedToken, link_toke
     notify::notice(
         state,
         tenant,
-        &settings,
+        settings,
         profile,
         Template::SocialLinkConfirm,
         minijinja::context! {

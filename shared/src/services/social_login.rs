@@ -2,12 +2,13 @@
 //! an OpenID Connect provider of the tenant; we exchange the code, verify the
 //! ID token and sign the person in by (issuer, subject) — never by e-mail alone.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::clock;
 use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus, EmailGuard, SocialLink};
 use crate::domain::{CustomerId, Email, TenantId};
 use crate::error::{ApiError, Validator};
+use crate::http::StorefrontToken;
 use crate::mail::templates::Template;
 use crate::oidc::{self, CodeExchange, IdClaims, OidcError};
 
@@ -17,7 +18,6 @@ use crate::services::token_set::TokenSet;
 use crate::state::AppState;
 use crate::store::CreateCustomerOutcome;
 use crate::tenant::{SocialProvider, TenantSettings};
-use crate::tokens::{Subject, VerifiedToken};
 
 pub struct SocialLoginRequest {
     /// `None`: the tenant's default provider (the seed's calls name none).
@@ -82,8 +82,41 @@ impl SocialTokenSet {
 
 const MAX_PARAM_LEN: usize = 4096;
 
+/// `provider`, `code`, `redirect_uri`, `code_verifier` (and an optional
+/// `nonce`) as query parameters (API.md), or in a JSON body.
+#[derive(Debug, Default, Deserialize)]
+pub struct SocialLoginParams {
+    pub provider: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub nonce: Option<String>,
+}
+
+impl SocialLoginParams {
+    /// The query's parameters, each completed from the body when absent.
+    pub fn or(self, body: Self) -> Self {
+        Self {
+            provider: self.provider.or(body.provider),
+            code: self.code.or(body.code),
+            redirect_uri: self.redirect_uri.or(body.redirect_uri),
+            code_verifier: self.code_verifier.or(body.code_verifier),
+            nonce: self.nonce.or(body.nonce),
+        }
+    }
+}
+
 /// Names every missing or malformed parameter.
-pub fn parse_request(
+impl TryFrom<SocialLoginParams> for SocialLoginRequest {
+    type Error = ApiError;
+
+    fn try_from(params: SocialLoginParams) -> Result<Self, ApiError> {
+        let SocialLoginParams { provider, code, redirect_uri, code_verifier, nonce } = params;
+        parse_request(provider, code, redirect_uri, code_verifier, nonce)
+    }
+}
+
+fn parse_request(
     provider: Option<String>,
     code: Option<String>,
     redirect_uri: Option<String>,
@@ -136,15 +169,11 @@ fn provider_error(err: OidcError) -> ApiError {
 /// storefront session of `anonymous` (as password login does).
 pub async fn social_login(
     state: &AppState,
-    anonymous: &VerifiedToken,
+    caller: &StorefrontToken,
     request: SocialLoginRequest,
     user_agent: Option<String>,
 ) -> Result<SocialTokenSet, ApiError> {
-    if anonymous.subject != Subject::Anonymous {
-        return Err(ApiError::Forbidden("anonymous_token_required"));
-    }
-    let tenant = &anonymous.tenant;
-    let settings = state.tenant_settings(tenant).await?.ok_or(ApiError::Unauthorized("session_revoked"))?;
+    let (anonymous, tenant, settings) = (&caller.token, caller.tenant(), &caller.settings);
     if request.session_id.as_deref().is_some_and(|sid| sid != anonymous.session.as_str()) {
         return Err(ApiError::field("session-id", "must be the sessionId of the anonymous token"));
     }
@@ -163,10 +192,7 @@ pub async fn social_login(
     }
     let now = clock::now_epoch();
     // A dead storefront session: refuse before spending the one-time code.
-    let session = state.store.get_storefront_session(tenant, &anonymous.session).await?;
-    if !session.is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now)) {
-        return Err(ApiError::Unauthorized("session_revoked"));
-    }
+    sessions::require_live_storefront_session(state, anonymous, now).await?;
 
     let secret = oidc::client_secret(provider, state.secrets.as_ref()).await.map_err(provider_error)?;
     let exchange = CodeExchange {
@@ -176,13 +202,13 @@ pub async fn social_login(
         nonce: request.nonce.as_deref(),
     };
     let sign_in = oidc::sign_in(provider, secret.as_deref(), exchange, now).await.map_err(provider_error)?;
-    let (customer, epoch, number) = resolve_customer(state, tenant, &settings, provider, &sign_in.claims).await?;
+    let (customer, epoch, number) = resolve_customer(state, tenant, settings, provider, &sign_in.claims).await?;
 
     let identity =
         SocialLink { issuer: sign_in.claims.iss.clone(), subject: sign_in.claims.sub.clone(), ..Default::default() };
     let customer_sign_in = CustomerSignIn {
         anonymous,
-        settings: &settings,
+        settings,
         customer: &customer,
         epoch,
         initial_password: false,

@@ -2,6 +2,8 @@
 //! The check spends from the account's login budget, like a login, so a
 //! stolen access token cannot be used to guess the password.
 
+use serde::Deserialize;
+
 use crate::clock;
 use crate::domain::Password;
 use crate::error::{ApiError, FieldError, Validator};
@@ -15,23 +17,35 @@ use crate::state::AppState;
 use crate::store::profile::ProfileRemoval;
 use crate::store::{CommitOutcome, CredentialChange, CredentialCommit, LoginBudget};
 
-/// `{currentPassword, newPassword}`, each named when malformed or missing
-/// (`currentPassword` is left out by an account without a password, see
-/// `change_password`).
-pub fn parse_password_change(
-    current: Option<String>,
-    new: Option<String>,
-    has_password: bool,
-) -> Result<(Option<Password>, Password), ApiError> {
-    let mut v = Validator::default();
-    let current = match has_password {
-        true => v.require("currentPassword", current, Password::parse),
-        false => v.optional("currentPassword", current, Password::parse).flatten(),
-    };
-    let new = v.require("newPassword", new, Password::parse);
-    match (current, new) {
-        (current, Some(new)) if v.is_ok() => Ok((current, new)),
-        _ => Err(v.into_error()),
+/// `POST me/password/change` as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChangeBody {
+    pub current_password: Option<String>,
+    pub new_password: Option<String>,
+}
+
+/// `POST me/password/change`, parsed.
+pub struct PasswordChange {
+    /// Left out by an account without a password (see `change_password`).
+    pub current: Option<Password>,
+    pub new: Password,
+}
+
+impl PasswordChange {
+    /// Each field named when malformed or missing; `currentPassword` is
+    /// required when the account has a password.
+    pub fn parse(body: PasswordChangeBody, has_password: bool) -> Result<Self, ApiError> {
+        let mut v = Validator::default();
+        let current = match has_password {
+            true => v.require("currentPassword", body.current_password, Password::parse),
+            false => v.optional("currentPassword", body.current_password, Password::parse).flatten(),
+        };
+        let new = v.require("newPassword", body.new_password, Password::parse);
+        match (current, new) {
+            (current, Some(new)) if v.is_ok() => Ok(Self { current, new }),
+            _ => Err(v.into_error()),
+        }
     }
 }
 

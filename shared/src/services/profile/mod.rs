@@ -9,7 +9,7 @@ pub mod view;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-pub use credentials::{change_password, delete_account, parse_password_change};
+pub use credentials::{PasswordChange, PasswordChangeBody, change_password, delete_account};
 pub use view::{Expand, MixinSelection, ProfileView};
 
 use crate::clock;
