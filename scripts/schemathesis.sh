@@ -13,7 +13,7 @@ port="$(scripts/dynamodb-local.sh free-port)"
 cargo build --quiet --bin accounts
 TABLE_NAME="schemathesis-$port" OUTBOX_DIR="$scratch/outbox" SIGNING_KEYS_FILE="$scratch/keys.json" \
   ISSUER_BASE_URL="http://127.0.0.1:$port" LOG_FORMAT=text RUST_LOG=warn \
-  target/debug/accounts serve --port "$port" > "$scratch/serve.log" 2>&1 &
+  "${CARGO_TARGET_DIR:-target}/debug/accounts" serve --port "$port" > "$scratch/serve.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$scratch"' EXIT
 for _ in $(seq 1 100); do
