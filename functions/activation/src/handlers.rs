@@ -72,7 +72,6 @@ pub async fn confirm_email(
     TenantPath(tenant): TenantPath,
     Json(body): Json<ConfirmBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Confirmation { identifier, key } = body.try_into()?;
-    email_change::confirm(&state, &tenant, identifier, &key).await?;
+    email_change::confirm(&state, &tenant, &Confirmation::try_from(body)?).await?;
     Ok(Json(json!({ "result": "updated" })))
 }

@@ -107,8 +107,7 @@ pub async fn confirm_link(
     TenantPath(tenant): TenantPath,
     Json(body): Json<ConfirmBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Confirmation { identifier, key } = body.try_into()?;
-    social_link::confirm_mailed_link(&state, &tenant, identifier, &key).await?;
+    social_link::confirm_mailed_link(&state, &tenant, &Confirmation::try_from(body)?).await?;
     Ok(Json(serde_json::json!({ "result": "linked" })))
 }
 

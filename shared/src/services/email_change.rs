@@ -167,6 +167,13 @@ pub struct Confirmation {
     pub key: String,
 }
 
+impl Confirmation {
+    /// The customer the link names; a malformed one is an invalid link.
+    pub fn customer(&self) -> Result<&CustomerId, ApiError> {
+        self.identifier.as_ref().ok_or_else(invalid_token)
+    }
+}
+
 impl TryFrom<ConfirmBody> for Confirmation {
     type Error = ApiError;
 
@@ -186,15 +193,9 @@ impl TryFrom<ConfirmBody> for Confirmation {
 /// Swaps the e-mail the key was issued for, and with it the credential
 /// epoch. 409 `email_taken` when the new address got registered meanwhile
 /// (nothing changes, the key stays valid).
-pub async fn confirm(
-    state: &AppState,
-    tenant: &TenantId,
-    identifier: Option<CustomerId>,
-    key: &str,
-) -> Result<(), ApiError> {
-    let Some(id) = identifier else { return Err(invalid_token()) };
+pub async fn confirm(state: &AppState, tenant: &TenantId, link: &Confirmation) -> Result<(), ApiError> {
     let Redeemable { hash, token, profile, .. } =
-        redeemable(state, tenant, key, TokenPurpose::EmailChange, Some(&id)).await?;
+        redeemable(state, tenant, &link.key, TokenPurpose::EmailChange, Some(link.customer()?)).await?;
     let Some(new_email) = token.new_email.clone() else {
         return Err(invalid_token());
     };
@@ -211,7 +212,7 @@ pub async fn confirm(
     };
     match state.store.commit_credential_change(tenant, commit).await? {
         CommitOutcome::Done => {
-            tracing::info!(event = "email_change", outcome = "confirmed", tenant = %tenant, customer_id = %id, "e-mail changed");
+            tracing::info!(event = "email_change", outcome = "confirmed", tenant = %tenant, customer_id = %profile.id, "e-mail changed");
             Ok(())
         }
         CommitOutcome::EmailTaken => Err(ApiError::Conflict {

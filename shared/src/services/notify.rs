@@ -24,8 +24,25 @@ pub struct MailSlot {
     template: Template,
 }
 
+/// The cap a mail counts against: its template's, or a flow's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailQuota {
+    Template(Template),
+    /// A resent activation link is capped apart from the sign-up's own.
+    ActivationResend,
+}
+
+impl MailQuota {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Template(template) => template.name(),
+            Self::ActivationResend => "activation_resend",
+        }
+    }
+}
+
 /// Takes a slot, or `None` when the cap for this kind and address is used
-/// up. The kind is the template's, unless `kind` names a flow of its own.
+/// up. The kind is the template's (see `reserve_counted` for another).
 pub async fn reserve(
     state: &AppState,
     tenant: &TenantId,
@@ -33,23 +50,22 @@ pub async fn reserve(
     to: &Email,
     template: Template,
 ) -> Result<Option<MailSlot>, ApiError> {
-    reserve_kind(state, tenant, settings, to, template, template.name()).await
+    reserve_counted(state, tenant, settings, to, template, MailQuota::Template(template)).await
 }
 
-/// `reserve`, counted as `kind`: a resent activation link is capped apart
-/// from the sign-up's own.
-pub async fn reserve_kind(
+/// `reserve`, counted against `quota`.
+pub async fn reserve_counted(
     state: &AppState,
     tenant: &TenantId,
     settings: &TenantSettings,
     to: &Email,
     template: Template,
-    kind: &str,
+    quota: MailQuota,
 ) -> Result<Option<MailSlot>, ApiError> {
     // Mail goes to the identity's normalised address only.
     let address = to.normalized();
     let allowance = Allowance { limit: settings.limits.mails_per_address, window_secs: settings.limits.window_secs };
-    let name = format!("mail:{kind}:{address}");
+    let name = format!("mail:{}:{address}", quota.name());
     match state.store.take(tenant, &name, allowance, clock::now_epoch()).await? {
         Taken::Granted => Ok(Some(MailSlot { to: address, template })),
         Taken::Exhausted { .. } => {

@@ -23,7 +23,7 @@ use crate::passwords;
 use crate::secrets::OpaqueSecret;
 use crate::services::equal_time::ResponseFloor;
 use crate::services::limits::{self, Limited};
-use crate::services::notify::{self, MailSlot};
+use crate::services::notify::{self, MailQuota, MailSlot};
 use crate::services::one_time::{Redeemable, invalid_token, redeemable};
 use crate::state::AppState;
 use crate::store::{
@@ -398,7 +398,14 @@ async fn resend_link(
     else {
         return Ok("not_pending");
     };
-    let slot = notify::reserve_kind(state, tenant, settings, &profile.email, Template::Activation, "activation_resend");
+    let slot = notify::reserve_counted(
+        state,
+        tenant,
+        settings,
+        &profile.email,
+        Template::Activation,
+        MailQuota::ActivationResend,
+    );
     let Some(slot) = slot.await? else { return Ok("mail_capped") };
     let now = clock::now_epoch();
     let secret = OpaqueSecret::generate();

@@ -18,6 +18,7 @@ use crate::error::{ApiError, Validator};
 use crate::http::StorefrontToken;
 use crate::mail::templates::Template;
 use crate::secrets::OpaqueSecret;
+use crate::services::email_change::Confirmation;
 use crate::services::login::recheck_password;
 use crate::services::one_time::{Redeemable, invalid_token, redeemable};
 use crate::services::sessions::{self, CustomerSignIn, sign_in_customer};
@@ -247,13 +248,7 @@ pub async fn link_by_mail(state: &AppState, caller: &StorefrontToken, link_token
 }
 
 /// `POST socialLogin/link/confirm`: the mailed link, opened by the owner.
-pub async fn confirm_mailed_link(
-    state: &AppState,
-    tenant: &TenantId,
-    identifier: Option<CustomerId>,
-    key: &str,
-) -> Result<(), ApiError> {
-    let Some(id) = identifier else { return Err(invalid_token()) };
-    let pending = pending(state, tenant, key, Some(&id)).await?;
+pub async fn confirm_mailed_link(state: &AppState, tenant: &TenantId, link: &Confirmation) -> Result<(), ApiError> {
+    let pending = pending(state, tenant, &link.key, Some(link.customer()?)).await?;
     commit(state, tenant, &pending).await
 }
