@@ -6,6 +6,7 @@ use crate::customer::{CustomerDetails, CustomerRecord, CustomerStatus};
 use crate::domain::{ClientId, CustomerId, Email, Password, TenantId};
 use crate::error::ApiError;
 use crate::passwords;
+pub use crate::store::IdentityFinding;
 use crate::store::{CreateCustomerOutcome, Store, StoreError, StoredIdentity};
 use crate::tenant::{StorefrontClient, TenantSettings};
 
@@ -64,27 +65,8 @@ pub async fn create_active_customer(
     }
 }
 
-/// A stored identity that the current e-mail rules see differently.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdentityFinding {
-    /// Stored under `stored`; the rules now normalise it to `now`: logins
-    /// and sign-ups with that address find another key.
-    Renormalises { customer_id: String, stored: String, now: String },
-    /// No plain address under the current rules (a display name, a domain
-    /// literal, ...): no mail reaches it and nobody can log in with it.
-    Refused { customer_id: String, stored: String },
-}
-
 /// The tenant's stored identities that would normalise differently under
 /// the current rules (`accounts customer check-emails`), for a migration by hand.
 pub async fn check_identities(store: &Store, tenant: &TenantId) -> Result<Vec<IdentityFinding>, StoreError> {
-    let mut findings = Vec::new();
-    for StoredIdentity { key: stored, customer_id, email } in store.stored_identities(tenant).await? {
-        match Email::parse(&email) {
-            Ok(email) if email.normalized() == stored => {}
-            Ok(email) => findings.push(IdentityFinding::Renormalises { customer_id, stored, now: email.normalized() }),
-            Err(_) => findings.push(IdentityFinding::Refused { customer_id, stored }),
-        }
-    }
-    Ok(findings)
+    Ok(store.stored_identities(tenant).await?.into_iter().filter_map(StoredIdentity::finding).collect())
 }

@@ -38,6 +38,29 @@ pub struct StoredIdentity {
     pub email: String,
 }
 
+/// A stored identity that the current e-mail rules see differently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityFinding {
+    /// Stored under `stored`; the rules now normalise it to `now`: logins
+    /// and sign-ups with that address find another key.
+    Renormalises { customer_id: String, stored: String, now: String },
+    /// No plain address under the current rules (a display name, a domain
+    /// literal, ...): no mail reaches it and nobody can log in with it.
+    Refused { customer_id: String, stored: String },
+}
+
+impl StoredIdentity {
+    /// What today's rules say of this stored address; `None`: it stands.
+    pub fn finding(self) -> Option<IdentityFinding> {
+        let Self { key: stored, customer_id, email } = self;
+        match Email::parse(&email) {
+            Ok(email) if email.normalized() == stored => None,
+            Ok(email) => Some(IdentityFinding::Renormalises { customer_id, stored, now: email.normalized() }),
+            Err(_) => Some(IdentityFinding::Refused { customer_id, stored }),
+        }
+    }
+}
+
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawGuard {

@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 
 pub use addresses::{DefaultChange, DeleteOutcome, DeletePlan, InsertOutcome, WriteOutcome};
 pub use credentials::{CommitOutcome, CredentialChange, CredentialCommit};
-pub use customers::{CreateCustomerOutcome, LoginLookup, LoginTarget, StoredIdentity};
+pub use customers::{CreateCustomerOutcome, IdentityFinding, LoginLookup, LoginTarget, StoredIdentity};
 pub use devices::{DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken};
 pub use limits::{Allowance, Taken};
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
