@@ -20,7 +20,7 @@ pub async fn get_profile(
     Query(query): Query<ProfileQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let expand = Expand::parse(query.expand.as_deref())?;
-    Ok(Json(profile::get(&state, &caller.tenant, &caller.customer, &expand).await?))
+    Ok(Json(profile::get(&state, &caller, &expand).await?))
 }
 
 pub async fn patch_profile(

@@ -33,22 +33,16 @@ pub(crate) async fn load(
     state.store.get_customer(tenant, customer).await?.ok_or(ACCOUNT_GONE)
 }
 
-/// `GET me`.
-pub async fn get(
-    state: &AppState,
-    tenant: &TenantId,
-    customer: &CustomerId,
-    expand: &Expand,
-) -> Result<ProfileView, ApiError> {
+/// `GET me`: the profile the caller's session check read with the session
+/// (no second read); the address book only when expanded.
+pub async fn get(state: &AppState, caller: &CustomerCaller, expand: &Expand) -> Result<ProfileView, ApiError> {
+    let (tenant, customer) = (&caller.tenant, &caller.customer);
     let settings = state.tenant_settings(tenant).await?.ok_or(ACCOUNT_GONE)?;
-    let (profile, addresses) = if expand.addresses {
-        let (profile, addresses) =
-            tokio::join!(load(state, tenant, customer), state.store.list_addresses(tenant, customer));
-        (profile?, Some(crate::services::addresses::oldest_first(addresses?)))
-    } else {
-        (load(state, tenant, customer).await?, None)
+    let addresses = match expand.addresses {
+        true => Some(crate::services::addresses::oldest_first(state.store.list_addresses(tenant, customer).await?)),
+        false => None,
     };
-    Ok(ProfileView::of(&profile, &expand.mixins, &settings.mixin_schemas, addresses))
+    Ok(ProfileView::of(&caller.profile, &expand.mixins, &settings.mixin_schemas, addresses))
 }
 
 /// `PATCH me`: the body laid over the stored profile, written only if
