@@ -28,7 +28,7 @@ pub async fn patch_profile(
     caller: CustomerCaller,
     Json(body): Json<Map<String, Value>>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(profile::update(&state, &caller.tenant, &caller.customer, &body).await?))
+    Ok(Json(profile::update(&state, &caller, &body).await?))
 }
 
 #[derive(Deserialize)]

@@ -47,15 +47,16 @@ pub async fn get(state: &AppState, caller: &CustomerCaller, expand: &Expand) -> 
 
 /// `PATCH me`: the body laid over the stored profile, written only if
 /// `metadata.version` is still the stored version.
+/// The profile read with the session is the base (no second read before
+/// the write); the version condition refuses it if it moved meanwhile.
 pub async fn update(
     state: &AppState,
-    tenant: &TenantId,
-    customer: &CustomerId,
+    caller: &CustomerCaller,
     body: &Map<String, Value>,
 ) -> Result<ProfileView, ApiError> {
+    let (tenant, customer, current) = (&caller.tenant, &caller.customer, &caller.profile);
     let settings = state.tenant_settings(tenant).await?.ok_or(ACCOUNT_GONE)?;
-    let current = load(state, tenant, customer).await?;
-    let patch = patch::parse(&current, body)?;
+    let patch = patch::parse(current, body)?;
     let expected = match patch.expected_version {
         None => return Err(conflict("metadata.version is required: send the version you read.", current.version)),
         Some(v) if v != current.version => return Err(stale(current.version)),
