@@ -152,7 +152,7 @@ async fn run_throughput(
 ) -> (Vec<throughput::Throughput>, Option<String>) {
     let mut all = Vec::new();
     let mut errors = Vec::new();
-    match throughput::ours(&args.root, app).await {
+    match throughput::ours(&args.root, work, app).await {
         Ok(t) => all.extend(t),
         Err(e) => return (all, Some(e)),
     }

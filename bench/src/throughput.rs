@@ -70,6 +70,8 @@ struct Target<'a> {
     body: Option<(String, &'static str)>,
     /// Text every 2xx body must contain.
     expect: &'static str,
+    /// One token per request, one a line (instead of `token`).
+    tokens_file: Option<PathBuf>,
 }
 
 fn wrk(root: &Path, target: &Target<'_>, load: Load) -> Result<WrkJson, String> {
@@ -84,6 +86,9 @@ fn wrk(root: &Path, target: &Target<'_>, load: Load) -> Result<WrkJson, String> 
         cmd.env("BENCH_TOKEN", token);
     }
     cmd.env("BENCH_EXPECT", target.expect);
+    if let Some(file) = &target.tokens_file {
+        cmd.env("BENCH_TOKENS_FILE", file).env("BENCH_THREADS", load.threads.to_string());
+    }
     if let Some((body, content_type)) = &target.body {
         cmd.env("BENCH_BODY", body).env("BENCH_CONTENT_TYPE", content_type);
     }
@@ -110,6 +115,9 @@ fn record(stack: &'static str, route: &'static str, load: Load, w: WrkJson) -> T
 
 pub const GET_LOAD: Load = Load { threads: 1, connections: 10, seconds: 10 };
 pub const LOGIN_LOAD: Load = Load { threads: 1, connections: 4, seconds: 10 };
+/// Anonymous sessions made for our login load: a login spends the one it is
+/// made on, so each request needs its own (more than 10 s of logins take).
+const LOGIN_TOKENS: usize = 2500;
 
 /// `GET me` at [`GET_LOAD`], then `login` at [`LOGIN_LOAD`], of one stack
 /// (wrk blocks: it runs on a blocking thread).
@@ -131,13 +139,20 @@ async fn me_and_login(
 }
 
 /// Our local server: the same routers `accounts serve` mounts, on a free port.
-pub async fn ours(root: &Path, app: &BenchApp) -> Result<Vec<Throughput>, String> {
+pub async fn ours(root: &Path, work: &Path, app: &BenchApp) -> Result<Vec<Throughput>, String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
     let router = app.router();
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     let tokens = app.customer_login().await;
-    let anonymous = app.anonymous_token().await;
+    let mut anonymous = Vec::with_capacity(LOGIN_TOKENS);
+    while anonymous.len() < LOGIN_TOKENS {
+        let (a, b, c, d) =
+            tokio::join!(app.anonymous_token(), app.anonymous_token(), app.anonymous_token(), app.anonymous_token());
+        anonymous.extend([a, b, c, d]);
+    }
+    let tokens_file = work.join("anonymous-tokens.txt");
+    std::fs::write(&tokens_file, anonymous.join("\n")).map_err(|e| format!("{}: {e}", tokens_file.display()))?;
     let login_body = serde_json::json!({"email": EMAIL, "password": PASSWORD}).to_string();
     let me = Target {
         url: format!("{base}/customer/{TENANT}/me"),
@@ -145,13 +160,15 @@ pub async fn ours(root: &Path, app: &BenchApp) -> Result<Vec<Throughput>, String
         token: Some(tokens.field("access_token")),
         body: None,
         expect: "\"customerNumber\"",
+        tokens_file: None,
     };
     let login = Target {
         url: format!("{base}/customer/{TENANT}/login"),
         script: "bench/wrk/post.lua",
-        token: Some(anonymous),
+        token: None,
         body: Some((login_body, "application/json")),
         expect: "\"access_token\"",
+        tokens_file: Some(tokens_file),
     };
     let results = me_and_login(root, "customer-accounts", me, login).await;
     server.abort();
@@ -210,6 +227,7 @@ pub async fn reference(root: &Path, work: &Path) -> Result<Vec<Throughput>, Stri
         token: Some(token),
         body: None,
         expect: "\"email\"",
+        tokens_file: None,
     };
     let login = Target {
         url: format!("{base}/auth/jwt/login"),
@@ -217,6 +235,7 @@ pub async fn reference(root: &Path, work: &Path) -> Result<Vec<Throughput>, Stri
         token: None,
         body: Some((login_body, "application/x-www-form-urlencoded")),
         expect: "\"access_token\"",
+        tokens_file: None,
     };
     let results = me_and_login(root, "fastapi-users (SQLite)", me, login).await;
     let _ = server.kill().await;
@@ -300,6 +319,7 @@ pub async fn better_auth(root: &Path, work: &Path) -> Result<Vec<Throughput>, St
         token: Some(token),
         body: None,
         expect: "\"session\":{",
+        tokens_file: None,
     };
     let login = Target {
         url: format!("{base}/sign-in/email"),
@@ -307,6 +327,7 @@ pub async fn better_auth(root: &Path, work: &Path) -> Result<Vec<Throughput>, St
         token: None,
         body: Some((login_body, "application/json")),
         expect: "\"token\"",
+        tokens_file: None,
     };
     let results = me_and_login(root, "better-auth (SQLite)", me, login).await;
     let _ = server.kill().await;
