@@ -129,7 +129,10 @@ pub async fn delete_account(
             ProfileRemoval::Removed => break,
             ProfileRemoval::Changed if attempts < 3 => {
                 attempts += 1;
-                profile = super::load(state, tenant, customer).await?;
+                // Read as the session check reads it (the function's one read operation).
+                let (_, current) =
+                    state.store.session_and_profile(tenant, Some(customer), &caller.token.session).await?;
+                profile = current.ok_or(super::ACCOUNT_GONE)?;
             }
             ProfileRemoval::Changed => return Err(ApiError::internal("account deletion kept meeting changes")),
         }

@@ -13,8 +13,8 @@ pub use credentials::{PasswordChange, PasswordChangeBody, change_password, delet
 pub use view::{Expand, MixinSelection, ProfileView};
 
 use crate::clock;
-use crate::customer::{CustomerRecord, CustomerStatus, SocialLink};
-use crate::domain::{CustomerId, Email, TenantId};
+use crate::customer::{CustomerStatus, SocialLink};
+use crate::domain::Email;
 use crate::error::ApiError;
 use crate::http::CustomerCaller;
 use crate::services::sessions::{self, SessionView};
@@ -24,14 +24,6 @@ use crate::store::profile::ProfileUpdate;
 /// A live session whose profile is gone belongs to a deleted account (the
 /// sessions go right after the profile): the token is as good as revoked.
 const ACCOUNT_GONE: ApiError = ApiError::Unauthorized("session_revoked");
-
-pub(crate) async fn load(
-    state: &AppState,
-    tenant: &TenantId,
-    customer: &CustomerId,
-) -> Result<CustomerRecord, ApiError> {
-    state.store.get_customer(tenant, customer).await?.ok_or(ACCOUNT_GONE)
-}
 
 /// `GET me`: the profile the caller's session check read with the session
 /// (no second read); the address book only when expanded.
