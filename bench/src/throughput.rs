@@ -74,6 +74,19 @@ struct Target<'a> {
     tokens_file: Option<PathBuf>,
 }
 
+impl Target<'static> {
+    /// A GET load with one bearer token (`bench/wrk/get.lua`).
+    fn get(url: String, token: String, expect: &'static str) -> Self {
+        Self { url, script: "bench/wrk/get.lua", token: Some(token), body: None, expect, tokens_file: None }
+    }
+
+    /// A POST load of `body` as `content_type` (`bench/wrk/post.lua`).
+    fn post(url: String, body: String, content_type: &'static str, expect: &'static str) -> Self {
+        let body = Some((body, content_type));
+        Self { url, script: "bench/wrk/post.lua", token: None, body, expect, tokens_file: None }
+    }
+}
+
 fn wrk(root: &Path, target: &Target<'_>, load: Load) -> Result<WrkJson, String> {
     let mut cmd = std::process::Command::new("wrk");
     cmd.current_dir(root)
@@ -154,21 +167,10 @@ pub async fn ours(root: &Path, work: &Path, app: &BenchApp) -> Result<Vec<Throug
     let tokens_file = work.join("anonymous-tokens.txt");
     std::fs::write(&tokens_file, anonymous.join("\n")).map_err(|e| format!("{}: {e}", tokens_file.display()))?;
     let login_body = serde_json::json!({"email": EMAIL, "password": PASSWORD}).to_string();
-    let me = Target {
-        url: format!("{base}/customer/{TENANT}/me"),
-        script: "bench/wrk/get.lua",
-        token: Some(tokens.field("access_token")),
-        body: None,
-        expect: "\"customerNumber\"",
-        tokens_file: None,
-    };
+    let me = Target::get(format!("{base}/customer/{TENANT}/me"), tokens.field("access_token"), "\"customerNumber\"");
     let login = Target {
-        url: format!("{base}/customer/{TENANT}/login"),
-        script: "bench/wrk/post.lua",
-        token: None,
-        body: Some((login_body, "application/json")),
-        expect: "\"access_token\"",
         tokens_file: Some(tokens_file),
+        ..Target::post(format!("{base}/customer/{TENANT}/login"), login_body, "application/json", "\"access_token\"")
     };
     let results = me_and_login(root, "customer-accounts", me, login).await;
     server.abort();
@@ -221,22 +223,9 @@ pub async fn reference(root: &Path, work: &Path) -> Result<Vec<Throughput>, Stri
         .map_err(|e| e.to_string())?;
     let token = token["access_token"].as_str().ok_or("no access_token from the reference login")?.to_owned();
     let login_body = format!("username={email}&password={}", PASSWORD.replace(' ', "+"));
-    let me = Target {
-        url: format!("{base}/users/me"),
-        script: "bench/wrk/get.lua",
-        token: Some(token),
-        body: None,
-        expect: "\"email\"",
-        tokens_file: None,
-    };
-    let login = Target {
-        url: format!("{base}/auth/jwt/login"),
-        script: "bench/wrk/post.lua",
-        token: None,
-        body: Some((login_body, "application/x-www-form-urlencoded")),
-        expect: "\"access_token\"",
-        tokens_file: None,
-    };
+    let me = Target::get(format!("{base}/users/me"), token, "\"email\"");
+    let form = "application/x-www-form-urlencoded";
+    let login = Target::post(format!("{base}/auth/jwt/login"), login_body, form, "\"access_token\"");
     let results = me_and_login(root, "fastapi-users (SQLite)", me, login).await;
     let _ = server.kill().await;
     let _ = std::fs::remove_file(&db);
@@ -313,22 +302,8 @@ pub async fn better_auth(root: &Path, work: &Path) -> Result<Vec<Throughput>, St
     if session["user"]["email"] != email {
         return Err(format!("better-auth get-session with the bearer token answered {session}"));
     }
-    let me = Target {
-        url: format!("{base}/get-session"),
-        script: "bench/wrk/get.lua",
-        token: Some(token),
-        body: None,
-        expect: "\"session\":{",
-        tokens_file: None,
-    };
-    let login = Target {
-        url: format!("{base}/sign-in/email"),
-        script: "bench/wrk/post.lua",
-        token: None,
-        body: Some((login_body, "application/json")),
-        expect: "\"token\"",
-        tokens_file: None,
-    };
+    let me = Target::get(format!("{base}/get-session"), token, "\"session\":{");
+    let login = Target::post(format!("{base}/sign-in/email"), login_body, "application/json", "\"token\"");
     let results = me_and_login(root, "better-auth (SQLite)", me, login).await;
     let _ = server.kill().await;
     remove_db();
