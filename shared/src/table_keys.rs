@@ -53,11 +53,6 @@ impl ItemKey {
         Self::new(format!("T#{tenant}#ANON#{sid}"), "SESSION")
     }
 
-    /// `hash` is the hex SHA-256 of the refresh token.
-    pub fn refresh_token(tenant: &TenantId, hash: &str) -> Self {
-        Self::new(format!("T#{tenant}#RT#{hash}"), "RT")
-    }
-
     /// Activation secrets, e-mail change keys and reset tokens, by hash.
     pub fn one_time_token(tenant: &TenantId, hash: &str) -> Self {
         Self::new(format!("T#{tenant}#TOKEN#{hash}"), "TOKEN")

@@ -14,6 +14,7 @@ use crate::clock;
 use crate::domain::{AddressId, CustomerId, TenantId};
 use crate::error::{ApiError, FieldError};
 use crate::fields::FieldSpec;
+use crate::http::{AddressBook, CustomerCaller, OneAddress};
 use crate::state::AppState;
 use crate::store::{DefaultChange, DeleteOutcome, DeletePlan, InsertOutcome, WriteOutcome};
 
@@ -75,22 +76,16 @@ pub enum UpdateKind {
 }
 
 /// Every address of the customer, oldest first, with `isDefault`.
-pub async fn list(state: &AppState, tenant: &TenantId, customer: &CustomerId) -> Result<Vec<AddressView>, ApiError> {
-    let (records, profile) =
-        tokio::try_join!(state.store.list_addresses(tenant, customer), state.store.get_customer(tenant, customer))?;
-    let default_id = profile.and_then(|p| p.default_address_id);
-    Ok(oldest_first(records).into_iter().map(|r| AddressView::of(r, default_id.as_ref())).collect())
+/// The address book read with the caller's session, oldest first.
+pub fn list(caller: &CustomerCaller<AddressBook>) -> Vec<AddressView> {
+    let default_id = caller.profile.default_address_id.as_ref();
+    oldest_first(caller.beside.0.clone()).into_iter().map(|r| AddressView::of(r, default_id)).collect()
 }
 
-pub async fn get(
-    state: &AppState,
-    tenant: &TenantId,
-    customer: &CustomerId,
-    id: &AddressId,
-) -> Result<AddressView, ApiError> {
-    let (record, default_id) =
-        state.store.get_address_and_default(tenant, customer, id).await?.ok_or(ApiError::NotFound)?;
-    Ok(AddressView::of(record, default_id.as_ref()))
+/// The address read with the caller's session.
+pub fn get(caller: &CustomerCaller<OneAddress>) -> Result<AddressView, ApiError> {
+    let record = caller.beside.record.clone().ok_or(ApiError::NotFound)?;
+    Ok(AddressView::of(record, caller.profile.default_address_id.as_ref()))
 }
 
 /// Adds an address; the first one, or one sent with `isDefault: true`,
@@ -121,12 +116,11 @@ pub async fn create(
 /// because exactly one address must stay default.
 pub async fn update(
     state: &AppState,
-    tenant: &TenantId,
-    customer: &CustomerId,
-    id: &AddressId,
+    caller: &CustomerCaller<OneAddress>,
     kind: UpdateKind,
     body: &Map<String, Value>,
 ) -> Result<AddressView, ApiError> {
+    let (tenant, customer, id) = (&caller.tenant, &caller.customer, &caller.beside.id);
     let sent_version = sent_version(body);
     // PUT can be validated before any read; PATCH needs the stored address.
     if kind == UpdateKind::Replace {
@@ -139,8 +133,7 @@ pub async fn update(
         }
     }
     for attempt in 0..MAX_ATTEMPTS {
-        let (current, default_id) =
-            state.store.get_address_and_default(tenant, customer, id).await?.ok_or(ApiError::NotFound)?;
+        let (current, default_id) = address_and_default(state, caller, attempt).await?;
         let parsed = match kind {
             UpdateKind::Patch => current.address.patched(body),
             UpdateKind::Replace => Address::parse(body, ""),
@@ -195,15 +188,10 @@ pub async fn update(
 
 /// Deletes an address. When it was the default, the oldest remaining address
 /// becomes the default in the same transaction.
-pub async fn delete(
-    state: &AppState,
-    tenant: &TenantId,
-    customer: &CustomerId,
-    id: &AddressId,
-) -> Result<(), ApiError> {
+pub async fn delete(state: &AppState, caller: &CustomerCaller<OneAddress>) -> Result<(), ApiError> {
+    let (tenant, customer, id) = (&caller.tenant, &caller.customer, &caller.beside.id);
     for attempt in 0..MAX_ATTEMPTS {
-        let (_, default_id) =
-            state.store.get_address_and_default(tenant, customer, id).await?.ok_or(ApiError::NotFound)?;
+        let (_, default_id) = address_and_default(state, caller, attempt).await?;
         let plan = if default_id.as_ref() == Some(id) {
             let others = state.store.list_addresses(tenant, customer).await?;
             let others = others.into_iter().filter(|a| &a.id != id).collect();
@@ -221,6 +209,21 @@ pub async fn delete(
         }
     }
     Err(busy())
+}
+
+/// The address and the default address id: on the first attempt as read
+/// with the session (no second round trip), then read again.
+async fn address_and_default(
+    state: &AppState,
+    caller: &CustomerCaller<OneAddress>,
+    attempt: u32,
+) -> Result<(AddressRecord, Option<AddressId>), ApiError> {
+    if attempt == 0 {
+        let record = caller.beside.record.clone().ok_or(ApiError::NotFound)?;
+        return Ok((record, caller.profile.default_address_id.clone()));
+    }
+    let (tenant, customer, id) = (&caller.tenant, &caller.customer, &caller.beside.id);
+    state.store.get_address_and_default(tenant, customer, id).await?.ok_or(ApiError::NotFound)
 }
 
 /// Creation order: `createdAt` (parsed, as precision may differ between
