@@ -123,16 +123,24 @@ async fn customer_tokens_as_the_seed_calls_them() {
     assert_eq!((list.status, list.body["result"][0]["id"].clone()), (StatusCode::OK, json!(id)));
     let fields = call(&app, Method::GET, &format!("{base}/fields"), &read, SeedBody::None).await;
     assert_eq!(fields.status, StatusCode::OK);
-    let names: Vec<&str> = fields.body["result"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        fields.body["result"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert!(names.contains(&"street") && names.contains(&"country"), "{names:?}");
     let one = call(&app, Method::GET, &format!("{base}/{id}"), &read, SeedBody::None).await;
     assert_eq!((one.status, one.body["result"]["city"].clone()), (StatusCode::OK, json!("Berlin")));
     let write = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
-    let whole = json!({"street": "Main Street", "streetNumber": "2", "zipCode": "10115", "city": "Berlin", "country": "DE"});
+    let whole =
+        json!({"street": "Main Street", "streetNumber": "2", "zipCode": "10115", "city": "Berlin", "country": "DE"});
     let put = call(&app, Method::PUT, &format!("{base}/{id}"), &write, SeedBody::Json(whole)).await;
     assert_eq!((put.status, put.body["result"]["streetNumber"].clone()), (StatusCode::OK, json!("2")));
     let filled = call(&app, Method::GET, &format!("{base}/{id}/fields"), &read, SeedBody::None).await;
-    let street_number = filled.body["result"]["fields"].as_array().unwrap().iter().find(|f| f["field"] == "streetNumber").unwrap().clone();
+    let street_number = filled.body["result"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "streetNumber")
+        .unwrap()
+        .clone();
     assert_eq!(street_number["value"], "2", "{}", filled.body);
     let bad = json!({"street": "Main Street", "country": "XX"});
     let refused = call(&app, Method::PUT, &format!("{base}/{id}"), &write, SeedBody::Json(bad)).await;
@@ -148,7 +156,11 @@ async fn customer_tokens_as_the_seed_calls_them() {
 
     // Without the storefront's bearer, or with a token nobody issued.
     let reply = call(&app, Method::GET, &format!("/demo/v1/customers/{token}"), &[], SeedBody::None).await;
-    assert_envelope_error(&reply, StatusCode::UNAUTHORIZED, &[&shared::ApiError::Unauthorized("missing_token").detail()]);
+    assert_envelope_error(
+        &reply,
+        StatusCode::UNAUTHORIZED,
+        &[&shared::ApiError::Unauthorized("missing_token").detail()],
+    );
     let nobody = "0".repeat(64);
     let reply = call(&app, Method::GET, &format!("/demo/v1/customers/{nobody}"), &read, SeedBody::None).await;
     assert_envelope_error(&reply, StatusCode::UNAUTHORIZED, &[BAD_TOKEN]);
@@ -156,7 +168,10 @@ async fn customer_tokens_as_the_seed_calls_them() {
     // "Log a customer out": the token, and the session it stood for, end.
     let path = format!("/demo/v1/customers/token/{token}");
     let logout = call(&app, Method::DELETE, &path, &read, SeedBody::None).await;
-    assert_eq!((logout.status, logout.body.clone()), (StatusCode::OK, json!({"status": true, "result": {"deleted": true}})));
+    assert_eq!(
+        (logout.status, logout.body.clone()),
+        (StatusCode::OK, json!({"status": true, "result": {"deleted": true}}))
+    );
     let after = call(&app, Method::GET, &format!("/demo/v1/customers/{token}"), &read, SeedBody::None).await;
     assert_envelope_error(&after, StatusCode::UNAUTHORIZED, &[BAD_TOKEN]);
     let again = call(&app, Method::DELETE, &path, &read, SeedBody::None).await;
@@ -176,9 +191,16 @@ async fn delete_customer_needs_the_password_and_ends_every_token() {
     let wrong = call(&app, Method::DELETE, &path, &headers, SeedBody::Form(&["password=notsosecret"])).await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN, "{}", wrong.body);
     let deleted = call(&app, Method::DELETE, &path, &headers, SeedBody::Form(&["password=supersecret"])).await;
-    assert_eq!((deleted.status, deleted.body.clone()), (StatusCode::OK, json!({"status": true, "result": {"deleted": true}})));
+    assert_eq!(
+        (deleted.status, deleted.body.clone()),
+        (StatusCode::OK, json!({"status": true, "result": {"deleted": true}}))
+    );
 
-    assert_envelope_error(&call(&app, Method::GET, &path, &headers, SeedBody::None).await, StatusCode::UNAUTHORIZED, &[BAD_TOKEN]);
+    assert_envelope_error(
+        &call(&app, Method::GET, &path, &headers, SeedBody::None).await,
+        StatusCode::UNAUTHORIZED,
+        &[BAD_TOKEN],
+    );
     let auth = storefront_bearer(&app).await;
     assert_envelope_error(&seed_token_call(&app, &auth).await, StatusCode::UNAUTHORIZED, &[INCORRECT]);
 }
@@ -192,7 +214,10 @@ async fn a_password_change_elsewhere_ends_the_token_and_the_lockout_holds() {
     // The same customer changes the password through the Emporix routes: every other session ends.
     let access = app.login(EMAIL, PASSWORD).await.field("access_token");
     let change = json!({"currentPassword": PASSWORD, "newPassword": "violet tundra maple lantern 2026"});
-    assert_eq!(app.post("/customer/demo/me/password/change", Some(&access), change).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.post("/customer/demo/me/password/change", Some(&access), change).await.status,
+        StatusCode::NO_CONTENT
+    );
     let path = format!("/demo/v1/customers/{token}");
     let reply = call(&app, Method::GET, &path, &[("Authorization", auth.as_str())], SeedBody::None).await;
     assert_envelope_error(&reply, StatusCode::UNAUTHORIZED, &[BAD_TOKEN]);

@@ -93,7 +93,8 @@ async fn customer_area_as_the_seed_calls_it() {
     assert_eq!((started.status, started.field("email")), (StatusCode::OK, EMAIL.to_owned()), "{}", started.body);
     let link = app.latest_link(NEW_EMAIL, "key").expect("a key to the new address");
     let seed_example = json!({"identifier": "test-user-1", "key": "J32NA974R4F7N1HB"});
-    let refused = call(&app, Method::POST, "/demo/customers/newemail_confirm", &[JSON], SeedBody::Json(seed_example)).await;
+    let refused =
+        call(&app, Method::POST, "/demo/customers/newemail_confirm", &[JSON], SeedBody::Json(seed_example)).await;
     refused.assert_problem(StatusCode::BAD_REQUEST, "invalid_token");
     let confirm = json!({"identifier": link.identifier, "key": link.secret});
     let updated = call(&app, Method::POST, "/demo/customers/newemail_confirm", &[JSON], SeedBody::Json(confirm)).await;
@@ -157,10 +158,12 @@ async fn activation_as_the_seed_calls_it() {
         "password_check": "aAy1wweFw"});
     let refused = call(&app, Method::POST, "/demo/customers/activate", &[JSON], SeedBody::Json(seed_example)).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
-    let mismatch = json!({"identifier": link.identifier, "secret": link.secret, "password": STRONG, "password_check": "other"});
+    let mismatch =
+        json!({"identifier": link.identifier, "secret": link.secret, "password": STRONG, "password_check": "other"});
     let refused = call(&app, Method::POST, "/demo/customers/activate", &[JSON], SeedBody::Json(mismatch)).await;
     assert_eq!(refused.error_fields(), ["password_check"], "{}", refused.body);
-    let body = json!({"identifier": link.identifier, "secret": link.secret, "password": STRONG, "password_check": STRONG});
+    let body =
+        json!({"identifier": link.identifier, "secret": link.secret, "password": STRONG, "password_check": STRONG});
     let activated = call(&app, Method::POST, "/demo/customers/activate", &[JSON], SeedBody::Json(body)).await;
     assert_eq!((activated.status, activated.body.clone()), (StatusCode::OK, json!({"result": "activated"})));
     logged_in(&app, EMAIL, STRONG).await;
@@ -214,7 +217,10 @@ async fn one_customer_three_dialects_one_account() {
     let addresses = call(&app, Method::GET, &moltin("/addresses"), &read, SeedBody::None).await;
     let list = addresses.body["result"].as_array().unwrap();
     assert_eq!(list.len(), 1, "the default address was edited, not added: {list:?}");
-    assert_eq!((list[0]["street"].clone(), list[0]["zipCode"].clone()), (json!("Platz der Republik 1"), json!("11011")));
+    assert_eq!(
+        (list[0]["street"].clone(), list[0]["zipCode"].clone()),
+        (json!("Platz der Republik 1"), json!("11011"))
+    );
     assert_eq!(list[0]["city"], "Berlin", "what the edit did not name stays");
 
     // Emporix sees the same account: names, phone, mobile, address.
@@ -222,7 +228,10 @@ async fn one_customer_three_dialects_one_account() {
     let profile = app.get("/customer/demo/me?expand=addresses", Some(&access)).await;
     assert_eq!(profile.status, StatusCode::OK, "{}", profile.body);
     let p = &profile.body;
-    assert_eq!((p["firstName"].clone(), p["middleName"].clone(), p["lastName"].clone()), (json!("Ann Marie"), Value::Null, json!("Lee-Park")));
+    assert_eq!(
+        (p["firstName"].clone(), p["middleName"].clone(), p["lastName"].clone()),
+        (json!("Ann Marie"), Value::Null, json!("Lee-Park"))
+    );
     assert_eq!((p["contactPhone"].clone(), p["mobilePhone"].clone()), (json!("+49 30 1234"), json!("+49 170 5678")));
     assert_eq!(p["addresses"][0]["street"], "Platz der Republik 1");
     assert!(p["addresses"][0].get("streetNumber").is_none_or(Value::is_null), "the line went to street whole");

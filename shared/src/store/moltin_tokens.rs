@@ -44,7 +44,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn get_moltin_token(&self, tenant: &TenantId, hash: &str) -> Result<Option<MoltinTokenRecord>, StoreError> {
+    pub async fn get_moltin_token(
+        &self,
+        tenant: &TenantId,
+        hash: &str,
+    ) -> Result<Option<MoltinTokenRecord>, StoreError> {
         self.get(&ItemKey::moltin_token(tenant, hash)).await
     }
 

@@ -76,7 +76,8 @@ impl TryFrom<TokenBody> for LoginInput {
         };
         // Empty form fields (`-d password=`) count as not sent, as Moltin did.
         let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
-        let request = LoginRequest { email: nonempty(email), id: nonempty(id), password: nonempty(password), device_token: None };
+        let request =
+            LoginRequest { email: nonempty(email), id: nonempty(id), password: nonempty(password), device_token: None };
         LoginInput::try_from(request)
     }
 }
@@ -165,8 +166,9 @@ pub async fn resolve(state: &AppState, tenant: &TenantId, raw: &str) -> Result<C
     let record = record.filter(|r| r.expires_at > now).ok_or(INVALID_HANDLE)?;
     let customer = &record.customer_id;
     let (session, profile) = state.store.session_and_profile(tenant, Some(customer), &record.session_id).await?;
-    let session =
-        session.filter(|s| s.is_live(&record.client_id, &record.family, profile.as_ref(), now)).ok_or(INVALID_HANDLE)?;
+    let session = session
+        .filter(|s| s.is_live(&record.client_id, &record.family, profile.as_ref(), now))
+        .ok_or(INVALID_HANDLE)?;
     let profile = profile.ok_or(INVALID_HANDLE)?;
     let token = VerifiedToken {
         tenant: tenant.clone(),

@@ -254,16 +254,11 @@ pub async fn update(
     if !address_changes.is_empty() {
         let (tenant, customer) = (&caller.tenant, &caller.customer);
         let written = match &address {
-            Some(address) => addresses::update(
-                state,
-                tenant,
-                customer,
-                &address.id,
-                addresses::UpdateKind::Patch,
-                &address_changes,
-            )
-            .await
-            .map(drop),
+            Some(address) => {
+                addresses::update(state, tenant, customer, &address.id, addresses::UpdateKind::Patch, &address_changes)
+                    .await
+                    .map(drop)
+            }
             None => {
                 address_changes.retain(|_, v| !v.is_null());
                 addresses::create(state, tenant, customer, &address_changes).await.map(drop)
@@ -283,7 +278,8 @@ pub async fn update(
         email_change::request_change(state, caller, request, client).await?;
     }
     // Read back as the session check reads (one round trip), and the address book.
-    let (_, profile) = state.store.session_and_profile(&caller.tenant, Some(&caller.customer), &caller.token.session).await?;
+    let (_, profile) =
+        state.store.session_and_profile(&caller.tenant, Some(&caller.customer), &caller.token.session).await?;
     let profile = profile.ok_or(ApiError::Unauthorized("session_revoked"))?;
     let address = default_address_of(state, &caller.tenant, &profile).await?;
     Ok(SelfView::of(&profile, address.as_ref()))
