@@ -37,7 +37,14 @@ pub fn demo_settings(tenant: &TenantId) -> TenantSettings {
         activation_uri: Some(format!("{storefront}/activate")),
         email_confirm_uri: Some(format!("{storefront}/confirm-email")),
         reset_uri: Some(format!("{storefront}/reset-password")),
-        allowed_link_uris: vec![format!("{storefront}/reset-password"), format!("{storefront}/activate")],
+        allowed_link_uris: vec![
+            format!("{storefront}/reset-password"),
+            format!("{storefront}/activate"),
+            // The retailer seed's `reset_uri`, resolved against `storefront_uri`.
+            format!("{storefront}/customers/do_reset"),
+        ],
+        storefront_uri: Some(storefront.to_owned()),
+        default_client_id: Some(ClientId::parse(DEMO_CLIENT).expect("a valid client id")),
         ..TenantSettings::default()
     }
 }

@@ -82,6 +82,13 @@ impl ItemKey {
         Self::new(Self::customer_partition(tenant, customer), format!("{}{address_id}", Self::ADDRESS_PREFIX))
     }
 
+    /// A Moltin v1 customer token, by hash (see `store::moltin_tokens`): a
+    /// handle on a customer session, outside the customer's partition so
+    /// one read finds it; it dies with its session and expires by `ttl`.
+    pub fn moltin_token(tenant: &TenantId, hash: &str) -> Self {
+        Self::new(format!("T#{tenant}#MOLTIN#{hash}"), "MOLTIN")
+    }
+
     pub fn social(tenant: &TenantId, issuer: &str, subject: &str) -> Self {
         Self::new(format!("T#{tenant}#SOCIAL#{issuer}#{subject}"), "SOCIAL")
     }

@@ -4,6 +4,7 @@
 mod auth;
 mod client_address;
 mod json;
+mod moltin;
 mod request_context;
 
 use axum::Router;
@@ -15,6 +16,7 @@ pub use auth::{
 };
 pub use client_address::ClientAddress;
 pub use json::{FormOrJson, Json, Query};
+pub use moltin::{InMoltin, Moltin, MoltinCaller, MoltinError};
 pub use request_context::{COLD_START, request_context};
 
 use crate::domain::TenantId;
