@@ -21,7 +21,7 @@ pub async fn list(
     State(state): State<AppState>,
     MoltinCaller(caller): MoltinCaller,
 ) -> Result<impl IntoResponse, MoltinError> {
-    Ok(Moltin(addresses::list(&state, &caller.tenant, &caller.customer).await?))
+    Ok(Moltin(addresses::list_stored(&state, &caller.tenant, &caller.customer).await?))
 }
 
 /// Form fields arrive as strings: `isDefault=true` and `tags=BILLING,SHIPPING` are read as JSON would send them.
@@ -32,7 +32,7 @@ pub async fn create(
 ) -> Result<impl IntoResponse, MoltinError> {
     let body = moltin::address_body(body);
     let id = addresses::create(&state, &caller.tenant, &caller.customer, &body).await?;
-    let created = addresses::get(&state, &caller.tenant, &caller.customer, &id).await?;
+    let created = addresses::get_stored(&state, &caller.tenant, &caller.customer, &id).await?;
     Ok((StatusCode::CREATED, Moltin(created)))
 }
 
@@ -42,7 +42,7 @@ pub async fn get_one(
     Path((_tenant, _token, id)): Path<(String, String, String)>,
 ) -> Result<impl IntoResponse, MoltinError> {
     let id = address_id(&id)?;
-    Ok(Moltin(addresses::get(&state, &caller.tenant, &caller.customer, &id).await?))
+    Ok(Moltin(addresses::get_stored(&state, &caller.tenant, &caller.customer, &id).await?))
 }
 
 /// PUT replaces the address whole, as in the address book.
@@ -54,7 +54,8 @@ pub async fn replace(
 ) -> Result<impl IntoResponse, MoltinError> {
     let id = address_id(&id)?;
     let body = moltin::address_body(body);
-    let view = addresses::update(&state, &caller.tenant, &caller.customer, &id, UpdateKind::Replace, &body).await?;
+    let view =
+        addresses::update_stored(&state, &caller.tenant, &caller.customer, &id, UpdateKind::Replace, &body).await?;
     Ok(Moltin(view))
 }
 
@@ -70,6 +71,6 @@ pub async fn address_fields(
     Path((_tenant, _token, id)): Path<(String, String, String)>,
 ) -> Result<impl IntoResponse, MoltinError> {
     let id = address_id(&id)?;
-    let address = addresses::get(&state, &caller.tenant, &caller.customer, &id).await?;
+    let address = addresses::get_stored(&state, &caller.tenant, &caller.customer, &id).await?;
     Ok(Moltin(moltin::address_fields(Some(&address))))
 }

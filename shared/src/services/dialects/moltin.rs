@@ -179,7 +179,7 @@ pub async fn resolve(state: &AppState, tenant: &TenantId, raw: &str) -> Result<C
         scope: tokens::customer_scope(tenant),
         expires_at: record.expires_at,
     };
-    Ok(CustomerCaller { tenant: tenant.clone(), customer: customer.clone(), token, session, profile })
+    Ok(CustomerCaller { tenant: tenant.clone(), customer: customer.clone(), token, session, profile, beside: () })
 }
 
 /// `DELETE customers/token/{token}`: the handle goes, and the session it

@@ -254,11 +254,16 @@ pub async fn update(
     if !address_changes.is_empty() {
         let (tenant, customer) = (&caller.tenant, &caller.customer);
         let written = match &address {
-            Some(address) => {
-                addresses::update(state, tenant, customer, &address.id, addresses::UpdateKind::Patch, &address_changes)
-                    .await
-                    .map(drop)
-            }
+            Some(address) => addresses::update_stored(
+                state,
+                tenant,
+                customer,
+                &address.id,
+                addresses::UpdateKind::Patch,
+                &address_changes,
+            )
+            .await
+            .map(drop),
             None => {
                 address_changes.retain(|_, v| !v.is_null());
                 addresses::create(state, tenant, customer, &address_changes).await.map(drop)
