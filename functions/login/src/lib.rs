@@ -1,6 +1,8 @@
 //! Function `login`: anonymous and customer tokens, refresh, validation,
-//! logout, sessions, social login (OpenID Connect), OpenID discovery and the JWKS.
+//! logout, sessions, social login (OpenID Connect), OpenID discovery and the JWKS, and
+//! the tenant's branding for the account pages.
 
+mod branding;
 mod handlers;
 
 use axum::Router;
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customer/{tenant}/me/sessions/{session_id}", delete(handlers::revoke_session))
         .route("/customer/{tenant}/.well-known/openid-configuration", get(handlers::openid_configuration))
         .route("/.well-known/jwks.json", get(handlers::jwks))
+        .route("/customer/{tenant}/branding", get(branding::branding))
 }
 
 pub fn router(state: AppState) -> Router {
