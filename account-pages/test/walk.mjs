@@ -293,11 +293,13 @@ try {
   const other = await apiLogin(EMAIL, PASSWORD);
   await page.click('nav.account a[href="security.html"]');
   await page.waitForSelector('body[data-ready="true"]');
-  await page.waitForFunction(() => document.querySelectorAll('#session-list li').length === 2);
-  assert((await text('#session-list')).includes('This device'), 'the current session is marked');
+  const otherRow = `#session-list li[data-session-id="${other.body.session_id}"]`;
+  await page.waitForSelector(otherRow);
+  eq(await page.locator(`#session-list li[data-session-id="${me.sessionId}"] .badge`).innerText(), 'This device', 'the current session is marked');
   await check('security');
-  await page.click('#session-list li:not(:has-text("This device")) button');
-  await page.waitForFunction(() => document.querySelectorAll('#session-list li').length === 1);
+  await page.click(`${otherRow} button`);
+  await page.waitForSelector(otherRow, { state: 'detached' });
+  await statusSays('signed out');
   eq((await api('GET', `/customer/${TENANT}/validateauthtoken`, undefined, other.body.access_token)).status, 401, 'API: the other session is signed out');
   log('sessions: sign out the other one');
 

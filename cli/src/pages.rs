@@ -16,8 +16,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' https:; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'; object-src 'none'";
 
+/// `ACCOUNT_PAGES_DIR`, else the checkout's `account-pages/site`.
 fn site_dir() -> PathBuf {
-    std::env::var_os("ACCOUNT_PAGES_DIR").map(PathBuf::from).unwrap_or_else(|| "account-pages/site".into())
+    std::env::var_os("ACCOUNT_PAGES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../account-pages/site"))
 }
 
 pub fn routes() -> Router<AppState> {

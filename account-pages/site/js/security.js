@@ -11,11 +11,21 @@ function when(value) {
   return value ? new Date(value).toLocaleString(language(), { dateStyle: 'medium', timeStyle: 'short' }) : '–';
 }
 
+/** "Chrome on Linux" from a user agent; the whole string when it is none we know. */
+function device(ua) {
+  if (!ua) return t('sessions.unknownDevice');
+  const browser = [['Edg/', 'Edge'], ['Firefox/', 'Firefox'], ['Chrome/', 'Chrome'], ['Safari/', 'Safari']].find(([k]) => ua.includes(k));
+  const os = [['Android', 'Android'], ['iPhone', 'iPhone'], ['iPad', 'iPad'], ['Windows', 'Windows'], ['Mac OS X', 'macOS'], ['Linux', 'Linux']].find(([k]) => ua.includes(k));
+  return browser && os ? t('sessions.device', { browser: browser[1], os: os[1] }) : ua.slice(0, 60);
+}
+
 function render() {
   list.replaceChildren(...sessions.map((s) => {
     const li = document.createElement('li');
+    li.dataset.sessionId = s.sessionId;
     const title = document.createElement('strong');
-    title.textContent = s.userAgent || t('sessions.unknownDevice');
+    title.textContent = device(s.userAgent);
+    title.title = s.userAgent || '';
     if (s.current) {
       const badge = document.createElement('span');
       badge.className = 'badge';
