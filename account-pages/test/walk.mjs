@@ -431,7 +431,30 @@ try {
   eq((await api('GET', `/customer/${TENANT}/me`, undefined, me.accessToken)).status, 401, 'API: its session is revoked');
   log('export, then delete the account');
 
-  // ---- German, and the pages not reached by the walk in their own state ----
+  // ---- an activation link that needs a password (sign-up without one) ----
+  const BO = `bo.${stamp}@example.com`;
+  const signup = await api('POST', `/customer/${TENANT}/signup`, { email: BO, customerDetails: { firstName: 'Bo' } }, await anonymous());
+  eq(signup.status, 202, 'API: a sign-up without a password');
+  await open(await mailedLink(BO, 'secret'));
+  assert(await page.isHidden('#choose-password'), 'no password is asked for before the API says so');
+  await submit('activate');
+  await fieldError('password');
+  await fieldError('password_check');
+  assert((await alertText('activate')).includes('choose a password'), 'the page asks for a password');
+  await check('activate-password');
+  await page.fill('#password', PASSWORD);
+  await page.fill('#password_check', 'violet tulips under snow');
+  await submit('activate');
+  await fieldError('password_check');
+  eq(await value('#password'), PASSWORD, 'the typed password stays');
+  await page.fill('#password_check', PASSWORD);
+  await submit('activate');
+  await statusSays('active');
+  eq((await apiLogin(BO, PASSWORD)).status, 200, 'API: activated with the chosen password');
+  log('an activation link that needs a password');
+
+  // ---- German ----
+  await open(`index.html?tenant=${TENANT}`);
   await page.click('.lang button[data-lang="de"]');
   eq(await text('h1'), 'Anmelden', 'the sign-in page in German');
   eq(await page.getAttribute('html', 'lang'), 'de', 'the page language follows');

@@ -234,11 +234,6 @@ export function clearErrors(form) {
   if (alert) alert.replaceChildren();
 }
 
-function fieldLabel(field) {
-  const label = field.id && document.querySelector(`label[for="${field.id}"]`);
-  return label ? label.textContent.trim() : field.name;
-}
-
 /** Shows a problem on the form: each named field's message next to it, the
  *  rest (and a summary) in the form's alert; focus goes to the first field. */
 export function showProblem(form, problem, messages = {}, codeFields = {}) {
@@ -256,7 +251,9 @@ export function showProblem(form, problem, messages = {}, codeFields = {}) {
     if (el && el.id && !el.hidden && el.type !== 'hidden') {
       el.setAttribute('aria-invalid', 'true');
       const slot = errorSlot(el);
-      slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
+      // The API's messages read "{field} {message}": the field is the label above.
+      const sentence = message ? message[0].toUpperCase() + message.slice(1) : '';
+      slot.textContent = slot.textContent ? `${slot.textContent} ${sentence}` : sentence;
       describe(el, slot.id, true);
       first ??= el;
     } else {
