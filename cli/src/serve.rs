@@ -33,7 +33,10 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let tenant = TenantId::parse(&args.tenant)?;
     let client = ClientId::parse(&args.client)?;
     // The tenant's mailed links open this server's account pages.
-    let pages = format!("{}/account", state.config.issuer_base.as_deref().unwrap_or(&format!("http://127.0.0.1:{}", args.port)));
+    let pages = format!(
+        "{}/account",
+        state.config.issuer_base.as_deref().unwrap_or(&format!("http://127.0.0.1:{}", args.port))
+    );
     provisioning::ensure_tenant(&state.store, &tenant, &demo_settings_at(&tenant, &pages), &client).await?;
     // A tenant made by an earlier version points at a storefront on localhost:8080 that nothing serves.
     if let Some(mut settings) = state.store.get_tenant(&tenant).await?

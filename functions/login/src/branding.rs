@@ -8,7 +8,10 @@ use shared::http::Json;
 use shared::services::branding;
 use shared::{ApiError, AppState};
 
-pub async fn branding(State(state): State<AppState>, Path(tenant): Path<String>) -> Result<impl IntoResponse, ApiError> {
+pub async fn branding(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
     let tenant = shared::http::tenant_path(&tenant).map_err(|_| ApiError::NotFound)?;
     Ok(([(header::CACHE_CONTROL, "public, max-age=60")], Json(branding::get(&state, &tenant).await?)))
 }
