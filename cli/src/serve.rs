@@ -38,11 +38,15 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         state.config.issuer_base.as_deref().unwrap_or(&format!("http://127.0.0.1:{}", args.port))
     );
     provisioning::ensure_tenant(&state.store, &tenant, &demo_settings_at(&tenant, &pages), &client).await?;
-    // A tenant made by an earlier version points at a storefront on localhost:8080 that nothing serves.
+    // A tenant made by an earlier version points at a storefront on localhost:8080 that nothing
+    // serves: its links (and its theme, when it has none) move to the pages.
     if let Some(mut settings) = state.store.get_tenant(&tenant).await?
         && settings.activation_uri.as_deref() == Some(OLD_DEMO_ACTIVATION_URI)
     {
         cli::point_links_at(&mut settings, &pages);
+        let theme = demo_settings_at(&tenant, &pages);
+        settings.logo_url = settings.logo_url.or(theme.logo_url);
+        settings.accent_color = settings.accent_color.or(theme.accent_color);
         state.store.put_tenant(&tenant, &settings).await?;
     }
     if let Some((email, password)) = args.demo_customer.split_once(':') {
