@@ -51,7 +51,7 @@ pub fn demo_settings_at(tenant: &TenantId, pages: &str) -> TenantSettings {
     settings
 }
 
-/// Sets the link targets (activation, e-mail confirmation, reset, account)
+/// Sets the link targets (activation, e-mail confirmation, reset)
 /// to the account pages at `pages`.
 pub fn point_links_at(settings: &mut TenantSettings, pages: &str) {
     let reset = format!("{pages}/reset-password.html");
@@ -59,7 +59,6 @@ pub fn point_links_at(settings: &mut TenantSettings, pages: &str) {
     settings.activation_uri = Some(activate.clone());
     settings.email_confirm_uri = Some(format!("{pages}/confirm-email.html"));
     settings.reset_uri = Some(reset.clone());
-    settings.account_uri = Some(format!("{pages}/account.html"));
     settings.allowed_link_uris = vec![reset, activate];
 }
 

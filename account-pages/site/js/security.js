@@ -59,6 +59,8 @@ function render() {
 async function load() {
   const body = await customerCall('GET', '/me/sessions');
   sessions = Array.isArray(body) ? body : body.sessions || [];
+  // This device first, then the most recently used.
+  sessions.sort((a, b) => (b.current === true) - (a.current === true) || String(b.lastUsedAt).localeCompare(String(a.lastUsedAt)));
   render();
 }
 
