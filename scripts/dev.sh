@@ -20,6 +20,8 @@ if [ ! -f .tools/swagger-ui/swagger-ui-bundle.js ]; then
   fi
   rm -rf "$tmp"
 fi
+# The account pages' strength meter (zxcvbn, npm); the pages work without it, checking length only.
+scripts/account-pages.sh install || echo "account pages: npm ci failed, the strength meter checks length only" >&2
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$db_port"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export ISSUER_BASE_URL="${ISSUER_BASE_URL:-http://127.0.0.1:${PORT:-3000}}"

@@ -15,6 +15,8 @@ export RUST_LOG="${RUST_LOG:-warn}"
 cargo test --workspace --all-targets
 # The deploy checklist's smoke test, against the local server.
 scripts/smoke-local.sh
+# The account pages, walked in headless Chromium (installs chromium and the npm packages when missing).
+scripts/browser-test.sh
 # openapi.yaml is what the code does: schemathesis over it against the local server.
 scripts/schemathesis.sh
 # The deployment description: template.yaml lints clean, openapi.yaml is valid OpenAPI 3.1.

@@ -77,3 +77,12 @@ check("the execute-api endpoint can be turned off", off is True)
 
 resources, issuer, _, output = render({"IssuerBaseUrl": "https://cdn.shop.test"})
 check("an explicit issuer base (no domain) is used as given", issuer == "https://cdn.shop.test" and output == issuer)
+
+pages = {"AccountPagesBucket", "AccountPagesBucketPolicy", "AccountPagesOriginAccess", "AccountPagesIndex", "AccountPagesHeaders", "AccountPagesDistribution"}
+resources, *_ = render({})
+check("without account pages: none of their resources", not (resources & pages))
+resources, *_ = render({"AccountPages": "true"})
+check("with account pages: bucket, distribution, headers", pages <= resources)
+csp = template["Resources"]["AccountPagesHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+served = re.search(r'CONTENT_SECURITY_POLICY: &str = "(.*?)";', open("cli/src/pages.rs").read().replace("\\\n     ", "")).group(1)
+check("the pages' CSP in AWS is the local server's", csp == served)

@@ -3,6 +3,7 @@
 //! table in DynamoDB Local provisioned with them.
 
 pub mod docs;
+pub mod pages;
 
 use std::path::Path;
 
@@ -29,24 +30,43 @@ pub fn all_routes() -> Router<AppState> {
         .merge(password_reset::routes())
 }
 
-/// Link targets of the demo tenant: a storefront on localhost:8080.
+/// The demo storefront's own origin (the retailer seed's relative links resolve against it).
+pub const DEMO_STOREFRONT: &str = "http://localhost:8080";
+
+/// Where the demo tenant's links point: the account pages of `make dev`'s server.
+pub const DEMO_PAGES_BASE: &str = "http://127.0.0.1:3000/account";
+
+/// The demo tenant: its links open the account pages at `DEMO_PAGES_BASE`.
 pub fn demo_settings(tenant: &TenantId) -> TenantSettings {
-    let storefront = "http://localhost:8080";
-    TenantSettings {
+    demo_settings_at(tenant, DEMO_PAGES_BASE)
+}
+
+/// The demo tenant with its links on the account pages at `pages`
+/// (e.g. `http://127.0.0.1:3000/account`), themed in green.
+pub fn demo_settings_at(tenant: &TenantId, pages: &str) -> TenantSettings {
+    let mut settings = TenantSettings {
         display_name: format!("{tenant} shop"),
-        activation_uri: Some(format!("{storefront}/activate")),
-        email_confirm_uri: Some(format!("{storefront}/confirm-email")),
-        reset_uri: Some(format!("{storefront}/reset-password")),
-        allowed_link_uris: vec![
-            format!("{storefront}/reset-password"),
-            format!("{storefront}/activate"),
-            // The retailer seed's `reset_uri`, resolved against `storefront_uri`.
-            format!("{storefront}/customers/do_reset"),
-        ],
-        storefront_uri: Some(storefront.to_owned()),
+        // The retailer seed's relative `reset_uri` resolves against the storefront.
+        storefront_uri: Some(DEMO_STOREFRONT.to_owned()),
         default_client_id: Some(ClientId::parse(DEMO_CLIENT).expect("a valid client id")),
+        logo_url: Some("/account/demo-logo.svg".into()),
+        accent_color: Some("#0b6e4f".into()),
         ..TenantSettings::default()
-    }
+    };
+    point_links_at(&mut settings, pages);
+    settings.allowed_link_uris.push(format!("{DEMO_STOREFRONT}/customers/do_reset"));
+    settings
+}
+
+/// Sets the link targets (activation, e-mail confirmation, reset)
+/// to the account pages at `pages`.
+pub fn point_links_at(settings: &mut TenantSettings, pages: &str) {
+    let reset = format!("{pages}/reset-password.html");
+    let activate = format!("{pages}/activate.html");
+    settings.activation_uri = Some(activate.clone());
+    settings.email_confirm_uri = Some(format!("{pages}/confirm-email.html"));
+    settings.reset_uri = Some(reset.clone());
+    settings.allowed_link_uris = vec![reset, activate];
 }
 
 /// A table of its own in DynamoDB Local at `endpoint`, named `table_name`,

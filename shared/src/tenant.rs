@@ -7,7 +7,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TenantSettings {
+    /// The shop's name, in mail and on the account pages.
     pub display_name: String,
+    /// Logo on the account pages (an `https://` URL, or a path on the pages' own origin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// The account pages' one accent colour, `#rrggbb`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accent_color: Option<String>,
     pub anonymous_access_ttl_secs: i64,
     pub anonymous_refresh_ttl_secs: i64,
     pub customer_access_ttl_secs: i64,
@@ -116,6 +123,8 @@ impl Default for TenantSettings {
     fn default() -> Self {
         Self {
             display_name: String::new(),
+            logo_url: None,
+            accent_color: None,
             anonymous_access_ttl_secs: 3600,
             anonymous_refresh_ttl_secs: 86_400,
             customer_access_ttl_secs: 3600,

@@ -95,6 +95,13 @@ async fn every_login_fixture_answers_as_documented() {
                 && b["jwks_uri"] == "https://accounts.test/.well-known/jwks.json"
         }),
         case("login-openid-configuration-unknown-tenant.json", StatusCode::NOT_FOUND, problem("not_found")),
+        case("login-branding.json", StatusCode::OK, |b| {
+            b["name"] == "demo shop"
+                && b["accentColor"] == "#0b6e4f"
+                && b["passwordPolicy"] == serde_json::json!({"minLength": 8, "maxLength": 128, "minScore": 3})
+                && b.get("activationUri").is_none()
+        }),
+        case("login-branding-unknown-tenant.json", StatusCode::NOT_FOUND, problem("not_found")),
         case("login-jwks.json", StatusCode::OK, |b| b["keys"][0]["kty"] == "RSA" && b["keys"][0]["kid"].is_string()),
     ];
 

@@ -169,6 +169,7 @@ async fn exercise_login(audit: &mut Audit, provider: &OidcProvider) {
     assert_eq!(all.status, StatusCode::NO_CONTENT);
     assert_eq!(audit.get(f, "/customer/demo/.well-known/openid-configuration", None).await.status, StatusCode::OK);
     assert_eq!(audit.get(f, "/.well-known/jwks.json", None).await.status, StatusCode::OK);
+    assert_eq!(audit.get(f, "/customer/demo/branding", None).await.status, StatusCode::OK);
 
     // Social login: a new person; one meeting an existing account (409), who
     // links by password and, for a second identity, by mailed consent; then a

@@ -1,6 +1,8 @@
 //! Function `login`: anonymous and customer tokens, refresh, validation,
-//! logout, sessions, social login (OpenID Connect), OpenID discovery and the JWKS.
+//! logout, sessions, social login (OpenID Connect), OpenID discovery and the JWKS, and
+//! the tenant's branding for the account pages.
 
+mod branding;
 mod dialects;
 mod handlers;
 
@@ -31,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/{tenant}/v1/customers/token", post(dialects::moltin_token))
         .route("/{tenant}/v1/customers/token/{token}", delete(dialects::moltin_logout))
         .route("/{tenant}/customers/login", post(dialects::retailer_login))
+        .route("/customer/{tenant}/branding", get(branding::branding))
 }
 
 pub fn router(state: AppState) -> Router {

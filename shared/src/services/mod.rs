@@ -2,6 +2,7 @@
 //! these call the store and mailer.
 
 pub mod addresses;
+pub mod branding;
 pub mod dialects;
 pub mod email_change;
 pub mod equal_time;
