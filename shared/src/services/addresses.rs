@@ -301,7 +301,7 @@ pub fn oldest_first(mut records: Vec<AddressRecord>) -> Vec<AddressRecord> {
 /// `metadata.version` from a body: `Ok(None)` when absent.
 fn sent_version(body: &Map<String, Value>) -> Result<Option<u64>, FieldError> {
     match body.get("metadata") {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::Object(metadata)) => match metadata.get("version") {
             None => Ok(None),
             Some(version) => {
@@ -389,6 +389,7 @@ mod tests {
         assert_eq!(version(json!({"metadata": {"version": null}})).unwrap_err().field, "metadata.version");
         assert_eq!(version(json!({"metadata": {"version": "3"}})).unwrap_err().field, "metadata.version");
         assert_eq!(version(json!({"metadata": 3})).unwrap_err().field, "metadata");
+        assert_eq!(version(json!({"metadata": null})).unwrap_err().field, "metadata");
     }
 
     #[test]
