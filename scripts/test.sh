@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# `make test`: starts a DynamoDB Local of its own on a free port, runs every
-# test of the workspace against it, stops it, then checks fmt and clippy.
+# `make test`: starts a DynamoDB Local and an SES v2 emulator (moto) of its own
+# on free ports, runs every test of the workspace against them, stops them,
+# then checks fmt and clippy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .local
 port="$(scripts/dynamodb-local.sh free-port)"
 pidfile=".local/dynamodb-test-$port.pid"
-trap 'scripts/dynamodb-local.sh stop "$pidfile"' EXIT
+ses_port="$(scripts/dynamodb-local.sh free-port)"
+ses_pidfile=".local/ses-test-$ses_port.pid"
+trap 'scripts/dynamodb-local.sh stop "$pidfile"; scripts/ses-emulator.sh stop "$ses_pidfile"' EXIT
 scripts/dynamodb-local.sh start "$port" "$pidfile" ".local/dynamodb-test.log"
 echo "DynamoDB Local on 127.0.0.1:$port"
+# The SES adapter's test (tests/tests/ses_mail.rs) sends through moto's SES v2.
+scripts/ses-emulator.sh start "$ses_port" "$ses_pidfile" ".local/ses-test.log"
+echo "SES v2 emulator (moto) on 127.0.0.1:$ses_port"
+export SES_ENDPOINT="http://127.0.0.1:$ses_port" SES_EMULATOR_REQUIRED=1
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 export AWS_REGION=us-east-1
 export RUST_LOG="${RUST_LOG:-warn}"
