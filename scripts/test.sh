@@ -28,6 +28,8 @@ scripts/schemathesis.sh
 bin="$(scripts/venv.sh)"
 "$bin/cfn-lint" --include-checks I -- template.yaml
 "$bin/python" tests/template_domain.py
+# Multi-region: the template with two replica regions and as a replica region's stack (and cfn-lint with replicas).
+"$bin/python" tests/template_regions.py
 "$bin/python" -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('openapi.yaml')[0]); print('openapi.yaml is valid OpenAPI 3.1')"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

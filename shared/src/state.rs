@@ -208,7 +208,11 @@ fn amazon_roots_https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
 }
 
 pub fn dynamodb_client(sdk: &aws_config::SdkConfig, config: &Config) -> aws_sdk_dynamodb::Client {
-    let mut builder = aws_sdk_dynamodb::config::Builder::from(sdk);
+    // Multi-region: the table's calls go to its home region's replica (see `home_region`).
+    let mut builder = crate::home_region::route(
+        aws_sdk_dynamodb::config::Builder::from(sdk),
+        crate::home_region::from_env().as_deref(),
+    );
     if let Some(endpoint) = &config.dynamodb_endpoint {
         builder = builder.endpoint_url(endpoint);
     }
