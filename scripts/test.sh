@@ -12,13 +12,17 @@ ses_pidfile=".local/ses-test-$ses_port.pid"
 trap 'scripts/dynamodb-local.sh stop "$pidfile"; scripts/ses-emulator.sh stop "$ses_pidfile"' EXIT
 scripts/dynamodb-local.sh start "$port" "$pidfile" ".local/dynamodb-test.log"
 echo "DynamoDB Local on 127.0.0.1:$port"
-# The SES adapter's test (tests/tests/ses_mail.rs) sends through moto's SES v2.
-scripts/ses-emulator.sh start "$ses_port" "$ses_pidfile" ".local/ses-test.log"
-echo "SES v2 emulator (moto) on 127.0.0.1:$ses_port"
+# The SES adapter's test (tests/tests/ses_mail.rs) sends through moto's SES v2. It
+# starts (and its venv installs, the first time) while the tests build.
+scripts/ses-emulator.sh start "$ses_port" "$ses_pidfile" ".local/ses-test.log" &
+ses_starting=$!
 export SES_ENDPOINT="http://127.0.0.1:$ses_port" SES_EMULATOR_REQUIRED=1
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 export AWS_REGION=us-east-1
 export RUST_LOG="${RUST_LOG:-warn}"
+cargo test --workspace --all-targets --no-run
+wait "$ses_starting"
+echo "SES v2 emulator (moto) on 127.0.0.1:$ses_port"
 cargo test --workspace --all-targets
 # The deploy checklist's smoke test, against the local server.
 scripts/smoke-local.sh
