@@ -1,7 +1,7 @@
 # customer-accounts: the two commands are `make dev` and `make test`.
 SHELL := /bin/bash
 
-.PHONY: dev test bench smoke scan lint fmt package dynamodb-local clean-local
+.PHONY: dev test bench loadmodel smoke scan lint fmt package dynamodb-local clean-local
 
 ## Fetch DynamoDB Local, start it, and serve the whole API on 127.0.0.1:3000.
 dev:
@@ -14,6 +14,10 @@ test:
 ## Cold start, size, memory, warm latency, throughput and cost, measured in one run (not part of test).
 bench:
 	@scripts/bench.sh
+
+## Many tenants and customers at a bounded rate: how DynamoDB accesses spread over partition keys (not part of test; docs/scale.md).
+loadmodel:
+	@scripts/loadmodel.sh $(ARGS)
 
 ## A deployment answers end to end: make smoke URL=https://... [TENANT=shop CLIENT=web SMOKE_EMAIL=.. SMOKE_PASSWORD=..]
 smoke:

@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# `make test`: starts a DynamoDB Local of its own on a free port, runs every
-# test of the workspace against it, stops it, then checks fmt and clippy.
+# `make test`: starts a DynamoDB Local and an SES v2 emulator (moto) of its own
+# on free ports, runs every test of the workspace against them, stops them,
+# then checks fmt and clippy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .local
 port="$(scripts/dynamodb-local.sh free-port)"
 pidfile=".local/dynamodb-test-$port.pid"
-trap 'scripts/dynamodb-local.sh stop "$pidfile"' EXIT
+ses_port="$(scripts/dynamodb-local.sh free-port)"
+ses_pidfile=".local/ses-test-$ses_port.pid"
+trap 'scripts/dynamodb-local.sh stop "$pidfile"; scripts/ses-emulator.sh stop "$ses_pidfile"' EXIT
 scripts/dynamodb-local.sh start "$port" "$pidfile" ".local/dynamodb-test.log"
 echo "DynamoDB Local on 127.0.0.1:$port"
+# The SES adapter's test (tests/tests/ses_mail.rs) sends through moto's SES v2. It
+# starts (and its venv installs, the first time) while the tests build.
+scripts/ses-emulator.sh start "$ses_port" "$ses_pidfile" ".local/ses-test.log" &
+ses_starting=$!
+export SES_ENDPOINT="http://127.0.0.1:$ses_port" SES_EMULATOR_REQUIRED=1
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 export AWS_REGION=us-east-1
 export RUST_LOG="${RUST_LOG:-warn}"
+cargo test --workspace --all-targets --no-run
+wait "$ses_starting"
+echo "SES v2 emulator (moto) on 127.0.0.1:$ses_port"
 cargo test --workspace --all-targets
 # The deploy checklist's smoke test, against the local server.
 scripts/smoke-local.sh
@@ -23,6 +34,8 @@ scripts/schemathesis.sh
 bin="$(scripts/venv.sh)"
 "$bin/cfn-lint" --include-checks I -- template.yaml
 "$bin/python" tests/template_domain.py
+# Multi-region: the template with two replica regions and as a replica region's stack (and cfn-lint with replicas).
+"$bin/python" tests/template_regions.py
 "$bin/python" -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('openapi.yaml')[0]); print('openapi.yaml is valid OpenAPI 3.1')"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

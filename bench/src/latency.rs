@@ -94,7 +94,8 @@ impl Route {
     #[cfg(test)]
     fn budget(self) -> Budget {
         let (calls, read_units, write_units) = match self {
-            // The client check, and the session: one item.
+            // The session: one item (the client check is cached per
+            // container; the first request of a container reads it).
             Route::AnonymousLogin => (2, 1.0, 1.0),
             // One read (eventually consistent), the reservation, the storefront
             // session spent, the customer session written (see README, "Login").

@@ -9,6 +9,7 @@ pub mod customer;
 pub mod domain;
 pub mod error;
 pub mod fields;
+pub mod home_region;
 pub mod http;
 pub mod key_ring;
 pub mod mail;

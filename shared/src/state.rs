@@ -32,6 +32,8 @@ pub struct Inner {
     /// `None` where no AWS is configured (tests with inline secrets).
     pub secrets: Option<aws_sdk_secretsmanager::Client>,
     tenants: Mutex<HashMap<String, (i64, Arc<TenantSettings>)>>,
+    /// Storefront clients found, by `{tenant}/{client}`, and when (see `storefront_client_exists`).
+    clients: Mutex<HashMap<String, i64>>,
 }
 
 impl Deref for AppState {
@@ -59,7 +61,15 @@ impl AppState {
         mailer: Mailer,
         secrets: Option<aws_sdk_secretsmanager::Client>,
     ) -> Self {
-        Self(Arc::new(Inner { config, store, keys, mailer, secrets, tenants: Mutex::new(HashMap::new()) }))
+        Self(Arc::new(Inner {
+            config,
+            store,
+            keys,
+            mailer,
+            secrets,
+            tenants: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
+        }))
     }
 
     /// Everything from the environment (see `Config::from_env`), with the
@@ -110,6 +120,34 @@ impl AppState {
             cache.insert(tenant.as_str().to_owned(), (now, settings.clone()));
         }
         Ok(Some(settings))
+    }
+}
+
+impl AppState {
+    /// Whether the tenant has this storefront client. A client found is
+    /// remembered per container for `TENANT_CACHE_SECS`, as tenant settings
+    /// are: every anonymous session checks its client, and without the cache
+    /// each one was a strongly consistent read of the same item, a tenant's
+    /// hottest key (docs/scale.md). An unknown client is read every time.
+    pub async fn storefront_client_exists(
+        &self,
+        tenant: &TenantId,
+        client: &crate::domain::ClientId,
+    ) -> Result<bool, ApiError> {
+        let now = crate::clock::now_epoch();
+        let key = format!("{tenant}/{client}");
+        if let Some(at) = self.clients.lock().ok().and_then(|c| c.get(&key).copied())
+            && now - at < TENANT_CACHE_SECS
+        {
+            return Ok(true);
+        }
+        if self.store.get_client(tenant, client).await?.is_none() {
+            return Ok(false);
+        }
+        if let Ok(mut cache) = self.clients.lock() {
+            cache.insert(key, now);
+        }
+        Ok(true)
     }
 }
 
@@ -170,7 +208,11 @@ fn amazon_roots_https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
 }
 
 pub fn dynamodb_client(sdk: &aws_config::SdkConfig, config: &Config) -> aws_sdk_dynamodb::Client {
-    let mut builder = aws_sdk_dynamodb::config::Builder::from(sdk);
+    // Multi-region: the table's calls go to its home region's replica (see `home_region`).
+    let mut builder = crate::home_region::route(
+        aws_sdk_dynamodb::config::Builder::from(sdk),
+        crate::home_region::from_env().as_deref(),
+    );
     if let Some(endpoint) = &config.dynamodb_endpoint {
         builder = builder.endpoint_url(endpoint);
     }

@@ -27,6 +27,9 @@ pub struct TenantSettings {
     /// Sender address for this tenant's mail; the process default when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender: Option<String>,
+    /// Where customers' replies to our mail go (SES `ReplyToAddresses`), e.g. the shop's support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activation_uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,6 +136,7 @@ impl Default for TenantSettings {
             password_max_length: 128,
             password_min_score: 3,
             sender: None,
+            reply_to: None,
             activation_uri: None,
             email_confirm_uri: None,
             link_confirm_uri: None,

@@ -458,7 +458,8 @@ fn secrets_and_mail_are_granted_narrowly() {
         // social providers' client secrets (tenant setting `clientSecretArn`).
         let mut resources: Vec<&str> = secrets.iter().flat_map(|s| s.resources.iter().map(String::as_str)).collect();
         resources.sort();
-        let mut expected = vec!["!Ref SigningKeys"];
+        // The stack's own secret, or in a replica region's stack its replica there (docs/multi-region.md).
+        let mut expected = vec!["!If [IsReplicaStack, !Ref ReplicaSigningKeysSecretArn, !Ref SigningKeys]"];
         if function == "LoginFunction" {
             expected.push("!Sub \"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:customer-accounts/social/*\"");
         }

@@ -132,9 +132,12 @@ pub async fn send(
     let message = MailMessage {
         to,
         from: settings.sender.clone().unwrap_or_else(|| state.config.default_sender.clone()),
+        reply_to: settings.reply_to.clone(),
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,
+        kind: template.name(),
+        tenant: tenant.to_string(),
     };
     if let Err(err) = state.mailer.send(&message).await {
         // A metric filter counts these (template.yaml, MailFailures): mail is never silently lost.
