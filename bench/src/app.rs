@@ -29,6 +29,7 @@ pub struct BenchApp {
     pub key_set_json: String,
     pub recorder: Arc<Recorder>,
     pub raw: aws_sdk_dynamodb::Client,
+    state: shared::AppState,
     router: Router,
 }
 
@@ -81,7 +82,8 @@ impl BenchApp {
         .await
         .expect("bench customer is created");
         let router = shared::http::service(cli::all_routes(), state.clone());
-        Self { config, key_set_json, recorder, raw, router }
+        let state = state.clone();
+        Self { config, key_set_json, recorder, raw, router, state }
     }
 
     /// Runs `call` through the router the way Lambda does: from an API Gateway event.
@@ -104,6 +106,37 @@ impl BenchApp {
         reply.field("access_token")
     }
 
+    /// `n` customers who signed in on this device before (their device
+    /// tokens), as a storefront's returning customers log in: imported with
+    /// one argon2id hash of `PASSWORD`, signed in once, and their login
+    /// budgets forgotten again, as they are between logins of a real customer.
+    pub async fn returning_customers(&self, n: usize, password_hash: &str) -> Vec<(String, String)> {
+        let tenant = TenantId::parse(TENANT).unwrap();
+        let batch = uuid::Uuid::new_v4().simple().to_string();
+        let emails: Vec<String> = (0..n).map(|i| format!("returning-{}-{i}@shop.test", &batch[..8])).collect();
+        let lines: Vec<String> = emails
+            .iter()
+            .map(|email| json!({"email": email, "passwordHash": password_hash, "status": "ACTIVE"}).to_string())
+            .collect();
+        let records = shared::services::import::parse(&lines.join("\n")).expect("the import lines are valid");
+        shared::services::import::import(&self.state.store, &tenant, &records).await.expect("imported");
+        let mut returning = Vec::with_capacity(n);
+        for email in emails {
+            let anonymous = self.anonymous_token().await;
+            let first = self.send(&login_as(&anonymous, &email, None)).await;
+            assert_eq!(first.status, StatusCode::OK, "first login: {}", first.body);
+            let customer = shared::domain::CustomerId::parse(&first.field("customerId")).unwrap();
+            let budget = shared::store::LoginBudget::Device {
+                customer: customer.clone(),
+                device: shared::store::DeviceToken::parse(&first.field("device_token")).unwrap().hash,
+            };
+            self.state.store.clear_budget(&tenant, &budget).await.expect("budget cleared");
+            self.state.store.clear_budget(&tenant, &shared::store::LoginBudget::Account(customer)).await.unwrap();
+            returning.push((email, first.field("device_token")));
+        }
+        returning
+    }
+
     /// The bench customer's token set.
     pub async fn customer_login(&self) -> Reply {
         let anonymous = self.anonymous_token().await;
@@ -118,10 +151,14 @@ pub fn anonymous_login() -> Call {
 }
 
 pub fn login(anonymous_token: &str) -> Call {
-    Call::with_body(
-        "POST",
-        format!("/customer/{TENANT}/login"),
-        Some(anonymous_token),
-        json!({"email": EMAIL, "password": PASSWORD}),
-    )
+    login_as(anonymous_token, EMAIL, None)
+}
+
+/// A login of `email`, from a device that has its `device_token` if given.
+pub fn login_as(anonymous_token: &str, email: &str, device_token: Option<&str>) -> Call {
+    let mut body = json!({"email": email, "password": PASSWORD});
+    if let Some(token) = device_token {
+        body["device_token"] = json!(token);
+    }
+    Call::with_body("POST", format!("/customer/{TENANT}/login"), Some(anonymous_token), body)
 }

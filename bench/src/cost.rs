@@ -68,6 +68,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_function_states_its_memory_size_in_the_template() {
+        let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        for function in
+            ["LoginFunction", "ActivationFunction", "ProfileFunction", "AddressesFunction", "PasswordResetFunction"]
+        {
+            let mb = template_memory_mb(&template, function);
+            assert!(mb.is_some_and(|mb| SWEEP_MB.contains(&mb)), "{function}: {mb:?}");
+        }
+    }
+
+    #[test]
     fn cpu_bound_work_costs_the_same_below_one_vcpu_and_io_scales_with_memory() {
         let hashing = RequestProfile { compute_ms: 20.0, dynamodb_round_trips: 0.0, read_units: 0.0, write_units: 0.0 };
         let (small, large) = (per_million("x", hashing, 512), per_million("x", hashing, 1024));
@@ -91,7 +102,9 @@ pub struct Assumptions {
     pub cognito_essentials_usd_per_mau: f64,
     pub cognito_lite_usd_per_mau: f64,
     pub dynamodb_round_trip_ms: f64,
-    pub template_memory_mb: u32,
+    /// The template's memory for the login and the profile function.
+    pub login_memory_mb: u32,
+    pub profile_memory_mb: u32,
     pub login: RequestProfile,
     pub profile_read: RequestProfile,
 }
@@ -101,7 +114,8 @@ const MEMORY_SIZES_MB: [u32; 4] = [256, 512, 1024, 1769];
 
 pub fn from_latency(
     latency: &crate::latency::LatencyReport,
-    template_memory_mb: u32,
+    login_memory_mb: u32,
+    profile_memory_mb: u32,
 ) -> (Vec<CostPerMillion>, Assumptions) {
     let profile_of = |route: &str| {
         let r = latency.routes.iter().find(|r| r.route == route).expect("the route was measured");
@@ -114,13 +128,15 @@ pub fn from_latency(
     };
     let login = profile_of("POST /customer/{tenant}/login");
     let profile_read = profile_of("GET /customer/{tenant}/me");
-    let mut sizes: Vec<u32> = MEMORY_SIZES_MB.to_vec();
-    if !sizes.contains(&template_memory_mb) {
-        sizes.push(template_memory_mb);
-        sizes.sort_unstable();
-    }
     let mut rows = Vec::new();
-    for (name, p) in [("1M logins", login), ("1M profile reads", profile_read)] {
+    for (name, p, template_mb) in
+        [("1M logins", login, login_memory_mb), ("1M profile reads", profile_read, profile_memory_mb)]
+    {
+        let mut sizes: Vec<u32> = MEMORY_SIZES_MB.to_vec();
+        if !sizes.contains(&template_mb) {
+            sizes.push(template_mb);
+            sizes.sort_unstable();
+        }
         rows.extend(sizes.iter().map(|&m| per_million(name, p, m)));
     }
     let assumptions = Assumptions {
@@ -133,15 +149,113 @@ pub fn from_latency(
         cognito_essentials_usd_per_mau: COGNITO_ESSENTIALS_USD_PER_MAU,
         cognito_lite_usd_per_mau: COGNITO_LITE_USD_PER_MAU,
         dynamodb_round_trip_ms: DYNAMODB_ROUND_TRIP_MS,
-        template_memory_mb,
+        login_memory_mb,
+        profile_memory_mb,
         login,
         profile_read,
     };
     (rows, assumptions)
 }
 
-/// The functions' `MemorySize` in template.yaml (Globals), if it can be read.
-pub fn template_memory_mb(template: &std::path::Path) -> Option<u32> {
+/// Memory sizes the per-function sweep prices (Lambda's smallest to one full vCPU).
+pub const SWEEP_MB: [u32; 6] = [128, 256, 512, 1024, 1536, 1769];
+
+/// A memory size must hold this many times the function's measured peak RSS.
+const RSS_HEADROOM: f64 = 2.0;
+
+/// How close to its best p99 a route must stay at the chosen memory size:
+/// within 10 %, or within 1 ms (a route that computes for microseconds and
+/// calls nothing is 14x "slower" at 128 MB, and nobody can tell).
+const P99_WITHIN: f64 = 1.10;
+const P99_WITHIN_MS: f64 = 1.0;
+
+/// One function at one memory size: what its routes cost, per million
+/// requests of each (mean over its measured routes), and how slow the
+/// slowest of them gets against its own best p99.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryOption {
+    pub memory_mb: u32,
+    pub usd_per_million: f64,
+    pub worst_p99_vs_best: f64,
+    /// Every route within 10 % (or 1 ms) of its best p99.
+    pub p99_within: bool,
+    pub fits_peak_rss: bool,
+}
+
+/// The sweep for one function, and the size it picks: the cheapest that
+/// holds its peak RSS and keeps every route's p99 within 10 % of that
+/// route's best (at one full vCPU).
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryChoice {
+    pub function: String,
+    pub options: Vec<MemoryOption>,
+    pub chosen_mb: u32,
+}
+
+/// Estimated p99 of a route at `memory_mb`: its compute scaled to the CPU
+/// share, plus the assumed DynamoDB round trips.
+fn p99_at(compute_p99_ms: f64, round_trips: f64, memory_mb: u32) -> f64 {
+    let cpu_share = (memory_mb as f64 / MB_PER_VCPU).min(1.0);
+    compute_p99_ms / cpu_share + round_trips * DYNAMODB_ROUND_TRIP_MS
+}
+
+pub fn memory_sweep(latency: &crate::latency::LatencyReport, peak_rss_mib: &[(String, f64)]) -> Vec<MemoryChoice> {
+    let mut functions: Vec<&str> = latency.routes.iter().map(|r| r.function).collect();
+    functions.dedup();
+    functions
+        .into_iter()
+        .map(|function| {
+            let routes: Vec<_> = latency.routes.iter().filter(|r| r.function == function).collect();
+            let rss = peak_rss_mib.iter().find(|(f, _)| f == function).map_or(0.0, |(_, mib)| *mib);
+            let options: Vec<MemoryOption> = SWEEP_MB
+                .iter()
+                .map(|&memory_mb| {
+                    let mut usd = 0.0;
+                    let mut worst: f64 = 1.0;
+                    let mut p99_within = true;
+                    for r in &routes {
+                        let profile = RequestProfile {
+                            compute_ms: (r.route_ms.p50_ms - r.raw_sdk_ms.p50_ms).max(0.0),
+                            dynamodb_round_trips: r.dynamodb_calls,
+                            read_units: r.capacity.read_units,
+                            write_units: r.capacity.write_units,
+                        };
+                        usd += per_million("sweep", profile, memory_mb).total_usd / routes.len() as f64;
+                        let compute_p99 = (r.route_ms.p99_ms - r.raw_sdk_ms.p99_ms).max(0.0);
+                        let best = p99_at(compute_p99, r.dynamodb_calls, MB_PER_VCPU as u32);
+                        let at = p99_at(compute_p99, r.dynamodb_calls, memory_mb);
+                        if best > 0.0 {
+                            worst = worst.max(at / best);
+                        }
+                        p99_within &= at <= best * P99_WITHIN || at - best <= P99_WITHIN_MS;
+                    }
+                    let fits_peak_rss = memory_mb as f64 >= rss * RSS_HEADROOM;
+                    MemoryOption {
+                        memory_mb,
+                        usd_per_million: usd,
+                        worst_p99_vs_best: worst,
+                        p99_within,
+                        fits_peak_rss,
+                    }
+                })
+                .collect();
+            let chosen_mb = options
+                .iter()
+                .filter(|o| o.fits_peak_rss && o.p99_within)
+                .min_by(|a, b| a.usd_per_million.total_cmp(&b.usd_per_million))
+                .map_or(MB_PER_VCPU as u32, |o| o.memory_mb);
+            MemoryChoice { function: function.to_owned(), options, chosen_mb }
+        })
+        .collect()
+}
+
+/// A function's `MemorySize` in template.yaml (`LoginFunction`, ...), if it can be read.
+pub fn template_memory_mb(template: &std::path::Path, resource: &str) -> Option<u32> {
     let text = std::fs::read_to_string(template).ok()?;
-    text.lines().find_map(|l| l.trim().strip_prefix("MemorySize:")).and_then(|v| v.trim().parse().ok())
+    let header = format!("  {resource}:");
+    let lines = text.lines().skip_while(|l| *l != header).skip(1);
+    lines
+        .take_while(|l| l.starts_with("   ") || l.trim().is_empty())
+        .find_map(|l| l.trim().strip_prefix("MemorySize:"))
+        .and_then(|v| v.trim().parse().ok())
 }

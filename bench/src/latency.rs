@@ -28,6 +28,7 @@ enum Route {
     PatchMe,
     Export,
     ListAddresses,
+    GetAddress,
     CreateAddress,
     UpdateAddress,
     DeleteAddress,
@@ -35,7 +36,7 @@ enum Route {
 }
 
 impl Route {
-    const ALL: [Route; 14] = [
+    const ALL: [Route; 15] = [
         Route::AnonymousLogin,
         Route::Login,
         Route::Refresh,
@@ -46,6 +47,7 @@ impl Route {
         Route::PatchMe,
         Route::Export,
         Route::ListAddresses,
+        Route::GetAddress,
         Route::CreateAddress,
         Route::UpdateAddress,
         Route::DeleteAddress,
@@ -64,6 +66,7 @@ impl Route {
             Route::PatchMe => "PATCH /customer/{tenant}/me",
             Route::Export => "GET /customer/{tenant}/me/export",
             Route::ListAddresses => "GET /customer/{tenant}/me/addresses",
+            Route::GetAddress => "GET /customer/{tenant}/me/addresses/{id}",
             Route::CreateAddress => "POST /customer/{tenant}/me/addresses",
             Route::UpdateAddress => "PATCH /customer/{tenant}/me/addresses/{id}",
             Route::DeleteAddress => "DELETE /customer/{tenant}/me/addresses/{id}",
@@ -84,6 +87,41 @@ impl Route {
     fn hashes(self) -> bool {
         self == Route::Login
     }
+
+    /// The most a request of this route may cost DynamoDB (see
+    /// `no_route_costs_dynamodb_more_than_its_budget`): every authenticated
+    /// GET is one round trip.
+    #[cfg(test)]
+    fn budget(self) -> Budget {
+        let (calls, read_units, write_units) = match self {
+            // The client check, and the session: one item.
+            Route::AnonymousLogin => (2, 1.0, 1.0),
+            // One read (eventually consistent), the reservation, the storefront
+            // session spent, the customer session written (see README, "Login").
+            Route::Login => (4, 2.0, 3.0),
+            // One conditional update of the session, the profile read beside it.
+            Route::Refresh => (2, 1.0, 1.0),
+            // One Query over the customer's partition: the profile, the
+            // sessions (up to the caller's) and what the route lists, billed
+            // by size (4 KB a unit).
+            Route::Validate | Route::GetMe | Route::Sessions | Route::ListAddresses | Route::Export => (1, 1.0, 0.0),
+            // One BatchGetItem: session, profile, address (a unit each).
+            Route::GetAddress => (1, 3.0, 0.0),
+            Route::Jwks | Route::AddressFields => (0, 0.0, 0.0),
+            Route::PatchMe => (2, 1.0, 1.0),
+            Route::CreateAddress => (2, 1.0, 4.0),
+            Route::UpdateAddress | Route::DeleteAddress => (2, 3.0, 4.0),
+        };
+        Budget { calls, read_units, write_units }
+    }
+}
+
+#[cfg(test)]
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    calls: usize,
+    read_units: f64,
+    write_units: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -115,6 +153,9 @@ struct Session {
     profile_version: i64,
     address_id: Option<String>,
     address_version: i64,
+    /// Returning customers not yet logged in again (e-mail, device token).
+    returning: Vec<(String, String)>,
+    password_hash: String,
 }
 
 impl Session {
@@ -125,7 +166,15 @@ impl Session {
         let token = Some(customer_token.as_str());
         match route {
             Route::AnonymousLogin => app::anonymous_login(),
-            Route::Login => app::login(&app.anonymous_token().await),
+            // A returning customer on a known device, as most logins are;
+            // each measured login is a different customer's.
+            Route::Login => {
+                if self.returning.is_empty() {
+                    self.returning = app.returning_customers(8, &self.password_hash).await;
+                }
+                let (email, device) = self.returning.pop().expect("returning customers");
+                app::login_as(&app.anonymous_token().await, &email, Some(&device))
+            }
             Route::Refresh => Call::with_body(
                 "POST",
                 format!("/customer/{TENANT}/refreshauthtoken"),
@@ -144,6 +193,10 @@ impl Session {
             ),
             Route::Export => Call::get(format!("{me}/export"), token),
             Route::ListAddresses => Call::get(format!("{me}/addresses"), token),
+            Route::GetAddress => {
+                let id = self.ensure_address(app).await;
+                Call::get(format!("{me}/addresses/{id}"), token)
+            }
             Route::CreateAddress => {
                 // Keep the book small: remove the address the last iteration made.
                 if let Some(id) = self.address_id.take() {
@@ -213,6 +266,8 @@ impl Session {
             profile_version: profile.body["metadata"]["version"].as_i64().unwrap_or(1),
             address_id: None,
             address_version: 1,
+            returning: Vec::new(),
+            password_hash: Verifier::new().phc,
         }
     }
 }
@@ -342,5 +397,27 @@ mod tests {
             }
         }
         assert_eq!(verifies.len(), 2, "one verify per timed login request");
+    }
+
+    /// What each route may cost DynamoDB: calls per request and capacity
+    /// units, as the recorder sees them. A change that adds a round trip or
+    /// makes an item bigger fails here, not on the bill.
+    #[tokio::test]
+    async fn no_route_costs_dynamodb_more_than_its_budget() {
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT: run with `make test`");
+        let outbox = std::env::temp_dir().join(format!("bench-outbox-{}", uuid::Uuid::new_v4().simple()));
+        let app = BenchApp::new(&endpoint, outbox).await;
+        let mut session = Session::start(&app).await;
+        let mut over = Vec::new();
+        for route in Route::ALL {
+            let measured = measure(&app, &mut session, route, 3, None).await;
+            let budget = route.budget();
+            let used = (measured.dynamodb_calls, measured.capacity.read_units, measured.capacity.write_units);
+            println!("{:<48} calls {:.1} RRU {:.2} WRU {:.2}", route.name(), used.0, used.1, used.2);
+            if used.0 > budget.calls as f64 || used.1 > budget.read_units || used.2 > budget.write_units {
+                over.push(format!("{}: used {used:?}, budget {budget:?}", route.name()));
+            }
+        }
+        assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
     }
 }

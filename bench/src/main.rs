@@ -80,6 +80,8 @@ pub struct Results {
     pub throughput_error: Option<String>,
     pub cost: Vec<cost::CostPerMillion>,
     pub cost_assumptions: cost::Assumptions,
+    /// Per function: cost and p99 at each memory size, and the size picked.
+    pub memory_sweep: Vec<cost::MemoryChoice>,
 }
 
 #[tokio::main]
@@ -120,8 +122,12 @@ async fn main() -> Result<(), String> {
         run_throughput(&args, &app, &work).await
     };
 
-    let memory_mb = cost::template_memory_mb(&args.root.join("template.yaml")).unwrap_or(1024);
-    let (cost, cost_assumptions) = cost::from_latency(&latency, memory_mb);
+    let template = args.root.join("template.yaml");
+    let login_mb = cost::template_memory_mb(&template, "LoginFunction").unwrap_or(1024);
+    let profile_mb = cost::template_memory_mb(&template, "ProfileFunction").unwrap_or(1024);
+    let (cost, cost_assumptions) = cost::from_latency(&latency, login_mb, profile_mb);
+    let peak_rss: Vec<(String, f64)> = cold_start.iter().map(|c| (c.function.clone(), c.peak_rss_mib)).collect();
+    let memory_sweep = cost::memory_sweep(&latency, &peak_rss);
 
     let results = Results {
         measured_at: shared::clock::rfc3339(shared::clock::now_epoch()),
@@ -136,6 +142,7 @@ async fn main() -> Result<(), String> {
         throughput_error,
         cost,
         cost_assumptions,
+        memory_sweep,
     };
     print!("{}", report::tables(&results));
     let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;

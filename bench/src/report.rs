@@ -168,5 +168,25 @@ pub fn tables(r: &Results) -> String {
         "\nCognito user pools: Essentials ${}/MAU, Lite ${}/MAU (beyond the free tier). Assumed DynamoDB round trip {} ms.",
         a.cognito_essentials_usd_per_mau, a.cognito_lite_usd_per_mau, a.dynamodb_round_trip_ms
     );
+
+    let _ = writeln!(
+        s,
+        "\n## Memory per function (USD per million requests, mean of its routes; worst route p99 / its best)\n"
+    );
+    let header: Vec<String> = crate::cost::SWEEP_MB.iter().map(|m| format!("{m} MB")).collect();
+    let _ = writeln!(s, "| function | {} | chosen |", header.join(" | "));
+    let _ = writeln!(s, "|---|{}---:|", "---:|".repeat(header.len()));
+    for f in &r.memory_sweep {
+        let cells: Vec<String> = f
+            .options
+            .iter()
+            .map(|o| {
+                let rss = if o.fits_peak_rss { "" } else { " (RSS)" };
+                let slow = if o.p99_within { "" } else { " (p99)" };
+                format!("{:.3} / {:.2}x{slow}{rss}", o.usd_per_million, o.worst_p99_vs_best)
+            })
+            .collect();
+        let _ = writeln!(s, "| {} | {} | {} MB |", f.function, cells.join(" | "), f.chosen_mb);
+    }
     s
 }

@@ -33,6 +33,9 @@ pub fn all_routes() -> Router<AppState> {
 /// Where the demo tenant's links point: the account pages of `make dev`'s server.
 pub const DEMO_PAGES_BASE: &str = "http://127.0.0.1:3000/account";
 
+/// The demo storefront of the retailer seed, which has pages of its own.
+pub const DEMO_STOREFRONT: &str = "http://localhost:8080";
+
 /// The demo tenant: its links open the account pages at `DEMO_PAGES_BASE`.
 pub fn demo_settings(tenant: &TenantId) -> TenantSettings {
     demo_settings_at(tenant, DEMO_PAGES_BASE)
@@ -45,6 +48,10 @@ pub fn demo_settings_at(tenant: &TenantId, pages: &str) -> TenantSettings {
         display_name: format!("{tenant} shop"),
         logo_url: Some("/account/demo-logo.svg".into()),
         accent_color: Some("#0b6e4f".into()),
+        // The retailer seed's `reset_uri`, resolved against `storefront_uri`: that storefront keeps its own page.
+        allowed_link_uris: vec![format!("{DEMO_STOREFRONT}/customers/do_reset")],
+        storefront_uri: Some(DEMO_STOREFRONT.to_owned()),
+        default_client_id: Some(ClientId::parse(DEMO_CLIENT).expect("a valid client id")),
         ..TenantSettings::default()
     };
     point_links_at(&mut settings, pages);
@@ -56,10 +63,13 @@ pub fn demo_settings_at(tenant: &TenantId, pages: &str) -> TenantSettings {
 pub fn point_links_at(settings: &mut TenantSettings, pages: &str) {
     let reset = format!("{pages}/reset-password.html");
     let activate = format!("{pages}/activate.html");
-    settings.activation_uri = Some(activate.clone());
+    // The old targets leave the allow-list; any other allowed target stays.
+    let old: Vec<String> = [settings.reset_uri.take(), settings.activation_uri.take()].into_iter().flatten().collect();
+    settings.allowed_link_uris.retain(|uri| !old.contains(uri));
+    settings.allowed_link_uris.extend([reset.clone(), activate.clone()]);
+    settings.activation_uri = Some(activate);
     settings.email_confirm_uri = Some(format!("{pages}/confirm-email.html"));
-    settings.reset_uri = Some(reset.clone());
-    settings.allowed_link_uris = vec![reset, activate];
+    settings.reset_uri = Some(reset);
 }
 
 /// A table of its own in DynamoDB Local at `endpoint`, named `table_name`,

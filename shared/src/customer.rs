@@ -32,6 +32,9 @@ pub struct CustomerDetails {
     pub contact_email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_phone: Option<String>,
+    /// A mobile number beside `contactPhone` (the retailer seed's `mobile`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mobile_phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,6 +75,7 @@ pub const CUSTOMER_DETAIL_FIELDS: &[FieldSpec] = &[
     FieldSpec::text("lastName", false, 100),
     FieldSpec::of("contactEmail", FieldType::Email, false, Some(254)),
     FieldSpec::text("contactPhone", false, 50),
+    FieldSpec::text("mobilePhone", false, 50),
     FieldSpec::text("company", false, 200),
     FieldSpec::of("preferredLanguage", FieldType::Language, false, Some(35)),
     FieldSpec::of("preferredCurrency", FieldType::Currency, false, Some(3)),

@@ -56,6 +56,10 @@ pub enum ApiError {
     /// password checks waiting than it takes: retry shortly.
     #[error("service unavailable: {cause}")]
     Unavailable { cause: String, retry_after_secs: u64 },
+    /// A route of a seed API that belongs to another service (Moltin's
+    /// orders): 501 saying where it lives.
+    #[error("not implemented: {0}")]
+    NotImplemented(&'static str),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -83,6 +87,7 @@ impl ApiError {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -100,11 +105,12 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable { .. } => "service_unavailable",
+            Self::NotImplemented(_) => "not_implemented",
             Self::Internal(_) => "internal_error",
         }
     }
 
-    fn detail(&self) -> String {
+    pub fn detail(&self) -> String {
         match self {
             Self::Validation(errors) => format!("{} field(s) are missing or invalid.", errors.len()),
             Self::BadRequest { detail, .. } | Self::Conflict { detail, .. } => detail.clone(),
@@ -123,6 +129,7 @@ impl ApiError {
             Self::Unavailable { .. } => {
                 "The service is briefly unavailable; retry after the time Retry-After names.".into()
             }
+            Self::NotImplemented(detail) => (*detail).into(),
             Self::Internal(_) => "Something went wrong.".into(),
         }
     }

@@ -53,11 +53,6 @@ impl ItemKey {
         Self::new(format!("T#{tenant}#ANON#{sid}"), "SESSION")
     }
 
-    /// `hash` is the hex SHA-256 of the refresh token.
-    pub fn refresh_token(tenant: &TenantId, hash: &str) -> Self {
-        Self::new(format!("T#{tenant}#RT#{hash}"), "RT")
-    }
-
     /// Activation secrets, e-mail change keys and reset tokens, by hash.
     pub fn one_time_token(tenant: &TenantId, hash: &str) -> Self {
         Self::new(format!("T#{tenant}#TOKEN#{hash}"), "TOKEN")
@@ -85,6 +80,13 @@ impl ItemKey {
 
     pub fn address(tenant: &TenantId, customer: &CustomerId, address_id: &str) -> Self {
         Self::new(Self::customer_partition(tenant, customer), format!("{}{address_id}", Self::ADDRESS_PREFIX))
+    }
+
+    /// A Moltin v1 customer token, by hash (see `store::moltin_tokens`): a
+    /// handle on a customer session, outside the customer's partition so
+    /// one read finds it; it dies with its session and expires by `ttl`.
+    pub fn moltin_token(tenant: &TenantId, hash: &str) -> Self {
+        Self::new(format!("T#{tenant}#MOLTIN#{hash}"), "MOLTIN")
     }
 
     pub fn social(tenant: &TenantId, issuer: &str, subject: &str) -> Self {

@@ -72,6 +72,18 @@ pub struct TenantSettings {
     /// shopper's address is read from the `X-Forwarded-For` they pass on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trusted_proxies: Vec<String>,
+    /// The storefront client of routes that take no storefront token (the
+    /// retailer `customers/...` dialect: its login needs none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_client_id: Option<crate::domain::ClientId>,
+    /// The storefront's base URL: a relative `reset_uri` (retailer
+    /// `password_reset`) is resolved against it, then checked against
+    /// `allowed_link_uris`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storefront_uri: Option<String>,
+    /// Lifetime of a Moltin v1 customer token (the seed: 7 days); it never
+    /// outlives the session it is a handle on.
+    pub moltin_token_ttl_secs: i64,
 }
 
 /// Limits per client address and per tenant, each per `window_secs`;
@@ -137,6 +149,9 @@ impl Default for TenantSettings {
             default_social_provider: None,
             customer_scopes: DEFAULT_CUSTOMER_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
             mixin_schemas: Default::default(),
+            default_client_id: None,
+            storefront_uri: None,
+            moltin_token_ttl_secs: 7 * 86_400,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod links;
 pub mod logs;
 pub mod oidc_provider;
 pub mod permissions;
+pub mod seeds;
 pub mod template;
 
 use std::path::PathBuf;

@@ -335,6 +335,78 @@ async fn exercise_password_reset(audit: &mut Audit) {
     );
 }
 
+/// The seed dialects' routes, in the functions that serve them (Moltin v1
+/// and the retailer API): the same services, but other store calls (the
+/// Moltin token's own item, the default address written from `self`).
+async fn exercise_dialects(audit: &mut Audit) {
+    audit.app.create_customer("moltin@example.com", PASSWORD).await;
+    let shop = audit.anonymous().await;
+    let body = json!({"email": "moltin@example.com", "password": PASSWORD});
+    let login = audit.post("LoginFunction", "/demo/v1/customers/token", Some(&shop), body).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let token = login.body["result"]["token"].as_str().unwrap().to_owned();
+    let me = format!("/demo/v1/customers/{token}");
+    assert_eq!(audit.get("ProfileFunction", &me, Some(&shop)).await.status, StatusCode::OK);
+    let f = "AddressesFunction";
+    let addresses = format!("{me}/addresses");
+    let address = json!({"street": "First St", "zipCode": "10115", "city": "Berlin", "country": "DE"});
+    let created = audit.post(f, &addresses, Some(&shop), address.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let one = format!("{addresses}/{}", created.body["result"]["id"].as_str().unwrap());
+    assert_eq!(audit.get(f, &addresses, Some(&shop)).await.status, StatusCode::OK);
+    assert_eq!(audit.get(f, &format!("{addresses}/fields"), Some(&shop)).await.status, StatusCode::OK);
+    assert_eq!(audit.get(f, &one, Some(&shop)).await.status, StatusCode::OK);
+    assert_eq!(audit.call(f, Method::PUT, &one, Some(&shop), Some(address)).await.status, StatusCode::OK);
+    assert_eq!(audit.get(f, &format!("{one}/fields"), Some(&shop)).await.status, StatusCode::OK);
+    let logout = format!("/demo/v1/customers/token/{token}");
+    assert_eq!(audit.call("LoginFunction", Method::DELETE, &logout, Some(&shop), None).await.status, StatusCode::OK);
+    // Deletion through a Moltin token.
+    let shop = audit.anonymous().await;
+    let body = json!({"email": "moltin@example.com", "password": PASSWORD});
+    let token =
+        audit.post("LoginFunction", "/demo/v1/customers/token", Some(&shop), body).await.body["result"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let me = format!("/demo/v1/customers/{token}");
+    let proof = json!({"password": PASSWORD});
+    assert_eq!(
+        audit.call("ProfileFunction", Method::DELETE, &me, Some(&shop), Some(proof)).await.status,
+        StatusCode::OK
+    );
+
+    // The retailer API: login without a token, `self`, e-mail change, reset, deletion.
+    audit.app.create_customer("retail@example.com", PASSWORD).await;
+    let body = json!({"email": "retail@example.com", "password": PASSWORD});
+    let token = audit.post("LoginFunction", "/demo/customers/login", None, body).await.field("token");
+    let f = "ProfileFunction";
+    assert_eq!(audit.get(f, "/demo/customers/self", Some(&token)).await.status, StatusCode::OK);
+    let edit = json!({"name": "Ann Lee", "mobile": "+49 170 1", "address": "Main St 1", "address_town": "Berlin",
+        "address_postcode": "10115", "country": "DE"});
+    let patched = audit.call(f, Method::PATCH, "/demo/customers/self", Some(&token), Some(edit)).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    let edit = json!({"address_town": "Hamburg", "email": "retail.new@example.com", "password": PASSWORD});
+    let patched = audit.call(f, Method::PATCH, "/demo/customers/self", Some(&token), Some(edit)).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    let confirm = json!({"identifier": audit.latest("retail.new@example.com", "identifier"),
+        "key": audit.latest("retail.new@example.com", "key")});
+    let confirmed = audit.post("ActivationFunction", "/demo/customers/newemail_confirm", None, confirm).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    let f = "PasswordResetFunction";
+    let request = json!({"email": "retail.new@example.com", "reset_uri": "/customers/do_reset"});
+    assert_eq!(audit.post(f, "/demo/customers/password_reset", None, request).await.status, StatusCode::ACCEPTED);
+    let mail = audit.app.mails_to("retail.new@example.com").pop().unwrap();
+    let text = mail["text"].as_str().unwrap();
+    let link = text.split_whitespace().find(|w| w.contains("/customers/do_reset/")).unwrap();
+    let code = link.rsplit('/').next().unwrap().split('?').next().unwrap();
+    let body = json!({"email": "retail.new@example.com", "code": code});
+    let reset = audit.post(f, "/demo/customers/do_reset", None, body).await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    let body = json!({"email": "retail.new@example.com", "password": NEW_PASSWORD});
+    let wrong = audit.post("LoginFunction", "/demo/customers/login", None, body).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+}
+
 /// What each function's policy grants on the table and for mail.
 fn granted() -> BTreeMap<String, BTreeSet<String>> {
     tests::template::function_policies()
@@ -359,6 +431,7 @@ async fn each_function_is_granted_exactly_what_its_code_calls() {
     exercise_profile(&mut audit).await;
     exercise_addresses(&mut audit).await;
     exercise_password_reset(&mut audit).await;
+    exercise_dialects(&mut audit).await;
 
     let used: BTreeMap<String, BTreeSet<String>> =
         audit.used.iter().map(|(f, actions)| (f.to_string(), actions.clone())).collect();

@@ -9,6 +9,7 @@
 use http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 use tests::oidc_provider::OidcProvider;
+use tests::seeds::assert_seed_shape;
 use tests::{Reply, TestApp};
 
 const EMAIL: &str = "john.doe@example.com";
@@ -82,36 +83,6 @@ fn seed_signup() -> Value {
             "country": "DE", "state": "Berlin", "contactPhone": "123456789", "tags": ["BILLING", "SHIPPING"]
         }
     })
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// Every field the seed shows is there with the seed's JSON type (in
-/// objects and in the first element of lists).
-fn assert_seed_shape(what: &str, actual: &Value, seed: &Value) {
-    match (seed, actual) {
-        (Value::Object(fields), Value::Object(got)) => {
-            for (key, expected) in fields {
-                let value = got.get(key).unwrap_or_else(|| panic!("{what}: no `{key}` in {actual}"));
-                assert_eq!(kind(value), kind(expected), "{what}.{key}: {value}");
-                assert_seed_shape(&format!("{what}.{key}"), value, expected);
-            }
-        }
-        (Value::Array(items), Value::Array(got)) if !items.is_empty() => {
-            let first = got.first().unwrap_or_else(|| panic!("{what}: empty list"));
-            assert_seed_shape(&format!("{what}[0]"), first, &items[0]);
-        }
-        _ => {}
-    }
 }
 
 async fn call(app: &TestApp, method: Method, uri: &str, headers: &[(&str, &str)], body: Option<Value>) -> Reply {

@@ -1,6 +1,7 @@
 //! Function `addresses`: the customer's address book (`me/addresses`) and
 //! the address form schema.
 
+mod dialects;
 mod handlers;
 
 use axum::Router;
@@ -16,6 +17,11 @@ pub fn routes() -> Router<AppState> {
             "/customer/{tenant}/me/addresses/{address_id}",
             get(handlers::get_one).patch(handlers::patch).put(handlers::replace).delete(handlers::delete),
         )
+        // Moltin v1 (seed 000).
+        .route("/{tenant}/v1/customers/{token}/addresses", get(dialects::list).post(dialects::create))
+        .route("/{tenant}/v1/customers/{token}/addresses/fields", get(dialects::form_fields))
+        .route("/{tenant}/v1/customers/{token}/addresses/{address_id}", get(dialects::get_one).put(dialects::replace))
+        .route("/{tenant}/v1/customers/{token}/addresses/{address_id}/fields", get(dialects::address_fields))
 }
 
 pub fn router(state: AppState) -> Router {

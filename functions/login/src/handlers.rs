@@ -6,7 +6,8 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use shared::domain::SessionId;
 use shared::http::{
-    Authenticated, ClientAddress, CustomerCaller, FormOrJson, Json, Query, StorefrontToken, TenantPath, user_agent,
+    Authenticated, ClientAddress, CustomerCaller, CustomerSessions, FormOrJson, Json, Query, StorefrontToken,
+    TenantPath, user_agent,
 };
 use shared::services::email_change::{ConfirmBody, Confirmation};
 use shared::services::login::{self as login_service, LoginInput, LoginRequest};
@@ -142,12 +143,8 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn list_sessions(
-    State(state): State<AppState>,
-    caller: CustomerCaller,
-) -> Result<impl IntoResponse, ApiError> {
-    let epoch = caller.profile.epoch;
-    Ok(Json(sessions::list(&state, &caller.tenant, &caller.customer, epoch, &caller.token.session).await?))
+pub async fn list_sessions(caller: CustomerCaller<CustomerSessions>) -> Json<Vec<sessions::SessionView>> {
+    Json(sessions::list(caller.beside.0, caller.profile.epoch, &caller.token.session))
 }
 
 pub async fn revoke_session(

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use serde_json::json;
 use shared::http::{ClientAddress, Json, StorefrontCaller};
 use shared::services::password_reset::{
-    self, GenerateBody, GenerateRequest, ResetRequest, ResetRequestBody, ResetUpdate, ResetUpdateBody,
+    self, GenerateBody, GenerateRequest, ResetLink, ResetRequest, ResetRequestBody, ResetUpdate, ResetUpdateBody,
 };
 use shared::{ApiError, AppState};
 
@@ -17,7 +17,8 @@ pub async fn request_reset(
     Json(body): Json<ResetRequestBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let request = ResetRequest::try_from(body)?;
-    password_reset::request_reset(&state, &caller, request, &client).await?;
+    password_reset::request_reset(&state, caller.tenant(), &caller.settings, request, &client, ResetLink::Query)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"result": "email_sent"}))))
 }
 
@@ -37,6 +38,6 @@ pub async fn generate(
     Json(body): Json<GenerateBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let GenerateRequest { email, code } = body.try_into()?;
-    let token = password_reset::generate_passphrase(&state, &caller, &email, &code).await?;
+    let token = password_reset::generate_passphrase(&state, caller.tenant(), &caller.settings, &email, &code).await?;
     Ok(Json(json!({"token": token})))
 }

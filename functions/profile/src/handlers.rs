@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use shared::http::{CustomerCaller, Json, Query};
+use shared::http::{CustomerCaller, Everything, Json, Query};
 use shared::services::profile::{self, Expand, PasswordChange, PasswordChangeBody};
 use shared::{ApiError, AppState};
 
@@ -72,8 +72,8 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn export(State(state): State<AppState>, caller: CustomerCaller) -> Result<impl IntoResponse, ApiError> {
-    let export = profile::export(&state, &caller).await?;
+pub async fn export(caller: CustomerCaller<Everything>) -> Result<impl IntoResponse, ApiError> {
     let disposition = format!("attachment; filename=\"customer-{}.json\"", caller.customer);
+    let export = profile::export(caller);
     Ok(([(header::CONTENT_DISPOSITION, disposition), (header::CACHE_CONTROL, "no-store".to_owned())], Json(export)))
 }

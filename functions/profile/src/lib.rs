@@ -1,6 +1,7 @@
 //! Function `profile`: the customer's own profile, password change, deletion,
 //! export, and the ways to sign in (linked provider identities).
 
+mod dialects;
 mod handlers;
 
 use axum::Router;
@@ -17,6 +18,15 @@ pub fn routes() -> Router<AppState> {
         .route("/customer/{tenant}/me/export", get(handlers::export))
         .route("/customer/{tenant}/me/accounts", get(handlers::list_accounts))
         .route("/customer/{tenant}/me/accounts/{account_id}", delete(handlers::unlink_account))
+        // Moltin v1 (seed 000) and the retailer API (seed 001).
+        .route("/{tenant}/v1/customers/{token}", get(dialects::moltin_get).delete(dialects::moltin_delete))
+        .route("/{tenant}/v1/customers/{token}/orders", get(dialects::moltin_orders))
+        .route("/{tenant}/v1/customers/{token}/orders/{order_id}", get(dialects::moltin_orders))
+        .route("/{tenant}/v1/customers/{token}/orders/{order_id}/items", get(dialects::moltin_orders))
+        .route(
+            "/{tenant}/customers/self",
+            get(dialects::retailer_get).patch(dialects::retailer_patch).delete(dialects::retailer_delete),
+        )
 }
 
 pub fn router(state: AppState) -> Router {

@@ -10,11 +10,12 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
 
+use crate::address::AddressRecord;
 use crate::customer::CustomerRecord;
-use crate::domain::{CustomerId, TenantId};
+use crate::domain::{AddressId, CustomerId, TenantId};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::SessionRecord;
+use crate::store::{Beside, CustomerRead, SessionRecord};
 use crate::tenant::TenantSettings;
 use crate::tokens::{self, Subject, TokenError, VerifiedToken};
 
@@ -27,14 +28,95 @@ pub struct Authenticated {
     pub profile: Option<CustomerRecord>,
 }
 
-/// A live customer (not anonymous) session.
-pub struct CustomerCaller {
+/// A live customer (not anonymous) session, and what the route reads
+/// beside it in the same round trip (`B`: nothing, one address, the address
+/// book or the sessions; see `ReadBeside`).
+pub struct CustomerCaller<B: ReadBeside = ()> {
     pub tenant: TenantId,
     pub customer: CustomerId,
     pub token: VerifiedToken,
     pub session: SessionRecord,
     /// The profile as read with the session (one round trip).
     pub profile: CustomerRecord,
+    pub beside: B,
+}
+
+/// What a customer route reads together with its session check, so every
+/// authenticated read is one round trip to DynamoDB.
+pub trait ReadBeside: Sized + Send {
+    /// Which items; path ids are parsed here, after the token was checked.
+    fn beside(parts: &mut Parts) -> impl Future<Output = Result<Beside, ApiError>> + Send;
+    fn take(beside: Beside, read: &mut CustomerRead) -> Self;
+}
+
+impl ReadBeside for () {
+    async fn beside(_: &mut Parts) -> Result<Beside, ApiError> {
+        Ok(Beside::Nothing)
+    }
+
+    fn take(_: Beside, _: &mut CustomerRead) -> Self {}
+}
+
+/// The customer's address book, read with the session.
+pub struct AddressBook(pub Vec<AddressRecord>);
+
+impl ReadBeside for AddressBook {
+    async fn beside(_: &mut Parts) -> Result<Beside, ApiError> {
+        Ok(Beside::Addresses)
+    }
+
+    fn take(_: Beside, read: &mut CustomerRead) -> Self {
+        Self(std::mem::take(&mut read.addresses))
+    }
+}
+
+/// The address of the `{address_id}` path segment, read with the session (`None`:
+/// the customer has no such address). An id that cannot exist is a 404.
+pub struct OneAddress {
+    pub id: AddressId,
+    pub record: Option<AddressRecord>,
+}
+
+impl ReadBeside for OneAddress {
+    async fn beside(parts: &mut Parts) -> Result<Beside, ApiError> {
+        let params = RawPathParams::from_request_parts(parts, &()).await.map_err(|_| ApiError::NotFound)?;
+        let raw = params.iter().find(|(k, _)| *k == "address_id").map(|(_, v)| v).ok_or(ApiError::NotFound)?;
+        AddressId::parse(raw).map(Beside::Address).map_err(|_| ApiError::NotFound)
+    }
+
+    fn take(beside: Beside, read: &mut CustomerRead) -> Self {
+        let Beside::Address(id) = beside else { unreachable!("asked for one address") };
+        Self { id, record: read.address.take() }
+    }
+}
+
+/// The address book and every session, read with the caller's session.
+pub struct Everything {
+    pub addresses: Vec<AddressRecord>,
+    pub sessions: Vec<SessionRecord>,
+}
+
+impl ReadBeside for Everything {
+    async fn beside(_: &mut Parts) -> Result<Beside, ApiError> {
+        Ok(Beside::Everything)
+    }
+
+    fn take(_: Beside, read: &mut CustomerRead) -> Self {
+        Self { addresses: std::mem::take(&mut read.addresses), sessions: std::mem::take(&mut read.sessions) }
+    }
+}
+
+/// Every unexpired session of the customer, read with the caller's own.
+pub struct CustomerSessions(pub Vec<SessionRecord>);
+
+impl ReadBeside for CustomerSessions {
+    async fn beside(_: &mut Parts) -> Result<Beside, ApiError> {
+        Ok(Beside::Sessions)
+    }
+
+    fn take(_: Beside, read: &mut CustomerRead) -> Self {
+        Self(std::mem::take(&mut read.sessions))
+    }
 }
 
 /// A storefront's anonymous token (sign-up, login, reset: what a shop does
@@ -165,7 +247,7 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantPath {
     }
 }
 
-impl FromRequestParts<AppState> for CustomerCaller {
+impl<B: ReadBeside> FromRequestParts<AppState> for CustomerCaller<B> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -174,8 +256,16 @@ impl FromRequestParts<AppState> for CustomerCaller {
         let Subject::Customer(customer) = token.subject.clone() else {
             return Err(ApiError::Forbidden("customer_token_required"));
         };
-        let (session, profile) = live_session(state, &token, Some(&customer)).await?;
-        let profile = profile.ok_or(REVOKED)?;
-        Ok(Self { tenant: token.tenant.clone(), customer, token, session, profile })
+        let beside = B::beside(parts).await?;
+        let mut read = state.store.customer_read(&token.tenant, &customer, &token.session, &beside).await?;
+        let now = crate::clock::now_epoch();
+        let profile = read.profile.take().ok_or(REVOKED)?;
+        let session = read
+            .session
+            .take()
+            .filter(|s| s.is_live(&token.client, &token.family, Some(&profile), now))
+            .ok_or(REVOKED)?;
+        let beside = B::take(beside, &mut read);
+        Ok(Self { tenant: token.tenant.clone(), customer, token, session, profile, beside })
     }
 }

@@ -4,14 +4,19 @@
 mod auth;
 mod client_address;
 mod json;
+mod moltin;
 mod request_context;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
-pub use auth::{Authenticated, CustomerCaller, SignedToken, StorefrontCaller, StorefrontToken, TenantPath, user_agent};
+pub use auth::{
+    AddressBook, Authenticated, CustomerCaller, CustomerSessions, Everything, OneAddress, ReadBeside, SignedToken,
+    StorefrontCaller, StorefrontToken, TenantPath, user_agent,
+};
 pub use client_address::ClientAddress;
 pub use json::{FormOrJson, Json, Query};
+pub use moltin::{InMoltin, Moltin, MoltinCaller, MoltinError};
 pub use request_context::{COLD_START, request_context};
 
 use crate::domain::TenantId;

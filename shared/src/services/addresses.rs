@@ -14,6 +14,7 @@ use crate::clock;
 use crate::domain::{AddressId, CustomerId, TenantId};
 use crate::error::{ApiError, FieldError};
 use crate::fields::FieldSpec;
+use crate::http::{AddressBook, CustomerCaller, OneAddress};
 use crate::state::AppState;
 use crate::store::{DefaultChange, DeleteOutcome, DeletePlan, InsertOutcome, WriteOutcome};
 
@@ -75,14 +76,33 @@ pub enum UpdateKind {
 }
 
 /// Every address of the customer, oldest first, with `isDefault`.
-pub async fn list(state: &AppState, tenant: &TenantId, customer: &CustomerId) -> Result<Vec<AddressView>, ApiError> {
+/// The address book read with the caller's session, oldest first.
+pub fn list(caller: &CustomerCaller<AddressBook>) -> Vec<AddressView> {
+    let default_id = caller.profile.default_address_id.as_ref();
+    oldest_first(caller.beside.0.clone()).into_iter().map(|r| AddressView::of(r, default_id)).collect()
+}
+
+/// The address read with the caller's session.
+pub fn get(caller: &CustomerCaller<OneAddress>) -> Result<AddressView, ApiError> {
+    let record = caller.beside.record.clone().ok_or(ApiError::NotFound)?;
+    Ok(AddressView::of(record, caller.profile.default_address_id.as_ref()))
+}
+
+/// The address book read on its own (for callers without a `CustomerCaller`
+/// read: the seed dialects' token handles), oldest first.
+pub async fn list_stored(
+    state: &AppState,
+    tenant: &TenantId,
+    customer: &CustomerId,
+) -> Result<Vec<AddressView>, ApiError> {
     let (records, profile) =
         tokio::try_join!(state.store.list_addresses(tenant, customer), state.store.get_customer(tenant, customer))?;
     let default_id = profile.and_then(|p| p.default_address_id);
     Ok(oldest_first(records).into_iter().map(|r| AddressView::of(r, default_id.as_ref())).collect())
 }
 
-pub async fn get(
+/// One address read on its own (see `list_stored`).
+pub async fn get_stored(
     state: &AppState,
     tenant: &TenantId,
     customer: &CustomerId,
@@ -121,12 +141,59 @@ pub async fn create(
 /// because exactly one address must stay default.
 pub async fn update(
     state: &AppState,
+    caller: &CustomerCaller<OneAddress>,
+    kind: UpdateKind,
+    body: &Map<String, Value>,
+) -> Result<AddressView, ApiError> {
+    let record = caller.beside.record.clone().ok_or(ApiError::NotFound)?;
+    let first = (record, caller.profile.default_address_id.clone());
+    let address = StoredAddress { tenant: &caller.tenant, customer: &caller.customer, id: &caller.beside.id };
+    update_with(state, address, Some(first), kind, body).await
+}
+
+/// `update` for a caller that has not read the address yet (the seed dialects).
+pub async fn update_stored(
+    state: &AppState,
     tenant: &TenantId,
     customer: &CustomerId,
     id: &AddressId,
     kind: UpdateKind,
     body: &Map<String, Value>,
 ) -> Result<AddressView, ApiError> {
+    update_with(state, StoredAddress { tenant, customer, id }, None, kind, body).await
+}
+
+/// Whose address, and which.
+#[derive(Clone, Copy)]
+struct StoredAddress<'a> {
+    tenant: &'a TenantId,
+    customer: &'a CustomerId,
+    id: &'a AddressId,
+}
+
+impl StoredAddress<'_> {
+    /// The address and the default address id: `first` when the caller read
+    /// them with its session (no second round trip), else read now.
+    async fn read(
+        self,
+        state: &AppState,
+        first: &mut Option<(AddressRecord, Option<AddressId>)>,
+    ) -> Result<(AddressRecord, Option<AddressId>), ApiError> {
+        if let Some(first) = first.take() {
+            return Ok(first);
+        }
+        state.store.get_address_and_default(self.tenant, self.customer, self.id).await?.ok_or(ApiError::NotFound)
+    }
+}
+
+async fn update_with(
+    state: &AppState,
+    address: StoredAddress<'_>,
+    mut first: Option<(AddressRecord, Option<AddressId>)>,
+    kind: UpdateKind,
+    body: &Map<String, Value>,
+) -> Result<AddressView, ApiError> {
+    let StoredAddress { tenant, customer, id } = address;
     let sent_version = sent_version(body);
     // PUT can be validated before any read; PATCH needs the stored address.
     if kind == UpdateKind::Replace {
@@ -139,8 +206,7 @@ pub async fn update(
         }
     }
     for attempt in 0..MAX_ATTEMPTS {
-        let (current, default_id) =
-            state.store.get_address_and_default(tenant, customer, id).await?.ok_or(ApiError::NotFound)?;
+        let (current, default_id) = address.read(state, &mut first).await?;
         let parsed = match kind {
             UpdateKind::Patch => current.address.patched(body),
             UpdateKind::Replace => Address::parse(body, ""),
@@ -195,15 +261,13 @@ pub async fn update(
 
 /// Deletes an address. When it was the default, the oldest remaining address
 /// becomes the default in the same transaction.
-pub async fn delete(
-    state: &AppState,
-    tenant: &TenantId,
-    customer: &CustomerId,
-    id: &AddressId,
-) -> Result<(), ApiError> {
+pub async fn delete(state: &AppState, caller: &CustomerCaller<OneAddress>) -> Result<(), ApiError> {
+    let record = caller.beside.record.clone().ok_or(ApiError::NotFound)?;
+    let mut first = Some((record, caller.profile.default_address_id.clone()));
+    let address = StoredAddress { tenant: &caller.tenant, customer: &caller.customer, id: &caller.beside.id };
+    let (tenant, customer, id) = (address.tenant, address.customer, address.id);
     for attempt in 0..MAX_ATTEMPTS {
-        let (_, default_id) =
-            state.store.get_address_and_default(tenant, customer, id).await?.ok_or(ApiError::NotFound)?;
+        let (_, default_id) = address.read(state, &mut first).await?;
         let plan = if default_id.as_ref() == Some(id) {
             let others = state.store.list_addresses(tenant, customer).await?;
             let others = others.into_iter().filter(|a| &a.id != id).collect();
@@ -239,7 +303,7 @@ fn sent_version(body: &Map<String, Value>) -> Result<Option<u64>, FieldError> {
     match body.get("metadata") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(metadata)) => match metadata.get("version") {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
             Some(version) => {
                 version.as_u64().map(Some).ok_or_else(|| FieldError::new("metadata.version", "must be a whole number"))
             }
@@ -322,6 +386,7 @@ mod tests {
         let version = |v: Value| sent_version(v.as_object().unwrap());
         assert_eq!(version(json!({"metadata": {"version": 3}})), Ok(Some(3)));
         assert_eq!(version(json!({"city": "Berlin"})), Ok(None));
+        assert_eq!(version(json!({"metadata": {"version": null}})).unwrap_err().field, "metadata.version");
         assert_eq!(version(json!({"metadata": {"version": "3"}})).unwrap_err().field, "metadata.version");
         assert_eq!(version(json!({"metadata": 3})).unwrap_err().field, "metadata");
     }

@@ -139,6 +139,16 @@ pub async fn check(
     }
 }
 
+/// The counters `check` reads for `what`, to read them beside other items.
+pub fn failure_counters(what: Limited, source: Option<IpAddr>, settings: &TenantSettings) -> Vec<(String, Allowance)> {
+    counters(what, source, settings)
+}
+
+/// `check`'s answer from counters read elsewhere (`wait`: the longest hold).
+pub fn refuse_if_exhausted(wait: Option<u64>) -> Result<(), ApiError> {
+    wait.map_or(Ok(()), |retry_after_secs| Err(too_many(retry_after_secs)))
+}
+
 /// Counts one failure of `what` (best effort: the answer is decided already).
 pub async fn count_failure(
     state: &AppState,

@@ -63,17 +63,36 @@ pub async fn login(
     let now = clock::now_epoch();
     let presented_device = input.device_token.as_deref().and_then(DeviceToken::parse);
 
-    // One round trip: the storefront session, the account and the device token;
-    // the failed-login limits are read beside it (they matter only for a
-    // device new to the account).
-    let (found, limits) = tokio::join!(
-        state.store.login_lookup(tenant, &anonymous.session, &input.name, presented_device.as_ref()),
-        limits::check(state, tenant, settings, source, Limited::FailedLogin)
-    );
-    let LoginLookup { storefront_session, target, device_found } = found?;
-    if !storefront_session.is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now)) {
+    // One round trip: the storefront session, the account, the device token
+    // and the failed-login limits (they matter only for a device new to the
+    // account), eventually consistent. What a second-old read could get
+    // wrong is read again: a storefront session just made, an account just
+    // activated. A stale password hash or epoch is harmless: the session
+    // would carry the old epoch and be dead on arrival.
+    let counters = limits::failure_counters(Limited::FailedLogin, source, settings);
+    let lookup = |consistent| {
+        state.store.login_lookup(
+            tenant,
+            &anonymous.session,
+            &input.name,
+            presented_device.as_ref(),
+            &counters,
+            consistent,
+        )
+    };
+    let live = |found: &LoginLookup| {
+        found.storefront_session.as_ref().is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now))
+    };
+    let mut found = lookup(false).await?;
+    let settled = |found: &LoginLookup| found.target.as_ref().is_none_or(|t| t.status == CustomerStatus::Active);
+    if !live(&found) || !settled(&found) {
+        found = lookup(true).await?;
+    }
+    if !live(&found) {
         return Err(ApiError::Unauthorized("session_revoked"));
     }
+    let LoginLookup { target, device_found, limit_wait, .. } = found;
+    let limits = limits::refuse_if_exhausted(limit_wait);
     // A device that logged in to this account before has a budget of its own,
     // and is not held back by the limits others run into.
     let known_device = match (&target, presented_device) {
@@ -112,18 +131,28 @@ pub async fn login(
         return Err(ApiError::Forbidden("account_not_activated"));
     }
 
-    // One transaction: the session, its refresh token, the budget cleared,
-    // the last login, and a device token for a device new to this account.
+    // The session (one item), and beside it what this login leaves behind:
+    // a budget others used cleared, a device token for a device new to this account.
     let customer = &target.customer_id;
-    let mut extra = vec![state.store.clear_budget_item(tenant, &budget)?];
-    let device_token = match (known_device, input.device_token) {
-        (Some(_), Some(token)) => token,
+    let clear = async {
+        if crate::store::Store::budget_needs_clearing(reservation) {
+            state.store.clear_budget(tenant, &budget).await?;
+        }
+        Ok::<_, ApiError>(())
+    };
+    let (device_token, new_device) = match (known_device, input.device_token) {
+        (Some(_), Some(token)) => (token, None),
         _ => {
             let (value, token) = DeviceToken::generate(customer);
-            let record = DeviceRecord { created_at: now, ttl: now + DEVICE_TOKEN_TTL_SECS };
-            extra.push(state.store.put_device_item(tenant, &token, &record)?);
-            value
+            (value, Some(token))
         }
+    };
+    let remember_device = async {
+        if let Some(token) = &new_device {
+            let record = DeviceRecord { created_at: now, ttl: now + DEVICE_TOKEN_TTL_SECS };
+            state.store.put_device(tenant, token, &record).await?;
+        }
+        Ok::<_, ApiError>(())
     };
     let number = match target.customer_number.as_str() {
         // A guard from an older release: the profile knows.
@@ -139,9 +168,9 @@ pub async fn login(
         customer_number: &number,
         identity: None,
         user_agent,
-        extra,
     };
-    let (tokens, saas_token) = sessions::sign_in_customer(state, sign_in, now).await?;
+    let ((tokens, saas_token), (), ()) =
+        tokio::try_join!(sessions::sign_in_customer(state, sign_in, now), clear, remember_device)?;
     tracing::info!(event = "login", outcome = "success", tenant = %tenant, customer_id = %customer, "login succeeded");
     if target.password_hash.as_deref().is_some_and(passwords::needs_rehash) {
         upgrade_hash(state, tenant, &target, &input.password).await;

@@ -3,6 +3,7 @@
 
 pub mod addresses;
 pub mod branding;
+pub mod dialects;
 pub mod email_change;
 pub mod equal_time;
 pub mod import;

@@ -119,6 +119,24 @@ pub fn choose_reset_uri(
     Ok(uri)
 }
 
+/// Where the mailed link carries the token: `?tenant=..&token=..` (the
+/// Emporix routes), or as the last path segment, `{reset_uri}/{token}?tenant=..`
+/// (the retailer seed: "a token extracted from reset_link's path param").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetLink {
+    Query,
+    PathSegment,
+}
+
+fn segment_link(reset_uri: &str, tenant: &TenantId, token: &str) -> String {
+    let Ok(mut url) = url::Url::parse(reset_uri) else { return reset_uri.to_owned() };
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().push(token);
+    }
+    url.query_pairs_mut().append_pair("tenant", tenant.as_str());
+    url.into()
+}
+
 /// What became of a reset request (for the log only: the answer is the same).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RequestOutcome {
@@ -146,11 +164,12 @@ impl RequestOutcome {
 /// floor, either way.
 pub async fn request_reset(
     state: &AppState,
-    caller: &StorefrontToken,
+    tenant: &TenantId,
+    settings: &TenantSettings,
     request: ResetRequest,
     client: &ClientAddress,
+    link: ResetLink,
 ) -> Result<(), ApiError> {
-    let (tenant, settings) = (caller.tenant(), &caller.settings);
     // Checked for every e-mail, known or not, so a 400 tells nothing either.
     let reset_uri = choose_reset_uri(settings, request.site.as_deref(), request.reset_uri.as_deref())?;
     let source = limits::client_ip(client, settings, state.config.exempt_loopback);
@@ -163,7 +182,7 @@ pub async fn request_reset(
         // From here on the account exists: a failure is logged, not
         // answered, so the answer never depends on the account.
         Some(EmailGuard { customer_id: customer, .. }) => {
-            match send_reset_link(state, tenant, settings, &customer, &reset_uri).await {
+            match send_reset_link(state, tenant, settings, &customer, &reset_uri, link).await {
                 Ok(outcome) => outcome,
                 Err(err) => {
                     tracing::error!(event = "password_reset_request", tenant = %tenant, customer_id = %customer, error = %err, "reset request failed");
@@ -183,6 +202,7 @@ async fn send_reset_link(
     settings: &TenantSettings,
     customer: &CustomerId,
     reset_uri: &str,
+    style: ResetLink,
 ) -> Result<RequestOutcome, ApiError> {
     let now = clock::now_epoch();
     let secret = OpaqueSecret::generate();
@@ -201,7 +221,10 @@ async fn send_reset_link(
         let record = OneTimeTokenRecord::new(TokenPurpose::PasswordReset, &profile, RESET_TOKEN_TTL_SECS, now);
         if state.store.issue_one_time_token(tenant, &profile, &secret.hash, &record, false).await? {
             let Some(slot) = slot else { return Ok(RequestOutcome::Failed) };
-            let link = notify::link(reset_uri, &[("tenant", tenant.as_str()), ("token", &secret.value)]);
+            let link = match style {
+                ResetLink::Query => notify::link(reset_uri, &[("tenant", tenant.as_str()), ("token", &secret.value)]),
+                ResetLink::PathSegment => segment_link(reset_uri, tenant, &secret.value),
+            };
             notify::send(
                 state,
                 tenant,
@@ -312,11 +335,11 @@ struct PassphraseClaims<'a> {
 /// the code can read it.
 pub async fn generate_passphrase(
     state: &AppState,
-    caller: &StorefrontToken,
+    tenant: &TenantId,
+    settings: &TenantSettings,
     email: &Email,
     code: &str,
 ) -> Result<String, ApiError> {
-    let (tenant, settings) = (caller.tenant(), &caller.settings);
     let redeemed = redeemable(state, tenant, code, TokenPurpose::PasswordReset, None).await?;
     if redeemed.profile.email.normalized() != email.normalized() {
         return Err(invalid_token());

@@ -6,10 +6,9 @@ use serde::Serialize;
 use crate::clock;
 use crate::domain::{ClientId, CustomerId, Email, SessionId, TenantId};
 use crate::error::{ApiError, Validator};
-use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::services::token_set::{self, Grant, TokenSet};
 use crate::state::AppState;
-use crate::store::{RefreshTokenRecord, RotateOutcome, SessionRecord, SessionStart};
+use crate::store::{RefreshToken, Rotation, SessionRecord};
 use crate::tenant::TenantSettings;
 
 /// Unknown tenant and unknown client look the same from outside.
@@ -38,6 +37,8 @@ pub fn new_session(
         user_agent,
         epoch: customer.map_or(0, |(_, epoch)| epoch),
         identity: None,
+        refresh_hash: String::new(),
+        spent_hash: None,
         ttl: now + lifetime_secs,
     }
 }
@@ -148,14 +149,14 @@ pub struct CustomerSignIn<'a> {
     /// The provider identity of a social sign-in (step-up, unlinking).
     pub identity: Option<crate::customer::SocialLink>,
     pub user_agent: Option<String>,
-    /// Items written with the session (a cleared login budget, a device token).
-    pub extra: Vec<crate::store::Write>,
 }
 
-/// Starts the customer session in one transaction with its refresh token,
-/// the last-login stamp and `extra`, spending the anonymous session (one
-/// login per anonymous session: a login that lost the race to a parallel one
-/// from the same token is refused); answers the token set and `saas_token`.
+/// Starts the customer session on a storefront session: the storefront
+/// session is spent first (one conditional delete: of parallel logins from
+/// one anonymous token exactly one gets past it), then the session is
+/// written, one item with its refresh token's hash. No transaction: a
+/// session that is written is only ever one whose storefront session was
+/// spent for it. Answers the token set and `saas_token`.
 pub async fn sign_in_customer(
     state: &AppState,
     sign_in: CustomerSignIn<'_>,
@@ -172,20 +173,14 @@ pub async fn sign_in_customer(
         now,
     );
     session.identity = sign_in.identity;
-    let refresh = OpaqueSecret::generate();
-    let mut extra = vec![state.store.touch_last_login(tenant, customer, &clock::rfc3339(now))?];
-    extra.extend(sign_in.extra);
-    match state.store.start_session(tenant, &session, &refresh.hash, Some(&anonymous.family), extra).await? {
-        SessionStart::Started => {}
-        SessionStart::StorefrontSessionGone => return Err(ApiError::Unauthorized("session_revoked")),
-        SessionStart::Contended => {
-            return Err(ApiError::Conflict {
-                code: "concurrent_update",
-                detail: "Another login from this storefront session is under way; start a new anonymous session."
-                    .into(),
-                current_version: None,
-            });
-        }
+    let (refresh_token, refresh) = RefreshToken::issue(Some(customer), &anonymous.session);
+    session.refresh_hash = refresh.hash;
+    if !state.store.spend_storefront_session(tenant, &anonymous.session, &anonymous.family).await? {
+        return Err(ApiError::Unauthorized("session_revoked"));
+    }
+    if !state.store.put_session(tenant, &session).await? {
+        // Only a session spent for this very customer can be in the way: nothing to overwrite.
+        return Err(ApiError::Unauthorized("session_revoked"));
     }
     let grant = Grant {
         tenant,
@@ -194,7 +189,7 @@ pub async fn sign_in_customer(
         family: &session.family,
         customer: Some((customer, initial_password)),
         access_ttl: settings.customer_access_ttl_secs,
-        refresh_token: refresh.value,
+        refresh_token,
         session_expires_at: session.expires_at,
     };
     let tokens = token_set::build(state, grant, now).await?;
@@ -212,9 +207,12 @@ pub async fn anonymous_login(
     state.store.get_client(tenant, client).await?.ok_or(INVALID_CLIENT)?;
     let now = clock::now_epoch();
     let sid = SessionId::generate();
-    let session = new_session(&sid, client, None, settings.anonymous_refresh_ttl_secs, user_agent, now);
-    let refresh = OpaqueSecret::generate();
-    state.store.start_session(tenant, &session, &refresh.hash, None, Vec::new()).await?;
+    let mut session = new_session(&sid, client, None, settings.anonymous_refresh_ttl_secs, user_agent, now);
+    let (refresh_token, refresh) = RefreshToken::issue(None, &sid);
+    session.refresh_hash = refresh.hash;
+    if !state.store.put_session(tenant, &session).await? {
+        return Err(ApiError::Internal("a new session id was taken".into()));
+    }
     token_set::build(
         state,
         Grant {
@@ -224,7 +222,7 @@ pub async fn anonymous_login(
             family: &session.family,
             customer: None,
             access_ttl: settings.anonymous_access_ttl_secs,
-            refresh_token: refresh.value,
+            refresh_token,
             session_expires_at: session.expires_at,
         },
         now,
@@ -240,60 +238,59 @@ pub enum RefreshKind<'a> {
 
 /// Rotates a refresh token: the old one is spent, a new pair is issued. A
 /// spent token presented again revokes the login it belongs to (RFC 9700).
+/// One conditional update of the session item; for a customer the profile
+/// is read beside it (same round trip): a session whose credential epoch
+/// has moved on is refused, and the new token never leaves.
 pub async fn refresh(
     state: &AppState,
     tenant: &TenantId,
     refresh_token: &str,
     kind: RefreshKind<'_>,
 ) -> Result<TokenSet, ApiError> {
-    let settings = state.tenant_settings(tenant).await?.ok_or(INVALID_REFRESH)?;
-    let old_hash = hash_secret(refresh_token);
-    let record = state.store.get_refresh_token(tenant, &old_hash).await?.ok_or(INVALID_REFRESH)?;
-    let (customer, sid, client) = (record.customer_id.as_ref(), &record.session_id, &record.client_id);
-    let kind_matches = match (&kind, customer) {
-        (RefreshKind::Anonymous { client: expected }, None) => client == *expected,
-        (RefreshKind::Customer, Some(_)) => true,
-        _ => false,
+    let token = RefreshToken::parse(refresh_token).ok_or(INVALID_REFRESH)?;
+    let client = match (&kind, &token.customer) {
+        (RefreshKind::Anonymous { client }, None) => Some(*client),
+        (RefreshKind::Customer, Some(_)) => None,
+        _ => return Err(INVALID_REFRESH),
     };
-    if !kind_matches {
-        return Err(INVALID_REFRESH);
-    }
-    if record.used {
-        revoke_on_reuse(state, tenant, &record).await?;
-        return Err(INVALID_REFRESH);
-    }
-    // The session must still be this token's login, and (for a customer)
-    // still in the credential epoch it began in.
+    let settings = state.tenant_settings(tenant).await?.ok_or(INVALID_REFRESH)?;
     let now = clock::now_epoch();
-    let (session, profile) = state.store.session_and_profile(tenant, customer, sid).await?;
-    let session =
-        session.filter(|s| s.is_live(client, &record.family, profile.as_ref(), now)).ok_or(INVALID_REFRESH)?;
-    let epoch = customer.map(|_| session.epoch);
-    let new = OpaqueSecret::generate();
-    match state.store.rotate_refresh_token(tenant, &old_hash, &record, &new.hash, epoch, now).await? {
-        RotateOutcome::Rotated => {}
-        RotateOutcome::Reused => {
-            revoke_on_reuse(state, tenant, &record).await?;
+    let (new_token, new) = RefreshToken::issue(token.customer.as_ref(), &token.session);
+    let profile = async {
+        match &token.customer {
+            Some(customer) => state.store.get_customer(tenant, customer).await,
+            None => Ok(None),
+        }
+    };
+    let (rotation, profile) =
+        tokio::try_join!(state.store.rotate_refresh_token(tenant, &token, &new.hash, client, now), profile)?;
+    let session = match rotation {
+        Rotation::Rotated(session) => session,
+        Rotation::Replayed(session) => {
+            revoke_on_reuse(state, tenant, &session).await?;
             return Err(INVALID_REFRESH);
         }
-        RotateOutcome::SessionGone => return Err(INVALID_REFRESH),
-    }
-    let (customer_part, access_ttl) = match (customer, &profile) {
-        (Some(id), Some(profile)) => (Some((id, profile.initial_password)), settings.customer_access_ttl_secs),
-        (Some(_), None) => return Err(INVALID_REFRESH),
+        Rotation::Invalid => return Err(INVALID_REFRESH),
+    };
+    // The session must still be in the credential epoch it began in.
+    let (customer_part, access_ttl) = match (&session.customer_id, &profile) {
+        (Some(id), Some(profile)) if profile.epoch == session.epoch => {
+            (Some((id, profile.initial_password)), settings.customer_access_ttl_secs)
+        }
+        (Some(_), _) => return Err(INVALID_REFRESH),
         (None, _) => (None, settings.anonymous_access_ttl_secs),
     };
     token_set::build(
         state,
         Grant {
             tenant,
-            client,
-            session: sid,
-            family: &record.family,
+            client: &session.client_id,
+            session: &session.session_id,
+            family: &session.family,
             customer: customer_part,
             access_ttl,
-            refresh_token: new.value,
-            session_expires_at: record.ttl,
+            refresh_token: new_token,
+            session_expires_at: session.expires_at,
         },
         now,
     )
@@ -302,9 +299,9 @@ pub async fn refresh(
 
 /// A spent refresh token came back: someone holds a copy. The login it
 /// belongs to ends; a newer login of the same storefront session does not.
-async fn revoke_on_reuse(state: &AppState, tenant: &TenantId, record: &RefreshTokenRecord) -> Result<(), ApiError> {
-    let sid = &record.session_id;
-    let revoked = state.store.revoke_family(tenant, record.customer_id.as_ref(), sid, &record.family).await?;
+async fn revoke_on_reuse(state: &AppState, tenant: &TenantId, session: &SessionRecord) -> Result<(), ApiError> {
+    let sid = &session.session_id;
+    let revoked = state.store.revoke_family(tenant, session.customer_id.as_ref(), sid, &session.family).await?;
     tracing::warn!(event = "refresh_token_reuse", tenant = %tenant, session_id = %sid, revoked, "refresh token reused; its session is revoked");
     Ok(())
 }
@@ -379,15 +376,13 @@ pub struct SessionView {
     pub current: bool,
 }
 
-pub async fn list(
-    state: &AppState,
-    tenant: &TenantId,
-    customer: &CustomerId,
-    epoch: u64,
-    current: &SessionId,
-) -> Result<Vec<SessionView>, ApiError> {
-    let sessions = state.store.list_sessions(tenant, customer, epoch).await?;
-    Ok(sessions
+/// `GET me/sessions` from the sessions read with the caller's: the live
+/// ones (unexpired, begun in `epoch`), oldest first.
+pub fn list(mut sessions: Vec<SessionRecord>, epoch: u64, current: &SessionId) -> Vec<SessionView> {
+    let now = clock::now_epoch();
+    sessions.retain(|s| s.expires_at > now && s.epoch == epoch);
+    sessions.sort_by_key(|s| s.created_at);
+    sessions
         .into_iter()
         .map(|s| SessionView {
             current: &s.session_id == current,
@@ -396,7 +391,7 @@ pub async fn list(
             last_used_at: clock::rfc3339(s.last_used_at),
             user_agent: s.user_agent,
         })
-        .collect())
+        .collect()
 }
 
 pub async fn revoke(

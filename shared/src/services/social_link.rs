@@ -205,7 +205,6 @@ pub async fn link_with_password(
         customer_number: &pending.profile.customer_number,
         identity: Some(identity),
         user_agent,
-        extra: Vec::new(),
     };
     let (tokens, saas_token) = sign_in_customer(state, sign_in, now).await?;
     Ok(LinkedTokenSet { tokens, saas_token })

@@ -215,7 +215,6 @@ pub async fn social_login(
         customer_number: &number,
         identity: Some(identity),
         user_agent,
-        extra: Vec::new(),
     };
     let (tokens, saas_token) = sessions::sign_in_customer(state, customer_sign_in, now).await?;
     tracing::info!(event = "social_login", outcome = "success", tenant = %tenant, customer_id = %customer, provider = %provider.name, "social login succeeded");

@@ -95,17 +95,24 @@ pub struct LoginLookup {
     pub target: Option<LoginTarget>,
     /// Whether the presented device token is known (to the account it names).
     pub device_found: bool,
+    /// How long the longest of the failed-login limits asked for still holds, if one is used up.
+    pub limit_wait: Option<u64>,
 }
 
 impl Store {
     /// The storefront session, the account (by its e-mail guard, or its
-    /// profile for a login by id) and the device token, in one round trip.
+    /// profile for a login by id), the device token and the failed-login
+    /// `limits`, in one round trip. `consistent: false` reads at half the
+    /// units; the caller reads again consistently when what it found may
+    /// be a second old (see `services::login`).
     pub async fn login_lookup(
         &self,
         tenant: &TenantId,
         storefront_session: &SessionId,
         name: &LoginName,
         device: Option<&DeviceToken>,
+        limits: &[(String, super::Allowance)],
+        consistent: bool,
     ) -> Result<LoginLookup, StoreError> {
         let session_key = ItemKey::anonymous_session(tenant, storefront_session);
         let target_key = match name {
@@ -113,9 +120,18 @@ impl Store {
             LoginName::Id(id) => ItemKey::profile(tenant, id),
         };
         let device_key = device.map(|device| device.key(tenant));
+        let limit_keys: Vec<ItemKey> = limits.iter().map(|(name, _)| ItemKey::limit(tenant, name)).collect();
         let mut keys = vec![session_key.clone(), target_key.clone()];
         keys.extend(device_key.clone());
-        let mut found = self.get_many(&keys).await?;
+        keys.extend(limit_keys.iter().cloned());
+        let mut found = self.get_many_with(&keys, consistent).await?;
+        let now = crate::clock::now_epoch();
+        let mut limit_wait = None;
+        for (key, (_, allowance)) in limit_keys.iter().zip(limits) {
+            if let Some(item) = found.remove(key) {
+                limit_wait = limit_wait.max(super::limits::exhausted(&from_item(item)?, *allowance, now));
+            }
+        }
         let target = match (name, found.remove(&target_key)) {
             (_, None) => None,
             (LoginName::Email(_), Some(item)) => Some(LoginTarget::from_guard(from_item(item)?)),
@@ -125,6 +141,7 @@ impl Store {
             storefront_session: found.remove(&session_key).map(from_item).transpose()?,
             target,
             device_found: device_key.is_some_and(|key| found.contains_key(&key)),
+            limit_wait,
         })
     }
 

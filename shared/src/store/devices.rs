@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, Write, put_new};
+use super::{Store, StoreError, to_item};
 use crate::domain::{CustomerId, TenantId};
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::table_keys::ItemKey;
@@ -47,13 +47,15 @@ impl DeviceToken {
 }
 
 impl Store {
-    /// A transaction item remembering a new device token.
-    pub fn put_device_item(
+    /// Remembers a new device token.
+    pub async fn put_device(
         &self,
         tenant: &TenantId,
         token: &DeviceToken,
         record: &DeviceRecord,
-    ) -> Result<Write, StoreError> {
-        put_new(&self.table, &token.key(tenant), record).map(Write)
+    ) -> Result<(), StoreError> {
+        let item = to_item(&token.key(tenant), record)?;
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
+        Ok(())
     }
 }

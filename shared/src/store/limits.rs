@@ -28,7 +28,7 @@ pub enum Taken {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct Counter {
+pub(super) struct Counter {
     window_start: i64,
     count: u32,
 }
@@ -112,7 +112,7 @@ impl Store {
 }
 
 /// `Some(retry_after)` when `counter` has no room left in its window.
-fn exhausted(counter: &Counter, allowance: Allowance, now: i64) -> Option<u64> {
+pub(super) fn exhausted(counter: &Counter, allowance: Allowance, now: i64) -> Option<u64> {
     let ends = counter.window_start + allowance.window_secs;
     (ends > now && counter.count >= allowance.limit).then(|| (ends - now) as u64)
 }

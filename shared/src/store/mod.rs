@@ -4,9 +4,11 @@
 
 mod addresses;
 mod credentials;
+mod customer_read;
 mod customers;
 mod devices;
 mod limits;
+mod moltin_tokens;
 mod one_time_tokens;
 pub mod profile;
 mod schema;
@@ -27,11 +29,13 @@ use serde::de::DeserializeOwned;
 
 pub use addresses::{DefaultChange, DeleteOutcome, DeletePlan, InsertOutcome, WriteOutcome};
 pub use credentials::{CommitOutcome, CredentialChange, CredentialCommit};
+pub use customer_read::{Beside, CustomerRead};
 pub use customers::{CreateCustomerOutcome, IdentityFinding, LoginLookup, LoginTarget, StoredIdentity};
 pub use devices::{DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken};
 pub use limits::{Allowance, Taken};
+pub use moltin_tokens::MoltinTokenRecord;
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
-pub use sessions::{RefreshTokenRecord, RotateOutcome, SessionRecord, SessionStart};
+pub use sessions::{RefreshToken, Rotation, SessionRecord};
 pub use social::SocialLinkRecord;
 pub use throttle::{LoginBudget, Reservation, ThrottleRecord};
 
@@ -145,10 +149,20 @@ impl Store {
     /// Reads several items in one round trip (strongly consistent); expired
     /// items are left out. Returns items by key.
     pub async fn get_many(&self, keys: &[ItemKey]) -> Result<HashMap<ItemKey, Item>, StoreError> {
+        self.get_many_with(keys, true).await
+    }
+
+    /// `get_many`, strongly consistent or not (half the read units; a write
+    /// of the last second may not show yet).
+    pub(crate) async fn get_many_with(
+        &self,
+        keys: &[ItemKey],
+        consistent: bool,
+    ) -> Result<HashMap<ItemKey, Item>, StoreError> {
         use aws_sdk_dynamodb::types::KeysAndAttributes;
         let mut pending = KeysAndAttributes::builder()
             .set_keys(Some(keys.iter().map(ItemKey::to_attributes).collect()))
-            .consistent_read(true)
+            .consistent_read(consistent)
             .build()?;
         let now = crate::clock::now_epoch();
         let mut found = HashMap::new();

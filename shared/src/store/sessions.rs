@@ -1,21 +1,23 @@
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, DeleteRequest, Put, ReturnValue, TransactWriteItem, Update, WriteRequest,
+    Delete, DeleteRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest,
 };
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, StoreError, Write, epoch_condition, from_item, items_of, n, put_new, s, to_item};
+use super::{Item, Store, StoreError, from_item, n, s, to_item};
 use crate::customer::CustomerRecord;
 use crate::domain::{ClientId, CustomerId, SessionId, TenantId};
+use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::table_keys::ItemKey;
 
-/// A session: one sign-in on one device. It exists exactly as long as it is
-/// valid; revoking a session deletes it.
+/// A session: one sign-in on one device, in one item that also holds its
+/// refresh token (by hash). It exists exactly as long as it is valid;
+/// revoking a session deletes it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionRecord {
     pub session_id: SessionId,
-    /// Changes whenever the session is (re)started, so refresh tokens of an
-    /// earlier session with the same id never work again.
+    /// Changes whenever the session is (re)started, so tokens of an earlier
+    /// session with the same id never work again.
     pub family: String,
     pub client_id: ClientId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,6 +36,13 @@ pub struct SessionRecord {
     /// and unlinking it ends the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<crate::customer::SocialLink>,
+    /// Hex SHA-256 of the session's current refresh token.
+    #[serde(default)]
+    pub refresh_hash: String,
+    /// The refresh token rotated away last: presented again, it is a replay,
+    /// and the session ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spent_hash: Option<String>,
     pub ttl: i64,
 }
 
@@ -50,27 +59,58 @@ impl SessionRecord {
     }
 }
 
-/// A refresh token, stored by hash. Used tokens stay (marked `used`) until the
-/// session would have ended, so a replay is recognised and revokes the session.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RefreshTokenRecord {
-    pub session_id: SessionId,
-    pub family: String,
-    pub client_id: ClientId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_id: Option<CustomerId>,
-    pub used: bool,
-    pub ttl: i64,
+/// A refresh token names its session, so rotating it is one conditional
+/// update of the session item and no lookup item is needed:
+/// `{sessionId}.{secret}` for a storefront session and
+/// `{customerId}.{sessionId}.{secret}` for a customer's (ids never hold a dot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub customer: Option<CustomerId>,
+    pub session: SessionId,
+    pub hash: String,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum RotateOutcome {
-    Rotated,
-    /// The old token had been used already (possibly by a parallel request).
-    Reused,
-    /// The session was revoked, restarted or has expired.
-    SessionGone,
+impl RefreshToken {
+    /// `None` for anything not shaped like a refresh token.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let parts: Vec<&str> = raw.split('.').collect();
+        let (customer, session, secret) = match parts.as_slice() {
+            [session, secret] => (None, *session, *secret),
+            [customer, session, secret] => (Some(CustomerId::parse(customer).ok()?), *session, *secret),
+            _ => return None,
+        };
+        if secret.len() < 32 {
+            return None;
+        }
+        Some(Self { customer, session: SessionId::parse(session).ok()?, hash: hash_secret(raw) })
+    }
+
+    /// A new token for a session: the value to hand out, and its parsed form.
+    pub fn issue(customer: Option<&CustomerId>, session: &SessionId) -> (String, Self) {
+        let secret = OpaqueSecret::generate().value;
+        let value = match customer {
+            Some(customer) => format!("{customer}.{session}.{secret}"),
+            None => format!("{session}.{secret}"),
+        };
+        let token = Self { customer: customer.cloned(), session: session.clone(), hash: hash_secret(&value) };
+        (value, token)
+    }
+
+    fn key(&self, tenant: &TenantId) -> ItemKey {
+        session_key(tenant, self.customer.as_ref(), &self.session)
+    }
+}
+
+/// How presenting a refresh token ended.
+#[derive(Debug)]
+pub enum Rotation {
+    /// The token was the session's current one; the session as it is now.
+    Rotated(SessionRecord),
+    /// The token had been rotated away already (replayed, or used by a
+    /// parallel request): the session as it was.
+    Replayed(SessionRecord),
+    /// No such session, an expired one, another client's, or not its token.
+    Invalid,
 }
 
 pub fn session_key(tenant: &TenantId, customer: Option<&CustomerId>, sid: &SessionId) -> ItemKey {
@@ -80,59 +120,38 @@ pub fn session_key(tenant: &TenantId, customer: Option<&CustomerId>, sid: &Sessi
     }
 }
 
-/// How starting a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionStart {
-    Started,
-    /// The storefront session the login upgrades was spent (by a parallel
-    /// login) or ended meanwhile: nothing was written.
-    StorefrontSessionGone,
-    /// A parallel transaction on the same items won; nothing was written.
-    Contended,
-}
-
 impl Store {
-    /// Writes a session and its first refresh token (plus `extra` items) in one
-    /// transaction. An existing session with the same id is replaced, which
-    /// retires its refresh tokens (new family). `upgrades`: the family of the
-    /// anonymous storefront session (same id) a login upgrades; that session
-    /// is deleted in the same transaction, so its access and refresh tokens
-    /// are spent and no second login can start from it.
-    pub async fn start_session(
+    /// Writes a new session (one item); `false` when one with its key exists.
+    pub async fn put_session(&self, tenant: &TenantId, session: &SessionRecord) -> Result<bool, StoreError> {
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        let key = session_key(tenant, session.customer_id.as_ref(), &session.session_id);
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&key, session)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(err) if matches!(err.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                Ok(false)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Spends a storefront session for the login that upgrades it: deletes
+    /// it if it is still the login (family) the token speaks for. Of
+    /// parallel logins from one storefront session, exactly one gets `true`.
+    pub async fn spend_storefront_session(
         &self,
         tenant: &TenantId,
-        session: &SessionRecord,
-        refresh_hash: &str,
-        upgrades: Option<&str>,
-        extra: Vec<Write>,
-    ) -> Result<SessionStart, StoreError> {
-        let sid = &session.session_id;
-        let key = session_key(tenant, session.customer_id.as_ref(), sid);
-        let put_session = Put::builder().table_name(&self.table).set_item(Some(to_item(&key, session)?)).build()?;
-        let mut items = vec![
-            TransactWriteItem::builder().put(put_session).build(),
-            put_new(&self.table, &ItemKey::refresh_token(tenant, refresh_hash), &refresh_record(session, false))?,
-        ];
-        const SPEND_AT: usize = 2;
-        if let Some(family) = upgrades {
-            let spend = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(ItemKey::anonymous_session(tenant, sid).to_attributes()))
-                .condition_expression("#family = :family")
-                .expression_attribute_names("#family", "family")
-                .expression_attribute_values(":family", s(family))
-                .build()?;
-            items.push(TransactWriteItem::builder().delete(spend).build());
-        }
-        items.extend(items_of(extra));
-        match self.transact(items).await? {
-            Ok(()) => Ok(SessionStart::Started),
-            Err(codes) if upgrades.is_some() && codes.get(SPEND_AT).is_some_and(|c| c == "ConditionalCheckFailed") => {
-                Ok(SessionStart::StorefrontSessionGone)
-            }
-            Err(codes) if codes.iter().any(|c| c == "TransactionConflict") => Ok(SessionStart::Contended),
-            Err(codes) => Err(StoreError::Invalid(format!("start session cancelled: {codes:?}"))),
-        }
+        sid: &SessionId,
+        family: &str,
+    ) -> Result<bool, StoreError> {
+        self.revoke_family(tenant, None, sid, family).await
     }
 
     /// A storefront (anonymous) session: what a login or sign-up from it checks.
@@ -152,93 +171,51 @@ impl Store {
         customer: Option<&CustomerId>,
         sid: &SessionId,
     ) -> Result<(Option<SessionRecord>, Option<CustomerRecord>), StoreError> {
-        let session_key = session_key(tenant, customer, sid);
-        let Some(customer) = customer else { return Ok((self.get(&session_key).await?, None)) };
-        let profile_key = ItemKey::profile(tenant, customer);
-        let mut found = self.get_many(&[session_key.clone(), profile_key.clone()]).await?;
-        let session = found.remove(&session_key).map(from_item).transpose()?;
-        let profile = found.remove(&profile_key).map(from_item).transpose()?;
-        Ok((session, profile))
+        let Some(customer) = customer else { return Ok((self.get(&session_key(tenant, None, sid)).await?, None)) };
+        let read = self.customer_read(tenant, customer, sid, &super::Beside::Nothing).await?;
+        Ok((read.session, read.profile))
     }
 
-    pub async fn get_refresh_token(
-        &self,
-        tenant: &TenantId,
-        hash: &str,
-    ) -> Result<Option<RefreshTokenRecord>, StoreError> {
-        self.get(&ItemKey::refresh_token(tenant, hash)).await
-    }
-
-    /// Marks the old refresh token used, stores the new one and touches the
-    /// session, all or nothing; the conditions make a token single-use even
-    /// under parallel requests, and refuse a session whose family or
-    /// credential epoch (`epoch`, customer sessions) moved on meanwhile.
+    /// Rotates a refresh token in one conditional update of its session:
+    /// the token must be the session's current one, the session unexpired
+    /// (and, for `client`, that client's). The old hash is kept as spent, so
+    /// a replay of it is recognised.
     pub async fn rotate_refresh_token(
         &self,
         tenant: &TenantId,
-        old_hash: &str,
-        old: &RefreshTokenRecord,
+        token: &RefreshToken,
         new_hash: &str,
-        epoch: Option<u64>,
+        client: Option<&ClientId>,
         now: i64,
-    ) -> Result<RotateOutcome, StoreError> {
-        let customer = old.customer_id.as_ref();
-        let session = session_key(tenant, customer, &old.session_id);
-        let mark_used = Update::builder()
+    ) -> Result<Rotation, StoreError> {
+        let mut condition = "refreshHash = :old AND expiresAt > :now".to_owned();
+        let mut update = self
+            .client
+            .update_item()
             .table_name(&self.table)
-            .set_key(Some(ItemKey::refresh_token(tenant, old_hash).to_attributes()))
-            .update_expression("SET #used = :true")
-            .condition_expression("#used = :false")
-            .expression_attribute_names("#used", "used")
-            .expression_attribute_values(":true", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
-            .expression_attribute_values(":false", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
-            .build()?;
-        let mut touch_session = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(session.to_attributes()))
-            .update_expression("SET lastUsedAt = :now")
-            .expression_attribute_names("#family", "family")
+            .set_key(Some(token.key(tenant).to_attributes()))
+            .update_expression("SET refreshHash = :new, spentHash = :old, lastUsedAt = :now")
+            .expression_attribute_values(":old", s(&token.hash))
+            .expression_attribute_values(":new", s(new_hash))
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":family", s(&old.family));
-        let mut items = Vec::new();
-        match (epoch, customer) {
-            (Some(epoch), Some(customer)) => {
-                touch_session = touch_session
-                    .condition_expression(format!(
-                        "attribute_exists(PK) AND #family = :family AND expiresAt > :now AND {}",
-                        epoch_condition(epoch)
-                    ))
-                    .expression_attribute_names("#epoch", "epoch")
-                    .expression_attribute_values(":epoch", n(epoch));
-                let profile_holds = ConditionCheck::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(ItemKey::profile(tenant, customer).to_attributes()))
-                    .condition_expression(epoch_condition(epoch))
-                    .expression_attribute_names("#epoch", "epoch")
-                    .expression_attribute_values(":epoch", n(epoch))
-                    .build()?;
-                items.push(TransactWriteItem::builder().condition_check(profile_holds).build());
-            }
-            _ => {
-                touch_session = touch_session
-                    .condition_expression("attribute_exists(PK) AND #family = :family AND expiresAt > :now")
-            }
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(client) = client {
+            condition.push_str(" AND clientId = :client");
+            update = update.expression_attribute_values(":client", s(client));
         }
-        let new_record = RefreshTokenRecord { used: false, ..old.clone() };
-        items.splice(
-            0..0,
-            [
-                TransactWriteItem::builder().update(mark_used).build(),
-                put_new(&self.table, &ItemKey::refresh_token(tenant, new_hash), &new_record)?,
-                TransactWriteItem::builder().update(touch_session.build()?).build(),
-            ],
-        );
-        Ok(match self.transact(items).await? {
-            Ok(()) => RotateOutcome::Rotated,
-            Err(codes) => match codes.first().map(String::as_str) {
-                Some("ConditionalCheckFailed" | "TransactionConflict") => RotateOutcome::Reused,
-                _ => RotateOutcome::SessionGone,
-            },
+        Ok(match self.conditional_update(update.condition_expression(condition)).await? {
+            Ok(now_item) => Rotation::Rotated(from_item(now_item)?),
+            Err(Some(old)) => {
+                let session: SessionRecord = from_item(old)?;
+                let client_holds = client.is_none_or(|c| &session.client_id == c);
+                if client_holds && session.spent_hash.as_deref() == Some(token.hash.as_str()) {
+                    Rotation::Replayed(session)
+                } else {
+                    Rotation::Invalid
+                }
+            }
+            Err(None) => Rotation::Invalid,
         })
     }
 
@@ -355,16 +332,5 @@ impl Store {
             }
         }
         Ok(())
-    }
-}
-
-pub(crate) fn refresh_record(session: &SessionRecord, used: bool) -> RefreshTokenRecord {
-    RefreshTokenRecord {
-        session_id: session.session_id.clone(),
-        family: session.family.clone(),
-        client_id: session.client_id.clone(),
-        customer_id: session.customer_id.clone(),
-        used,
-        ttl: session.expires_at,
     }
 }

@@ -1,7 +1,10 @@
 //! Login budgets: how many password checks an account may still have. An
 //! attempt is reserved with a conditional write *before* the password is
 //! verified, so however many requests arrive at once, at most the budget is
-//! verified; a failed attempt stays spent, a successful login clears the budget.
+//! verified; a failed attempt stays spent (for a day), a successful login
+//! clears what others left. A budget that only ever saw successful logins
+//! forgets its reservations after `RESERVATION_SECS` by itself, so the usual
+//! login writes its reservation and nothing else here.
 
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
@@ -58,8 +61,12 @@ pub enum Reservation {
     Refused { retry_after_secs: u64 },
 }
 
-/// A budget is forgotten a day after its last attempt.
+/// A budget with a failure in it is forgotten a day after its last failure.
 const FORGET_AFTER_SECS: i64 = 86_400;
+
+/// A reservation lasts this long unless a failure makes it stay: far longer
+/// than a password check takes (the login function's timeout is shorter).
+pub const RESERVATION_SECS: i64 = 30;
 
 impl Store {
     /// Reserves one attempt from `budget`, atomically: of any number of
@@ -86,7 +93,7 @@ impl Store {
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":threshold", n(threshold))
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":ttl", n(now + FORGET_AFTER_SECS));
+            .expression_attribute_values(":ttl", n(now + RESERVATION_SECS));
         if self.conditional_update(fresh).await?.is_ok() {
             return Ok(Reservation::Granted { attempt: 1, allowance: threshold });
         }
@@ -96,12 +103,10 @@ impl Store {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key))
-            .update_expression("ADD attempts :one SET #ttl = :ttl")
+            .update_expression("ADD attempts :one")
             .condition_expression("attempts < allowance AND lockedUntil <= :now")
-            .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":ttl", n(now + FORGET_AFTER_SECS))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         match self.conditional_update(more).await? {
@@ -119,9 +124,9 @@ impl Store {
         }
     }
 
-    /// A reserved attempt failed. It stays counted; the last one of the
-    /// allowance locks the budget (for longer with each lock) and allows one
-    /// more attempt after the lock. Returns the lock's end, if it locked.
+    /// A reserved attempt failed. It stays counted for a day; the last one
+    /// of the allowance locks the budget (for longer with each lock) and
+    /// allows one more attempt after the lock. Returns the lock's end, if it locked.
     pub async fn settle_failed_attempt(
         &self,
         tenant: &TenantId,
@@ -131,21 +136,31 @@ impl Store {
         now: i64,
     ) -> Result<Option<i64>, StoreError> {
         let Reservation::Granted { attempt, allowance } = reservation else { return Ok(None) };
-        if attempt < allowance {
-            return Ok(None);
-        }
-        let until = now + settings.lock_duration(attempt).unwrap_or(settings.lockout_base_secs);
-        let lock = self
+        let mut settle = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(budget.key(tenant).to_attributes()))
-            .update_expression("SET lockedUntil = :until, allowance = :next")
+            // Cleared meanwhile by a successful login or a reset: nothing to count.
             .condition_expression("attribute_exists(attempts)")
-            .expression_attribute_values(":until", n(until))
-            .expression_attribute_values(":next", n(attempt + 1));
-        // Cleared meanwhile by a successful login or a reset: nothing to lock.
-        Ok(self.conditional_update(lock).await?.ok().map(|_| until))
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":ttl", n(now + FORGET_AFTER_SECS));
+        let until =
+            (attempt >= allowance).then(|| now + settings.lock_duration(attempt).unwrap_or(settings.lockout_base_secs));
+        settle = match until {
+            Some(until) => settle
+                .update_expression("SET lockedUntil = :until, allowance = :next, #ttl = :ttl")
+                .expression_attribute_values(":until", n(until))
+                .expression_attribute_values(":next", n(attempt + 1)),
+            None => settle.update_expression("SET #ttl = :ttl"),
+        };
+        Ok(self.conditional_update(settle).await?.ok().and(until))
+    }
+
+    /// Whether a successful login has anything to clear: attempts of others
+    /// (failures, or reservations still running) beside its own.
+    pub fn budget_needs_clearing(reservation: Reservation) -> bool {
+        matches!(reservation, Reservation::Granted { attempt, .. } if attempt > 1)
     }
 
     /// A transaction item clearing a budget (a successful login, a completed reset).

@@ -16,7 +16,7 @@ use crate::clock;
 use crate::customer::{CustomerStatus, SocialLink};
 use crate::domain::Email;
 use crate::error::ApiError;
-use crate::http::CustomerCaller;
+use crate::http::{CustomerCaller, Everything};
 use crate::services::sessions::{self, SessionView};
 use crate::state::AppState;
 use crate::store::profile::ProfileUpdate;
@@ -98,19 +98,22 @@ pub struct ExportedCustomer {
     pub last_login_at: Option<String>,
 }
 
-pub async fn export(state: &AppState, caller: &CustomerCaller) -> Result<Export, ApiError> {
+/// Everything stored about the caller, from the one read made with the session.
+pub fn export(caller: CustomerCaller<Everything>) -> Export {
     let (tenant, customer, profile) = (&caller.tenant, &caller.customer, &caller.profile);
-    let (addresses, sessions) = tokio::join!(
-        state.store.list_addresses(tenant, customer),
-        sessions::list(state, tenant, customer, profile.epoch, &caller.token.session),
-    );
+    let Everything { addresses, sessions } = caller.beside;
+    // A login writes only its session: the newest sign-in among the sessions
+    // still kept is the last login (a profile from an older release may carry one).
+    let last_login_at =
+        sessions.iter().map(|s| s.created_at).max().map(clock::rfc3339).or_else(|| profile.last_login_at.clone());
+    let sessions = sessions::list(sessions, profile.epoch, &caller.token.session);
     let default_address = profile.default_address_id.as_ref();
-    let addresses = crate::services::addresses::oldest_first(addresses?)
+    let addresses = crate::services::addresses::oldest_first(addresses)
         .into_iter()
         .map(|a| view::AddressView::of(a, default_address))
         .collect();
     tracing::info!(event = "profile_exported", tenant = %tenant, customer_id = %customer, "profile exported");
-    Ok(Export {
+    Export {
         exported_at: clock::now_rfc3339(),
         tenant: tenant.to_string(),
         customer: ExportedCustomer {
@@ -118,11 +121,11 @@ pub async fn export(state: &AppState, caller: &CustomerCaller) -> Result<Export,
             email: profile.email.clone(),
             status: profile.status,
             initial_password: profile.initial_password,
-            last_login_at: profile.last_login_at.clone(),
+            last_login_at,
         },
         addresses,
-        sessions: sessions?,
+        sessions,
         consents: profile.subscriptions.clone(),
         social_links: profile.social_links.clone(),
-    })
+    }
 }
