@@ -30,11 +30,11 @@ pub fn all_routes() -> Router<AppState> {
         .merge(password_reset::routes())
 }
 
+/// The demo storefront's own origin (the retailer seed's relative links resolve against it).
+pub const DEMO_STOREFRONT: &str = "http://localhost:8080";
+
 /// Where the demo tenant's links point: the account pages of `make dev`'s server.
 pub const DEMO_PAGES_BASE: &str = "http://127.0.0.1:3000/account";
-
-/// The demo storefront of the retailer seed, which has pages of its own.
-pub const DEMO_STOREFRONT: &str = "http://localhost:8080";
 
 /// The demo tenant: its links open the account pages at `DEMO_PAGES_BASE`.
 pub fn demo_settings(tenant: &TenantId) -> TenantSettings {
@@ -46,15 +46,15 @@ pub fn demo_settings(tenant: &TenantId) -> TenantSettings {
 pub fn demo_settings_at(tenant: &TenantId, pages: &str) -> TenantSettings {
     let mut settings = TenantSettings {
         display_name: format!("{tenant} shop"),
-        logo_url: Some("/account/demo-logo.svg".into()),
-        accent_color: Some("#0b6e4f".into()),
-        // The retailer seed's `reset_uri`, resolved against `storefront_uri`: that storefront keeps its own page.
-        allowed_link_uris: vec![format!("{DEMO_STOREFRONT}/customers/do_reset")],
+        // The retailer seed's relative `reset_uri` resolves against the storefront.
         storefront_uri: Some(DEMO_STOREFRONT.to_owned()),
         default_client_id: Some(ClientId::parse(DEMO_CLIENT).expect("a valid client id")),
+        logo_url: Some("/account/demo-logo.svg".into()),
+        accent_color: Some("#0b6e4f".into()),
         ..TenantSettings::default()
     };
     point_links_at(&mut settings, pages);
+    settings.allowed_link_uris.push(format!("{DEMO_STOREFRONT}/customers/do_reset"));
     settings
 }
 
@@ -63,7 +63,7 @@ pub fn demo_settings_at(tenant: &TenantId, pages: &str) -> TenantSettings {
 pub fn point_links_at(settings: &mut TenantSettings, pages: &str) {
     let reset = format!("{pages}/reset-password.html");
     let activate = format!("{pages}/activate.html");
-    // The old targets leave the allow-list; any other allowed target stays.
+    // The old targets leave the allow-list; any other allowed target (a storefront's own page) stays.
     let old: Vec<String> = [settings.reset_uri.take(), settings.activation_uri.take()].into_iter().flatten().collect();
     settings.allowed_link_uris.retain(|uri| !old.contains(uri));
     settings.allowed_link_uris.extend([reset.clone(), activate.clone()]);

@@ -29,11 +29,11 @@ pub fn routes() -> Router<AppState> {
         .route("/customer/{tenant}/me/sessions/{session_id}", delete(handlers::revoke_session))
         .route("/customer/{tenant}/.well-known/openid-configuration", get(handlers::openid_configuration))
         .route("/.well-known/jwks.json", get(handlers::jwks))
-        .route("/customer/{tenant}/branding", get(branding::branding))
         // Moltin v1 (seed 000) and the retailer API (seed 001).
         .route("/{tenant}/v1/customers/token", post(dialects::moltin_token))
         .route("/{tenant}/v1/customers/token/{token}", delete(dialects::moltin_logout))
         .route("/{tenant}/customers/login", post(dialects::retailer_login))
+        .route("/customer/{tenant}/branding", get(branding::branding))
 }
 
 pub fn router(state: AppState) -> Router {
