@@ -63,10 +63,13 @@ pub fn demo_settings_at(tenant: &TenantId, pages: &str) -> TenantSettings {
 pub fn point_links_at(settings: &mut TenantSettings, pages: &str) {
     let reset = format!("{pages}/reset-password.html");
     let activate = format!("{pages}/activate.html");
-    settings.activation_uri = Some(activate.clone());
+    // The old targets leave the allow-list; any other allowed target (a storefront's own page) stays.
+    let old: Vec<String> = [settings.reset_uri.take(), settings.activation_uri.take()].into_iter().flatten().collect();
+    settings.allowed_link_uris.retain(|uri| !old.contains(uri));
+    settings.allowed_link_uris.extend([reset.clone(), activate.clone()]);
+    settings.activation_uri = Some(activate);
     settings.email_confirm_uri = Some(format!("{pages}/confirm-email.html"));
-    settings.reset_uri = Some(reset.clone());
-    settings.allowed_link_uris = vec![reset, activate];
+    settings.reset_uri = Some(reset);
 }
 
 /// A table of its own in DynamoDB Local at `endpoint`, named `table_name`,

@@ -18,7 +18,8 @@ use tests::{Reply, TestApp, parallel};
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "correct horse battery staple";
 const NEW_PASSWORD: &str = "a brand new passphrase 2026";
-const RESET_PAGE: &str = "http://localhost:8080/reset-password";
+/// The demo tenant's reset page: the account pages of the local server.
+const RESET_PAGE: &str = "http://127.0.0.1:3000/account/reset-password.html";
 
 async fn request_reset(app: &TestApp, body: Value) -> Reply {
     let anonymous = app.anonymous().await.field("access_token");
@@ -95,7 +96,11 @@ async fn a_reset_uri_off_the_allow_list_is_refused_for_known_and_unknown_emails(
     let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let mut answers = Vec::new();
     for email in [EMAIL, "nobody@example.com"] {
-        for uri in ["https://attacker.example/reset", "http://localhost:8080/reset-password/../evil", "javascript:x"] {
+        for uri in [
+            "https://attacker.example/reset",
+            "http://127.0.0.1:3000/account/reset-password.html/../evil",
+            "javascript:x",
+        ] {
             let reply = request_reset(&app, json!({"email": email, "reset_uri": uri})).await;
             assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{uri}");
             assert_eq!(reply.body["code"], "invalid_reset_uri");
@@ -106,7 +111,7 @@ async fn a_reset_uri_off_the_allow_list_is_refused_for_known_and_unknown_emails(
     assert!(app.outbox_messages().is_empty(), "nothing was mailed");
 
     // An allowed one is used as given; the tenant's default otherwise.
-    let allowed = "http://localhost:8080/activate";
+    let allowed = "http://127.0.0.1:3000/account/activate.html";
     let reply = request_reset(&app, json!({"email": EMAIL, "reset_uri": allowed})).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED);
     assert!(app.reset_links()[0].starts_with(&format!("{allowed}?tenant=demo&token=")));
