@@ -208,6 +208,25 @@ async fn social_login(audit: &mut Audit, provider: &OidcProvider, sub: &str, ema
     audit.post("LoginFunction", &format!("/customer/demo/socialLogin?{query}"), Some(&anonymous), json!({})).await
 }
 
+/// Sign-in without a password: an e-mail code asked for, a wrong guess, the right one.
+async fn exercise_second_factors(audit: &mut Audit) {
+    let f = "LoginFunction";
+    const CODE_OWNER: &str = "code.owner@example.com";
+    audit.app.create_customer(CODE_OWNER, PASSWORD).await;
+    let anonymous = audit.anonymous().await;
+    let asked = audit.post(f, "/customer/demo/login/emailCode", Some(&anonymous), json!({"email": CODE_OWNER})).await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED);
+    let mail = audit.app.mails_to(CODE_OWNER).pop().expect("a code mail");
+    let text = mail["text"].as_str().unwrap();
+    let code = text.lines().map(str::trim).find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit())).unwrap();
+    let verify = "/customer/demo/login/emailCode/verify";
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let guess = audit.post(f, verify, Some(&anonymous), json!({"email": CODE_OWNER, "code": wrong})).await;
+    assert_eq!(guess.status, StatusCode::UNAUTHORIZED);
+    let signed_in = audit.post(f, verify, Some(&anonymous), json!({"email": CODE_OWNER, "code": code})).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+}
+
 async fn exercise_activation(audit: &mut Audit) {
     let f = "ActivationFunction";
     let anonymous = audit.anonymous().await;
@@ -354,6 +373,7 @@ async fn each_function_is_granted_exactly_what_its_code_calls() {
     let provider = OidcProvider::start();
     let mut audit = Audit::new().await;
     exercise_login(&mut audit, &provider).await;
+    exercise_second_factors(&mut audit).await;
     exercise_activation(&mut audit).await;
     exercise_profile(&mut audit).await;
     exercise_addresses(&mut audit).await;

@@ -1,6 +1,8 @@
 //! Function `login`: anonymous and customer tokens, refresh, validation,
-//! logout, sessions, social login (OpenID Connect), OpenID discovery and the JWKS.
+//! logout, sessions, social login (OpenID Connect), OpenID discovery and the JWKS,
+//! and sign-in with a mailed code.
 
+mod factors;
 mod handlers;
 
 use axum::Router;
@@ -26,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/customer/{tenant}/me/sessions/{session_id}", delete(handlers::revoke_session))
         .route("/customer/{tenant}/.well-known/openid-configuration", get(handlers::openid_configuration))
         .route("/.well-known/jwks.json", get(handlers::jwks))
+        .route("/customer/{tenant}/login/emailCode", post(factors::request_email_code))
+        .route("/customer/{tenant}/login/emailCode/verify", post(factors::sign_in_with_email_code))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -17,6 +17,7 @@ pub enum Template {
     AccountDeleted,
     SocialLinked,
     SocialLinkConfirm,
+    SignInCode,
 }
 
 impl Template {
@@ -31,6 +32,7 @@ impl Template {
             Self::AccountDeleted => "account_deleted",
             Self::SocialLinked => "social_linked",
             Self::SocialLinkConfirm => "social_link_confirm",
+            Self::SignInCode => "sign_in_code",
         }
     }
 }
@@ -71,6 +73,8 @@ fn environment() -> &'static Environment<'static> {
             "de" / "social_linked",
             "en" / "social_link_confirm",
             "de" / "social_link_confirm",
+            "en" / "sign_in_code",
+            "de" / "sign_in_code",
         );
         env
     })
@@ -119,6 +123,7 @@ mod tests {
             Template::AccountDeleted,
             Template::SocialLinked,
             Template::SocialLinkConfirm,
+            Template::SignInCode,
         ];
         for template in all {
             for lang in LANGUAGES {

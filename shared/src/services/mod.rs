@@ -3,6 +3,7 @@
 
 pub mod addresses;
 pub mod email_change;
+pub mod email_code;
 pub mod equal_time;
 pub mod import;
 pub mod limits;

@@ -1,0 +1,52 @@
+//! The fixtures of signing in without a password (`events/login-email-code*`),
+//! through `lambda_http::request::from_str` into the `login` function's
+//! router, against DynamoDB Local.
+
+use http::StatusCode;
+use serde_json::Value;
+use tests::TestApp;
+use tests::fixtures::{Values, case, fields_in_order, problem};
+
+const EMAIL: &str = "fixture@example.com";
+const PASSWORD: &str = "fixture-password-2026";
+
+/// The code of the newest mail to `to`: the line that is six digits.
+fn mailed_code(app: &TestApp, to: &str) -> String {
+    let mails = app.mails_to(to);
+    let text = mails.last().and_then(|m| m["text"].as_str()).expect("a code mail");
+    text.lines().map(str::trim).find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit())).unwrap().to_owned()
+}
+
+/// A fresh anonymous token, the code mailed and one that is not it.
+async fn values(app: &TestApp, code: &str) -> Values {
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap_or(0) + 1) % 1_000_000);
+    Values(vec![
+        ("ANONYMOUS_TOKEN", app.anonymous().await.field("access_token")),
+        ("EMAIL_CODE", code.to_owned()),
+        ("WRONG_CODE", wrong),
+    ])
+}
+
+#[tokio::test]
+async fn every_email_code_fixture_answers_as_documented() {
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
+    let router = || login::router(app.state.clone());
+    let accepted = |b: &Value| b["result"] == "email_sent";
+    case("login-email-code.json", StatusCode::ACCEPTED, accepted).run(router(), &values(&app, "").await).await;
+    let code = mailed_code(&app, EMAIL);
+    let cases = vec![
+        case("login-email-code-missing-email.json", StatusCode::BAD_REQUEST, |b| fields_in_order(b) == ["email"]),
+        case("login-email-code-verify-missing-fields.json", StatusCode::BAD_REQUEST, |b| {
+            fields_in_order(b) == ["email", "code"]
+        }),
+        case("login-email-code-verify-wrong.json", StatusCode::UNAUTHORIZED, problem("invalid_code")),
+        case("login-email-code-verify.json", StatusCode::OK, |b| {
+            b["customerId"].is_string() && b["access_token"].is_string() && b["saas_token"].is_string()
+        }),
+        // Spent by the case before.
+        case("login-email-code-verify.json", StatusCode::UNAUTHORIZED, problem("invalid_code")),
+    ];
+    for case in cases {
+        case.run(router(), &values(&app, &code).await).await;
+    }
+}
