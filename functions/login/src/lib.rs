@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/.well-known/jwks.json", get(handlers::jwks))
         .route("/customer/{tenant}/login/emailCode", post(factors::request_email_code))
         .route("/customer/{tenant}/login/emailCode/verify", post(factors::sign_in_with_email_code))
+        .route("/customer/{tenant}/login/secondFactor", post(factors::complete_second_factor))
 }
 
 pub fn router(state: AppState) -> Router {

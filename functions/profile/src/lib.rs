@@ -1,6 +1,7 @@
 //! Function `profile`: the customer's own profile, password change, deletion,
-//! export, and the ways to sign in (linked provider identities).
+//! export, and the ways to sign in (linked provider identities, an authenticator).
 
+mod factors;
 mod handlers;
 
 use axum::Router;
@@ -17,6 +18,8 @@ pub fn routes() -> Router<AppState> {
         .route("/customer/{tenant}/me/export", get(handlers::export))
         .route("/customer/{tenant}/me/accounts", get(handlers::list_accounts))
         .route("/customer/{tenant}/me/accounts/{account_id}", delete(handlers::unlink_account))
+        .route("/customer/{tenant}/me/totp", post(factors::start_totp).delete(factors::disable_totp))
+        .route("/customer/{tenant}/me/totp/confirm", post(factors::confirm_totp))
 }
 
 pub fn router(state: AppState) -> Router {

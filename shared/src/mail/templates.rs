@@ -18,6 +18,7 @@ pub enum Template {
     SocialLinked,
     SocialLinkConfirm,
     SignInCode,
+    SecurityNotice,
 }
 
 impl Template {
@@ -33,6 +34,7 @@ impl Template {
             Self::SocialLinked => "social_linked",
             Self::SocialLinkConfirm => "social_link_confirm",
             Self::SignInCode => "sign_in_code",
+            Self::SecurityNotice => "security_notice",
         }
     }
 }
@@ -75,6 +77,8 @@ fn environment() -> &'static Environment<'static> {
             "de" / "social_link_confirm",
             "en" / "sign_in_code",
             "de" / "sign_in_code",
+            "en" / "security_notice",
+            "de" / "security_notice",
         );
         env
     })
@@ -124,6 +128,7 @@ mod tests {
             Template::SocialLinked,
             Template::SocialLinkConfirm,
             Template::SignInCode,
+            Template::SecurityNotice,
         ];
         for template in all {
             for lang in LANGUAGES {

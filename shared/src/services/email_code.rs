@@ -10,19 +10,20 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock;
-use crate::customer::{CustomerStatus, EmailGuard};
-use crate::domain::{Email, SixDigitCode};
+use crate::customer::CustomerStatus;
+use crate::domain::{CustomerId, Email, SixDigitCode, TenantId};
 use crate::error::{ApiError, Validator};
 use crate::http::{ClientAddress, StorefrontCaller, StorefrontToken};
 use crate::mail::templates::Template;
 use crate::secrets::{hash_secret, random_bytes};
 use crate::services::equal_time::ResponseFloor;
 use crate::services::limits::{self, Limited};
-use crate::services::notify;
 use crate::services::sessions::{self, CustomerSignIn};
 use crate::services::token_set::TokenSet;
+use crate::services::{notify, second_factor};
 use crate::state::AppState;
 use crate::store::{EMAIL_CODE_ATTEMPTS, EmailCodeRecord};
+use crate::tenant::TenantSettings;
 
 /// A code signs in within ten minutes of being mailed.
 pub const EMAIL_CODE_TTL_SECS: i64 = 10 * 60;
@@ -108,7 +109,7 @@ pub async fn request_code(
     let outcome = match state.store.get_email_guard(tenant, &request.email).await {
         Ok(Some(guard)) if guard.status == CustomerStatus::Active => {
             // The account exists: a failure from here on is logged, not answered.
-            match send_code(state, caller, &guard).await {
+            match mail_code(state, tenant, settings, &guard.customer_id, &guard.email, guard.epoch).await {
                 Ok(outcome) => outcome,
                 Err(err) => {
                     tracing::error!(event = "email_code_request", tenant = %tenant, customer_id = %guard.customer_id, error = %err, "code request failed");
@@ -124,10 +125,18 @@ pub async fn request_code(
     Ok(())
 }
 
-async fn send_code(state: &AppState, caller: &StorefrontToken, guard: &EmailGuard) -> Result<&'static str, ApiError> {
-    let (tenant, settings) = (caller.tenant(), &caller.settings);
+/// Mails a new code to the account (its cap permitting) under `epoch`;
+/// answers what became of it, for the log.
+pub(crate) async fn mail_code(
+    state: &AppState,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+    customer: &CustomerId,
+    email: &Email,
+    epoch: u64,
+) -> Result<&'static str, ApiError> {
     // The cap first: a new code must not retire the old one unless it can be sent.
-    let Some(slot) = notify::reserve(state, tenant, settings, &guard.email, Template::SignInCode).await? else {
+    let Some(slot) = notify::reserve(state, tenant, settings, email, Template::SignInCode).await? else {
         return Ok("mail_capped");
     };
     let now = clock::now_epoch();
@@ -136,15 +145,15 @@ async fn send_code(state: &AppState, caller: &StorefrontToken, guard: &EmailGuar
     let record = EmailCodeRecord {
         code_hash: code_hash(&salt, &code),
         salt,
-        epoch: guard.epoch,
+        epoch,
         attempts: 0,
         created_at: now,
         expires_at: now + EMAIL_CODE_TTL_SECS,
         ttl: now + EMAIL_CODE_TTL_SECS,
     };
-    state.store.put_email_code(tenant, &guard.customer_id, &record).await?;
+    state.store.put_email_code(tenant, customer, &record).await?;
     // The guard carries no language or name; the profile does, at the cost of a read.
-    let profile = state.store.get_customer(tenant, &guard.customer_id).await?;
+    let profile = state.store.get_customer(tenant, customer).await?;
     let details = profile.map(|p| p.details).unwrap_or_default();
     let context = minijinja::context! { code => code.expose(), first_name => details.first_name, minutes => EMAIL_CODE_TTL_SECS / 60 };
     notify::send(state, tenant, settings, slot, details.preferred_language.as_deref(), context).await;
@@ -172,7 +181,7 @@ pub async fn sign_in(
     let guard = state.store.get_email_guard(tenant, &input.email).await?;
     let guard = guard.filter(|g| g.status == CustomerStatus::Active);
     let verified = match &guard {
-        Some(guard) => verify(state, caller, guard, &input.code, now).await?,
+        Some(guard) => check_code(state, tenant, &guard.customer_id, guard.epoch, &input.code, now).await?,
         None => false,
     };
     let Some(guard) = guard.filter(|_| verified) else {
@@ -181,6 +190,14 @@ pub async fn sign_in(
         floor.wait().await;
         return Err(INVALID_CODE);
     };
+    if guard.second_factor {
+        // The mailbox alone does not stand in for the authenticator.
+        floor.wait().await;
+        let (customer, epoch) = (&guard.customer_id, guard.epoch);
+        return Err(
+            second_factor::challenge(state, &caller.token, customer, epoch, second_factor::AUTHENTICATOR).await?
+        );
+    }
     let number = match guard.customer_number.as_str() {
         // A guard from an older release: the profile knows.
         "" => {
@@ -203,24 +220,24 @@ pub async fn sign_in(
     Ok(CodeTokenSet { tokens, saas_token })
 }
 
-/// Reserves a guess, compares, and spends the code if it is the one; a
-/// code of an earlier credential epoch never matches.
-async fn verify(
+/// Reserves a guess at the customer's code, compares, and spends it if it
+/// is the one; a code of another credential epoch never matches.
+pub(crate) async fn check_code(
     state: &AppState,
-    caller: &StorefrontCaller,
-    guard: &EmailGuard,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    epoch: u64,
     code: &SixDigitCode,
     now: i64,
 ) -> Result<bool, ApiError> {
-    let tenant = caller.tenant();
-    let Some(stored) = state.store.reserve_email_code_attempt(tenant, &guard.customer_id, now).await? else {
+    let Some(stored) = state.store.reserve_email_code_attempt(tenant, customer, now).await? else {
         return Ok(false);
     };
-    if stored.epoch != guard.epoch || code_hash(&stored.salt, code) != stored.code_hash {
+    if stored.epoch != epoch || code_hash(&stored.salt, code) != stored.code_hash {
         if stored.attempts >= EMAIL_CODE_ATTEMPTS {
-            tracing::info!(event = "email_code_burnt", tenant = %tenant, customer_id = %guard.customer_id, "sign-in code burnt by wrong guesses");
+            tracing::info!(event = "email_code_burnt", tenant = %tenant, customer_id = %customer, "sign-in code burnt by wrong guesses");
         }
         return Ok(false);
     }
-    Ok(state.store.spend_email_code(tenant, &guard.customer_id, &stored.code_hash).await?)
+    Ok(state.store.spend_email_code(tenant, customer, &stored.code_hash).await?)
 }

@@ -13,6 +13,7 @@ pub mod one_time;
 pub mod password_reset;
 pub mod profile;
 pub mod provisioning;
+pub mod second_factor;
 pub mod sessions;
 pub mod signup;
 pub mod social_link;
