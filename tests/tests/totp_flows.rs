@@ -149,6 +149,25 @@ async fn six_wrong_codes_in_parallel_verify_at_most_the_lock_out_budget() {
 }
 
 #[tokio::test]
+async fn a_device_that_signed_in_before_is_not_locked_out_of_its_second_factor() {
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
+    let device = app.login(EMAIL, PASSWORD).await.field("device_token");
+    let (_, secret, _) = enrol(&app).await;
+    // Someone else runs the account's budget into its lock.
+    for _ in 0..6 {
+        app.login(EMAIL, "not the password").await;
+    }
+    app.login(EMAIL, PASSWORD).await.assert_problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    // The owner's device: its own budget for the password and for the code.
+    let anonymous = app.anonymous().await.field("access_token");
+    let body = json!({"email": EMAIL, "password": PASSWORD, "device_token": device});
+    let challenge = app.post("/customer/demo/login", Some(&anonymous), body).await;
+    challenge.assert_problem(StatusCode::UNAUTHORIZED, "second_factor_required");
+    let signed_in = complete(&app, &anonymous, &challenge, json!({"code": code(&secret, 1)})).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+}
+
+#[tokio::test]
 async fn a_tenant_can_require_a_second_factor_for_every_password_login() {
     let app = TestApp::new().await;
     let mut settings = cli::demo_settings(&shared::domain::TenantId::parse("strict").unwrap());

@@ -194,9 +194,15 @@ pub async fn sign_in(
         // The mailbox alone does not stand in for the authenticator.
         floor.wait().await;
         let (customer, epoch) = (&guard.customer_id, guard.epoch);
-        return Err(
-            second_factor::challenge(state, &caller.token, customer, epoch, second_factor::AUTHENTICATOR).await?
-        );
+        return Err(second_factor::challenge(
+            state,
+            &caller.token,
+            customer,
+            epoch,
+            None,
+            second_factor::AUTHENTICATOR,
+        )
+        .await?);
     }
     let number = match guard.customer_number.as_str() {
         // A guard from an older release: the profile knows.

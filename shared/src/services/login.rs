@@ -131,8 +131,12 @@ pub async fn login(
         return Err(ApiError::Forbidden("account_not_activated"));
     }
     // The password alone may not be enough; the budget is then left as it
-    // is, so a right password buys no fresh guesses at the second factor.
-    if let Some(challenge) = crate::services::second_factor::after_password(state, anonymous, settings, &target).await?
+    // is, so a right password buys no fresh guesses at the second factor,
+    // and the guesses spend from the budget the password spent from (a
+    // known device keeps its own: others' failures do not keep it out).
+    let device = known_device.as_ref().map(|d| d.hash.clone());
+    if let Some(challenge) =
+        crate::services::second_factor::after_password(state, anonymous, settings, &target, device).await?
     {
         return Err(challenge);
     }

@@ -5,10 +5,12 @@
 //! has an authenticator, or the tenant requires a second factor for every
 //! password login (then a code mailed to the account serves as one).
 //!
-//! Every guess at a second factor spends from the account's login budget
-//! (`LoginBudget::Account`), the one passwords spend from, reserved before
-//! the code is compared: the right password does not buy fresh guesses,
-//! because a login that ends in a challenge does not clear the budget.
+//! Every guess at a second factor spends from a login budget, reserved
+//! before the code is compared: at sign-in the budget the password spent
+//! from (the account's, or a known device's, so others' failures do not
+//! keep the owner's device out), on `me` the account's. The right password
+//! does not buy fresh guesses: a login that ends in a challenge does not
+//! clear the budget.
 
 use serde::{Deserialize, Serialize};
 use totp_rs::{Builder, Secret, Totp};
@@ -64,6 +66,7 @@ pub async fn challenge(
     anonymous: &VerifiedToken,
     customer: &CustomerId,
     epoch: u64,
+    device: Option<String>,
     methods: &'static [&'static str],
 ) -> Result<ApiError, ApiError> {
     let now = clock::now_epoch();
@@ -73,6 +76,7 @@ pub async fn challenge(
         epoch,
         session_id: anonymous.session.clone(),
         family: anonymous.family.clone(),
+        device,
         methods: methods.iter().map(|m| (*m).to_owned()).collect(),
         expires_at: now + CHALLENGE_TTL_SECS,
         ttl: now + CHALLENGE_TTL_SECS,
@@ -93,16 +97,17 @@ pub async fn after_password(
     anonymous: &VerifiedToken,
     settings: &TenantSettings,
     target: &LoginTarget,
+    device: Option<String>,
 ) -> Result<Option<ApiError>, ApiError> {
     let (tenant, customer) = (&anonymous.tenant, &target.customer_id);
     if target.second_factor {
-        return Ok(Some(challenge(state, anonymous, customer, target.epoch, AUTHENTICATOR).await?));
+        return Ok(Some(challenge(state, anonymous, customer, target.epoch, device, AUTHENTICATOR).await?));
     }
     if settings.require_second_factor {
         // A capped mail still answers the challenge: the last code mailed works.
         let outcome = email_code::mail_code(state, tenant, settings, customer, &target.email, target.epoch).await?;
         tracing::info!(event = "email_code_request", outcome, tenant = %tenant, "second-factor code mailed");
-        return Ok(Some(challenge(state, anonymous, customer, target.epoch, MAILED_CODE).await?));
+        return Ok(Some(challenge(state, anonymous, customer, target.epoch, device, MAILED_CODE).await?));
     }
     Ok(None)
 }
@@ -187,7 +192,11 @@ pub async fn complete(
         .filter(|p| p.epoch == challenge.epoch && p.status == CustomerStatus::Active)
         .ok_or(INVALID_CHALLENGE)?;
 
-    let budget = LoginBudget::Account(customer.clone());
+    // The budget the password spent from: the account's, or a known device's.
+    let budget = match &challenge.device {
+        Some(device) => LoginBudget::Device { customer: customer.clone(), device: device.clone() },
+        None => LoginBudget::Account(customer.clone()),
+    };
     let reservation = state.store.reserve_login_attempt(tenant, &budget, settings, now).await?;
     if let Reservation::Refused { retry_after_secs } = reservation {
         return Err(ApiError::TooManyRequests { retry_after_secs });

@@ -47,6 +47,10 @@ pub struct ChallengeRecord {
     pub epoch: u64,
     pub session_id: SessionId,
     pub family: String,
+    /// The known device the password came from (its hash): the guesses
+    /// spend from that device's budget, as the password did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
     /// The factors that complete it (`totp`, `recovery_code`, `email_code`).
     pub methods: Vec<String>,
     pub expires_at: i64,
