@@ -252,6 +252,9 @@ pub struct CustomerRecord {
     /// epoch they were issued under and are dead once it has moved on.
     #[serde(default)]
     pub epoch: u64,
+    /// An authenticator (TOTP) is enrolled: a password or e-mail code alone does not sign in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub second_factor: bool,
     pub created_at: String,
     pub modified_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -282,6 +285,7 @@ impl CustomerRecord {
             social_links: Vec::new(),
             version: 1,
             epoch: 0,
+            second_factor: false,
             created_at: now.to_owned(),
             modified_at: now.to_owned(),
             last_login_at: None,
@@ -351,6 +355,9 @@ pub struct EmailGuard {
     /// written before it was kept here: then login reads the profile).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub customer_number: String,
+    /// The profile's `secondFactor`, so login knows it from its one read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub second_factor: bool,
     /// The profile's expiry while `PENDING`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
@@ -366,6 +373,7 @@ impl EmailGuard {
             initial_password: customer.initial_password,
             epoch: customer.epoch,
             customer_number: customer.customer_number.clone(),
+            second_factor: customer.second_factor,
             ttl: customer.ttl,
         }
     }

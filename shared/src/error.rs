@@ -41,6 +41,11 @@ pub enum ApiError {
     /// with a short-lived `linkToken` and the ways to consent).
     #[error("link required")]
     LinkRequired { link_token: String, expires_in: i64, methods: Vec<&'static str> },
+    /// The password (or e-mail code) was right and the account has a second
+    /// factor (or the tenant requires one): 401 `second_factor_required`
+    /// with a short-lived, single-use `challenge` for `login/secondFactor`.
+    #[error("second factor required")]
+    SecondFactorRequired { challenge: String, expires_in: i64, methods: Vec<&'static str> },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -76,7 +81,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Validation(_) | Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::SecondFactorRequired { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -100,6 +105,7 @@ impl ApiError {
             Self::Unauthorized(code) | Self::Forbidden(code) | Self::BadGateway(code) => code,
             Self::NotFound => "not_found",
             Self::LinkRequired { .. } => "link_required",
+            Self::SecondFactorRequired { .. } => "second_factor_required",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -120,6 +126,9 @@ impl ApiError {
             Self::LinkRequired { .. } => "An account with this e-mail exists: its owner must confirm the link, with \
                                            the account's password or through a link mailed to the account."
                 .into(),
+            Self::SecondFactorRequired { .. } => {
+                "The account asks for a second factor: complete the sign-in with the challenge and a code.".into()
+            }
             Self::MethodNotAllowed => "The method is not allowed on this resource.".into(),
             Self::PayloadTooLarge => "The request body exceeds 64 KiB.".into(),
             Self::UnsupportedMediaType => "Send the body as application/json.".into(),
@@ -153,6 +162,12 @@ struct Problem<'a> {
     link_token_expires_in: Option<i64>,
     #[serde(rename = "linkMethods", skip_serializing_if = "Option::is_none")]
     link_methods: Option<&'a [&'static str]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    challenge: Option<&'a str>,
+    #[serde(rename = "challengeExpiresIn", skip_serializing_if = "Option::is_none")]
+    challenge_expires_in: Option<i64>,
+    #[serde(rename = "secondFactorMethods", skip_serializing_if = "Option::is_none")]
+    second_factor_methods: Option<&'a [&'static str]>,
 }
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -179,6 +194,12 @@ impl IntoResponse for ApiError {
             }
             _ => (None, None, None),
         };
+        let (challenge, challenge_expires_in, second_factor_methods) = match &self {
+            Self::SecondFactorRequired { challenge, expires_in, methods } => {
+                (Some(challenge.as_str()), Some(*expires_in), Some(methods.as_slice()))
+            }
+            _ => (None, None, None),
+        };
         let problem = Problem {
             kind: format!("urn:customer-accounts:problem:{}", self.code()),
             title: status.canonical_reason().unwrap_or("Error"),
@@ -190,6 +211,9 @@ impl IntoResponse for ApiError {
             link_token,
             link_token_expires_in,
             link_methods,
+            challenge,
+            challenge_expires_in,
+            second_factor_methods,
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();

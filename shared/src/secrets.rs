@@ -21,8 +21,12 @@ impl OpaqueSecret {
 
 /// Hex SHA-256: the only form in which a secret reaches the table.
 pub fn hash_secret(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(value.as_bytes()))
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {

@@ -76,6 +76,25 @@ impl ItemKey {
         Self::new(Self::customer_partition(tenant, customer), format!("DEVICE#{hash}"))
     }
 
+    /// A customer's e-mail sign-in code (see `store::email_codes`): one at a
+    /// time, in the customer's partition, so deleting the account deletes it.
+    /// `CODE#` sorts between `ADDR#` and `DEVICE#`: outside the range a session
+    /// check reads, and skipped by the reads that take the address book.
+    pub fn email_code(tenant: &TenantId, customer: &CustomerId) -> Self {
+        Self::new(Self::customer_partition(tenant, customer), "CODE#EMAIL")
+    }
+
+    /// A customer's authenticator (TOTP) and recovery codes (see `store::factors`).
+    /// `FACTOR#` sorts between `DEVICE#` and `PROFILE`, like `CODE#`.
+    pub fn totp(tenant: &TenantId, customer: &CustomerId) -> Self {
+        Self::new(Self::customer_partition(tenant, customer), "FACTOR#TOTP")
+    }
+
+    /// A second-factor challenge, by hash (see `store::factors`).
+    pub fn challenge(tenant: &TenantId, hash: &str) -> Self {
+        Self::new(format!("T#{tenant}#CHALLENGE#{hash}"), "CHALLENGE")
+    }
+
     pub const ADDRESS_PREFIX: &'static str = "ADDR#";
 
     pub fn address(tenant: &TenantId, customer: &CustomerId, address_id: &str) -> Self {

@@ -55,6 +55,10 @@ pub struct TenantSettings {
     /// First lock duration; doubles with each further failure.
     pub lockout_base_secs: i64,
     pub lockout_max_secs: i64,
+    /// Every password login needs a second factor: the customer's
+    /// authenticator, or else a code mailed to the account.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_second_factor: bool,
     /// OpenID Connect providers for social login (`provider` = `name`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub social_providers: Vec<SocialProvider>,
@@ -147,6 +151,7 @@ impl Default for TenantSettings {
             lockout_threshold: 5,
             lockout_base_secs: 30,
             lockout_max_secs: 900,
+            require_second_factor: false,
             social_providers: Vec::new(),
             limits: RequestLimits::default(),
             trusted_proxies: Vec::new(),

@@ -209,6 +209,55 @@ async fn social_login(audit: &mut Audit, provider: &OidcProvider, sub: &str, ema
     audit.post("LoginFunction", &format!("/customer/demo/socialLogin?{query}"), Some(&anonymous), json!({})).await
 }
 
+/// Sign-in without a password: an e-mail code asked for, a wrong guess, the right one.
+async fn exercise_second_factors(audit: &mut Audit) {
+    let f = "LoginFunction";
+    const CODE_OWNER: &str = "code.owner@example.com";
+    audit.app.create_customer(CODE_OWNER, PASSWORD).await;
+    let anonymous = audit.anonymous().await;
+    let asked = audit.post(f, "/customer/demo/login/emailCode", Some(&anonymous), json!({"email": CODE_OWNER})).await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED);
+    let mail = audit.app.mails_to(CODE_OWNER).pop().expect("a code mail");
+    let text = mail["text"].as_str().unwrap();
+    let code = text.lines().map(str::trim).find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit())).unwrap();
+    let verify = "/customer/demo/login/emailCode/verify";
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let guess = audit.post(f, verify, Some(&anonymous), json!({"email": CODE_OWNER, "code": wrong})).await;
+    assert_eq!(guess.status, StatusCode::UNAUTHORIZED);
+    let signed_in = audit.post(f, verify, Some(&anonymous), json!({"email": CODE_OWNER, "code": code})).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+
+    // An authenticator: enrolled and confirmed (profile), a challenged
+    // login completed with a wrong code, the next step's code and a
+    // recovery code (login), then removed (profile).
+    let p = "ProfileFunction";
+    let token = signed_in.field("access_token");
+    let started = audit.post(p, "/customer/demo/me/totp", Some(&token), json!({})).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let secret = started.field("secret");
+    let totp = |offset: i64| {
+        let secret = totp_rs::Secret::try_from_base32(&secret).unwrap();
+        let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
+        totp.generate((shared::clock::now_epoch() + offset * 30) as u64).to_string()
+    };
+    let confirm = "/customer/demo/me/totp/confirm";
+    let confirmed = audit.post(p, confirm, Some(&token), json!({"code": totp(0)})).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    let recovery = confirmed.body["recoveryCodes"].clone();
+    let complete = "/customer/demo/login/secondFactor";
+    let password = json!({"email": CODE_OWNER, "password": PASSWORD});
+    let anonymous = audit.anonymous().await;
+    let challenged = audit.post(f, "/customer/demo/login", Some(&anonymous), password.clone()).await;
+    assert_eq!(challenged.status, StatusCode::UNAUTHORIZED, "{}", challenged.body);
+    let mut proof = json!({"challenge": challenged.body["challenge"], "code": wrong});
+    assert_eq!(audit.post(f, complete, Some(&anonymous), proof.clone()).await.status, StatusCode::UNAUTHORIZED);
+    proof["code"] = json!(totp(1));
+    assert_eq!(audit.post(f, complete, Some(&anonymous), proof).await.status, StatusCode::OK);
+    let removal = json!({"password": PASSWORD, "recoveryCode": recovery[0]});
+    let removed = audit.call(p, Method::DELETE, "/customer/demo/me/totp", Some(&token), Some(removal)).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+}
+
 async fn exercise_activation(audit: &mut Audit) {
     let f = "ActivationFunction";
     let anonymous = audit.anonymous().await;
@@ -427,6 +476,7 @@ async fn each_function_is_granted_exactly_what_its_code_calls() {
     let provider = OidcProvider::start();
     let mut audit = Audit::new().await;
     exercise_login(&mut audit, &provider).await;
+    exercise_second_factors(&mut audit).await;
     exercise_activation(&mut audit).await;
     exercise_profile(&mut audit).await;
     exercise_addresses(&mut audit).await;

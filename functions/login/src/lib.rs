@@ -1,9 +1,10 @@
 //! Function `login`: anonymous and customer tokens, refresh, validation,
-//! logout, sessions, social login (OpenID Connect), OpenID discovery and the JWKS, and
-//! the tenant's branding for the account pages.
+//! logout, sessions, social login (OpenID Connect), OpenID discovery and the JWKS,
+//! sign-in with a mailed code, and the tenant's branding for the account pages.
 
 mod branding;
 mod dialects;
+mod factors;
 mod handlers;
 
 use axum::Router;
@@ -34,6 +35,9 @@ pub fn routes() -> Router<AppState> {
         .route("/{tenant}/v1/customers/token/{token}", delete(dialects::moltin_logout))
         .route("/{tenant}/customers/login", post(dialects::retailer_login))
         .route("/customer/{tenant}/branding", get(branding::branding))
+        .route("/customer/{tenant}/login/emailCode", post(factors::request_email_code))
+        .route("/customer/{tenant}/login/emailCode/verify", post(factors::sign_in_with_email_code))
+        .route("/customer/{tenant}/login/secondFactor", post(factors::complete_second_factor))
 }
 
 pub fn router(state: AppState) -> Router {

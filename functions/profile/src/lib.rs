@@ -1,7 +1,8 @@
 //! Function `profile`: the customer's own profile, password change, deletion,
-//! export, and the ways to sign in (linked provider identities).
+//! export, and the ways to sign in (linked provider identities, an authenticator).
 
 mod dialects;
+mod factors;
 mod handlers;
 
 use axum::Router;
@@ -18,6 +19,8 @@ pub fn routes() -> Router<AppState> {
         .route("/customer/{tenant}/me/export", get(handlers::export))
         .route("/customer/{tenant}/me/accounts", get(handlers::list_accounts))
         .route("/customer/{tenant}/me/accounts/{account_id}", delete(handlers::unlink_account))
+        .route("/customer/{tenant}/me/totp", post(factors::start_totp).delete(factors::disable_totp))
+        .route("/customer/{tenant}/me/totp/confirm", post(factors::confirm_totp))
         // Moltin v1 (seed 000) and the retailer API (seed 001).
         .route("/{tenant}/v1/customers/{token}", get(dialects::moltin_get).delete(dialects::moltin_delete))
         .route("/{tenant}/v1/customers/{token}/orders", get(dialects::moltin_orders))

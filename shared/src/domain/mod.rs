@@ -1,6 +1,7 @@
 //! Domain types that cannot hold invalid values: each has a private field and a
 //! `parse` constructor, so a value that exists has been checked.
 
+pub use code::{RecoveryCode, SixDigitCode};
 pub use email::Email;
 pub use ids::{AddressId, ClientId, CustomerId, SessionId};
 pub use login_name::LoginName;
@@ -29,6 +30,7 @@ macro_rules! string_serde {
 }
 pub(crate) use string_serde;
 
+mod code;
 mod email;
 mod ids;
 mod login_name;

@@ -17,6 +17,8 @@ pub enum Template {
     AccountDeleted,
     SocialLinked,
     SocialLinkConfirm,
+    SignInCode,
+    SecurityNotice,
 }
 
 impl Template {
@@ -31,6 +33,8 @@ impl Template {
             Self::AccountDeleted => "account_deleted",
             Self::SocialLinked => "social_linked",
             Self::SocialLinkConfirm => "social_link_confirm",
+            Self::SignInCode => "sign_in_code",
+            Self::SecurityNotice => "security_notice",
         }
     }
 }
@@ -71,6 +75,10 @@ fn environment() -> &'static Environment<'static> {
             "de" / "social_linked",
             "en" / "social_link_confirm",
             "de" / "social_link_confirm",
+            "en" / "sign_in_code",
+            "de" / "sign_in_code",
+            "en" / "security_notice",
+            "de" / "security_notice",
         );
         env
     })
@@ -119,6 +127,8 @@ mod tests {
             Template::AccountDeleted,
             Template::SocialLinked,
             Template::SocialLinkConfirm,
+            Template::SignInCode,
+            Template::SecurityNotice,
         ];
         for template in all {
             for lang in LANGUAGES {

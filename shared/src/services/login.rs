@@ -130,6 +130,16 @@ pub async fn login(
         tracing::info!(event = "login", outcome = "not_activated", tenant = %tenant, customer_id = %target.customer_id, "login refused");
         return Err(ApiError::Forbidden("account_not_activated"));
     }
+    // The password alone may not be enough; the budget is then left as it
+    // is, so a right password buys no fresh guesses at the second factor,
+    // and the guesses spend from the budget the password spent from (a
+    // known device keeps its own: others' failures do not keep it out).
+    let device = known_device.as_ref().map(|d| d.hash.clone());
+    if let Some(challenge) =
+        crate::services::second_factor::after_password(state, anonymous, settings, &target, device).await?
+    {
+        return Err(challenge);
+    }
 
     // The session (one item), and beside it what this login leaves behind:
     // a budget others used cleared, a device token for a device new to this account.

@@ -25,6 +25,9 @@ pub enum CredentialChange<'a> {
     Email { new: &'a Email, sync_contact_email: bool },
     /// A linked provider identity removed: one way in less.
     Unlink { link: &'a SocialLink },
+    /// An authenticator (TOTP) enrolled or removed; its own item goes with
+    /// the change (`commit_credential_change_with`).
+    SecondFactor { enabled: bool },
 }
 
 /// One credential change, against the profile as read.
@@ -67,6 +70,17 @@ impl Store {
         tenant: &TenantId,
         commit: CredentialCommit<'_>,
     ) -> Result<CommitOutcome, StoreError> {
+        self.commit_credential_change_with(tenant, commit, Vec::new()).await
+    }
+
+    /// `commit_credential_change` with `extra` writes in the same transaction
+    /// (after its own items, so a failed condition of theirs is `Rejected`).
+    pub async fn commit_credential_change_with(
+        &self,
+        tenant: &TenantId,
+        commit: CredentialCommit<'_>,
+        extra: Vec<super::Write>,
+    ) -> Result<CommitOutcome, StoreError> {
         let profile = commit.profile;
         let (id, email) = (&profile.id, &profile.email);
         let next = profile.epoch + 1;
@@ -107,6 +121,7 @@ impl Store {
             items.push(TransactWriteItem::builder().update(update).build());
         }
 
+        items.extend(super::items_of(extra));
         let outcome = match self.transact(items).await? {
             Ok(()) => CommitOutcome::Done,
             Err(codes) => {
@@ -164,6 +179,10 @@ impl Store {
                     .expression_attribute_values(":initial", AttributeValue::Bool(initial));
             }
             CredentialChange::Activation => {}
+            CredentialChange::SecondFactor { enabled } => {
+                set.push("secondFactor = :second");
+                update = update.expression_attribute_values(":second", AttributeValue::Bool(enabled));
+            }
             CredentialChange::Unlink { link } => {
                 // The list as read, less the link; the version says nobody changed it since.
                 let remaining: Vec<&SocialLink> =
@@ -238,6 +257,10 @@ impl Store {
             update = update
                 .expression_attribute_values(":hash", s(hash))
                 .expression_attribute_values(":initial", AttributeValue::Bool(initial));
+        }
+        if let CredentialChange::SecondFactor { enabled } = commit.change {
+            set.push("secondFactor = :second");
+            update = update.expression_attribute_values(":second", AttributeValue::Bool(enabled));
         }
         let mut expression = String::new();
         if commit.activate {

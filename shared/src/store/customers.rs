@@ -28,6 +28,8 @@ pub struct LoginTarget {
     pub epoch: u64,
     /// Empty when a guard written by an older release does not carry it.
     pub customer_number: String,
+    /// An authenticator is enrolled: the password alone does not sign in.
+    pub second_factor: bool,
 }
 
 /// An e-mail guard as stored, before any rule looked at it.
@@ -78,6 +80,7 @@ impl LoginTarget {
             initial_password: guard.initial_password,
             epoch: guard.epoch,
             customer_number: guard.customer_number,
+            second_factor: guard.second_factor,
         }
     }
 
