@@ -16,6 +16,9 @@ echo "DynamoDB Local on 127.0.0.1:$port"
 # starts (and its venv installs, the first time) while the tests build.
 scripts/ses-emulator.sh start "$ses_port" "$ses_pidfile" ".local/ses-test.log" &
 ses_starting=$!
+# Chromium (apt) and the pages' npm packages install while the tests build, too.
+(scripts/account-pages.sh browser && scripts/account-pages.sh install) > .local/browser-install.log 2>&1 &
+browser_installing=$!
 export SES_ENDPOINT="http://127.0.0.1:$ses_port" SES_EMULATOR_REQUIRED=1
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 export AWS_REGION=us-east-1
@@ -26,10 +29,15 @@ echo "SES v2 emulator (moto) on 127.0.0.1:$ses_port"
 cargo test --workspace --all-targets
 # The deploy checklist's smoke test, against the local server.
 scripts/smoke-local.sh
-# The account pages, walked in headless Chromium (installs chromium and the npm packages when missing).
-scripts/browser-test.sh
+# The account pages, walked in headless Chromium, beside schemathesis (each
+# has a server and a table of its own; both mostly wait on requests).
+wait "$browser_installing" || { cat .local/browser-install.log; exit 1; }
+scripts/browser-test.sh > .local/browser-test.log 2>&1 &
+walking=$!
 # openapi.yaml is what the code does: schemathesis over it against the local server.
 scripts/schemathesis.sh
+wait "$walking" || { cat .local/browser-test.log; echo "the account pages' walk failed"; exit 1; }
+cat .local/browser-test.log
 # The deployment description: template.yaml lints clean, openapi.yaml is valid OpenAPI 3.1.
 bin="$(scripts/venv.sh)"
 "$bin/cfn-lint" --include-checks I -- template.yaml
