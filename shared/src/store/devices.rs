@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, to_item};
+use super::{Store, StoreError};
 use crate::domain::{CustomerId, TenantId};
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::table_keys::ItemKey;
@@ -54,8 +54,6 @@ impl Store {
         token: &DeviceToken,
         record: &DeviceRecord,
     ) -> Result<(), StoreError> {
-        let item = to_item(&token.key(tenant), record)?;
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
-        Ok(())
+        self.put(&token.key(tenant), record).await
     }
 }

@@ -9,7 +9,7 @@
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, from_item, n, s, to_item};
+use super::{Store, StoreError, from_item, n, s};
 use crate::domain::{CustomerId, TenantId};
 use crate::table_keys::ItemKey;
 
@@ -41,9 +41,7 @@ impl Store {
         customer: &CustomerId,
         record: &EmailCodeRecord,
     ) -> Result<(), StoreError> {
-        let item = to_item(&ItemKey::email_code(tenant, customer), record)?;
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
-        Ok(())
+        self.put(&ItemKey::email_code(tenant, customer), record).await
     }
 
     /// Reserves one guess at the customer's code: the code as stored (with

@@ -183,9 +183,7 @@ impl Store {
         hash: &str,
         record: &ChallengeRecord,
     ) -> Result<(), StoreError> {
-        let item = to_item(&ItemKey::challenge(tenant, hash), record)?;
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
-        Ok(())
+        self.put(&ItemKey::challenge(tenant, hash), record).await
     }
 
     /// The live challenge under `hash`.

@@ -150,6 +150,32 @@ impl Store {
         }
     }
 
+    /// Writes one item, replacing whatever was under its key.
+    pub(crate) async fn put<T: Serialize>(&self, key: &ItemKey, record: &T) -> Result<(), StoreError> {
+        self.client.put_item().table_name(&self.table).set_item(Some(to_item(key, record)?)).send().await?;
+        Ok(())
+    }
+
+    /// Writes one item unless one is under its key; `false` when one was.
+    pub(crate) async fn put_if_absent<T: Serialize>(&self, key: &ItemKey, record: &T) -> Result<bool, StoreError> {
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(key, record)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(err) if matches!(err.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                Ok(false)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
     /// Reads several items in one round trip (strongly consistent); expired
     /// items are left out. Returns items by key.
     pub async fn get_many(&self, keys: &[ItemKey]) -> Result<HashMap<ItemKey, Item>, StoreError> {

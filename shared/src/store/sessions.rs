@@ -3,7 +3,7 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, StoreError, from_item, n, s, to_item};
+use super::{Item, Store, StoreError, from_item, n, s};
 use crate::customer::CustomerRecord;
 use crate::domain::{ClientId, CustomerId, SessionId, TenantId};
 use crate::secrets::{OpaqueSecret, hash_secret};
@@ -123,23 +123,7 @@ pub fn session_key(tenant: &TenantId, customer: Option<&CustomerId>, sid: &Sessi
 impl Store {
     /// Writes a new session (one item); `false` when one with its key exists.
     pub async fn put_session(&self, tenant: &TenantId, session: &SessionRecord) -> Result<bool, StoreError> {
-        use aws_sdk_dynamodb::operation::put_item::PutItemError;
-        let key = session_key(tenant, session.customer_id.as_ref(), &session.session_id);
-        let out = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&key, session)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(err) if matches!(err.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
-                Ok(false)
-            }
-            Err(err) => Err(err.into()),
-        }
+        self.put_if_absent(&session_key(tenant, session.customer_id.as_ref(), &session.session_id), session).await
     }
 
     /// Spends a storefront session for the login that upgrades it: deletes
@@ -268,21 +252,6 @@ impl Store {
     pub fn delete_session_item(&self, key: &ItemKey) -> Result<TransactWriteItem, StoreError> {
         let delete = Delete::builder().table_name(&self.table).set_key(Some(key.to_attributes())).build()?;
         Ok(TransactWriteItem::builder().delete(delete).build())
-    }
-
-    /// The customer's live sessions: not expired and begun in `epoch`.
-    pub async fn list_sessions(
-        &self,
-        tenant: &TenantId,
-        customer: &CustomerId,
-        epoch: u64,
-    ) -> Result<Vec<SessionRecord>, StoreError> {
-        let now = crate::clock::now_epoch();
-        let items = self.query_prefix(&ItemKey::customer_partition(tenant, customer), ItemKey::SESSION_PREFIX).await?;
-        let mut sessions = items.into_iter().map(from_item::<SessionRecord>).collect::<Result<Vec<_>, _>>()?;
-        sessions.retain(|s| s.expires_at > now && s.epoch == epoch);
-        sessions.sort_by_key(|s| s.created_at);
-        Ok(sessions)
     }
 
     /// Revokes every session of a customer except `keep`.

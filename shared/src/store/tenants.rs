@@ -1,4 +1,4 @@
-use super::{Store, StoreError, to_item};
+use super::{Store, StoreError};
 use crate::domain::{ClientId, TenantId};
 use crate::table_keys::ItemKey;
 use crate::tenant::{StorefrontClient, TenantSettings};
@@ -9,9 +9,7 @@ impl Store {
     }
 
     pub async fn put_tenant(&self, tenant: &TenantId, settings: &TenantSettings) -> Result<(), StoreError> {
-        let item = to_item(&ItemKey::tenant(tenant), settings)?;
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
-        Ok(())
+        self.put(&ItemKey::tenant(tenant), settings).await
     }
 
     pub async fn get_client(
@@ -23,9 +21,6 @@ impl Store {
     }
 
     pub async fn put_client(&self, tenant: &TenantId, client: &StorefrontClient) -> Result<(), StoreError> {
-        let id = &client.client_id;
-        let item = to_item(&ItemKey::client(tenant, id), client)?;
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
-        Ok(())
+        self.put(&ItemKey::client(tenant, &client.client_id), client).await
     }
 }
