@@ -7,7 +7,7 @@ SHELL := /bin/bash
 dev:
 	@scripts/dev.sh
 
-## Every test, against a DynamoDB Local of its own on a free port; then fmt and clippy.
+## Every test, against a DynamoDB Local of its own on a free port; fmt and clippy beside the HTTP checks.
 test:
 	@scripts/test.sh
 

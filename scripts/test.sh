@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: starts a DynamoDB Local and an SES v2 emulator (moto) of its own
 # on free ports, runs every test of the workspace against them, stops them,
-# then checks fmt and clippy.
+# with fmt and clippy beside the slow HTTP checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .local
@@ -9,7 +9,7 @@ port="$(scripts/dynamodb-local.sh free-port)"
 pidfile=".local/dynamodb-test-$port.pid"
 ses_port="$(scripts/dynamodb-local.sh free-port)"
 ses_pidfile=".local/ses-test-$ses_port.pid"
-trap 'scripts/dynamodb-local.sh stop "$pidfile"; scripts/ses-emulator.sh stop "$ses_pidfile"' EXIT
+trap 'jobs -p | xargs -r kill 2>/dev/null; scripts/dynamodb-local.sh stop "$pidfile"; scripts/ses-emulator.sh stop "$ses_pidfile"' EXIT
 scripts/dynamodb-local.sh start "$port" "$pidfile" ".local/dynamodb-test.log"
 echo "DynamoDB Local on 127.0.0.1:$port"
 # The SES adapter's test (tests/tests/ses_mail.rs) sends through moto's SES v2. It
@@ -27,6 +27,12 @@ cargo test --workspace --all-targets --no-run
 wait "$ses_starting"
 echo "SES v2 emulator (moto) on 127.0.0.1:$ses_port"
 cargo test --workspace --all-targets
+# clippy checks every crate again (check mode shares nothing with the test
+# build), so it runs in a target folder of its own beside the smoke test, the
+# browser walk and schemathesis, which mostly wait on requests.
+cargo fmt --all -- --check
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/clippy" cargo clippy --workspace --all-targets -- -D warnings > .local/clippy.log 2>&1 &
+linting=$!
 # The deploy checklist's smoke test, against the local server.
 scripts/smoke-local.sh
 # The account pages, walked in headless Chromium, beside schemathesis (each
@@ -45,5 +51,5 @@ bin="$(scripts/venv.sh)"
 # Multi-region: the template with two replica regions and as a replica region's stack (and cfn-lint with replicas).
 "$bin/python" tests/template_regions.py
 "$bin/python" -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('openapi.yaml')[0]); print('openapi.yaml is valid OpenAPI 3.1')"
-cargo fmt --all -- --check
-cargo clippy --workspace --all-targets -- -D warnings
+wait "$linting" || { cat .local/clippy.log; echo "clippy found warnings"; exit 1; }
+echo "fmt and clippy: clean"

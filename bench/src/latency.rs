@@ -97,9 +97,10 @@ impl Route {
             // The session: one item (the client check is cached per
             // container; the first request of a container reads it).
             Route::AnonymousLogin => (2, 1.0, 1.0),
-            // One read (eventually consistent), the reservation, the storefront
-            // session spent, the customer session written (see README, "Login").
-            Route::Login => (4, 2.0, 3.0),
+            // One read (eventually consistent), the login budget read
+            // consistently after the verify, the storefront session spent,
+            // the customer session written (see README, "Login").
+            Route::Login => (4, 2.5, 2.0),
             // One conditional update of the session, the profile read beside it.
             Route::Refresh => (2, 1.0, 1.0),
             // One Query over the customer's partition: the profile, the

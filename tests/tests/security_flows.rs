@@ -288,7 +288,7 @@ async fn twenty_four_parallel_wrong_passwords_verify_at_most_five() {
     assert_eq!(wrong + throttled.len(), 24, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
     assert!(throttled.iter().all(|r| r.headers.contains_key("retry-after")));
     let budget = app.store().login_budget(&app.tenant, &LoginBudget::Account(id)).await.unwrap().unwrap();
-    assert_eq!(budget.attempts as usize, wrong, "each verified attempt was reserved first");
+    assert_eq!(budget.attempts as usize, wrong, "each answered wrong password took an attempt");
     // Locked: the right password waits too.
     assert_eq!(app.login(EMAIL, PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
 }
@@ -329,10 +329,10 @@ async fn a_device_that_logged_in_before_is_not_held_back_by_others_failures() {
     assert_eq!(earlier.status, StatusCode::OK);
     let device = earlier.field("device_token");
     assert!(device.starts_with(&earlier.field("customerId")), "the token names its account");
-    // Someone else runs the account into its lock: four guesses, as the
-    // owner's login a moment ago still holds one attempt of the five for 30 s
-    // (a successful login writes its session and nothing else).
-    for _ in 0..4 {
+    // Someone else runs the account into its lock: five guesses (the
+    // owner's login a moment ago took no attempt: a right password only
+    // reads the budget).
+    for _ in 0..5 {
         assert_eq!(login_with_device(&app, "attacker guess", None).await.status, StatusCode::UNAUTHORIZED);
     }
     assert_eq!(login_with_device(&app, PASSWORD, None).await.status, StatusCode::TOO_MANY_REQUESTS);
@@ -344,9 +344,8 @@ async fn a_device_that_logged_in_before_is_not_held_back_by_others_failures() {
     let other = app.create_customer("bob@example.com", PASSWORD).await;
     let forged = format!("{other}.made-up-secret");
     assert_eq!(login_with_device(&app, PASSWORD, Some(&forged)).await.status, StatusCode::TOO_MANY_REQUESTS);
-    // Failures on the device lock the device, not the account of others
-    // (four: the device's login above holds one attempt for 30 s).
-    for _ in 0..4 {
+    // Failures on the device lock the device, not the account of others.
+    for _ in 0..5 {
         assert_eq!(login_with_device(&app, "typo", Some(&device)).await.status, StatusCode::UNAUTHORIZED);
     }
     assert_eq!(login_with_device(&app, PASSWORD, Some(&device)).await.status, StatusCode::TOO_MANY_REQUESTS);

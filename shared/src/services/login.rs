@@ -1,6 +1,8 @@
-//! Customer login: the password check in one read, a login budget reserved
-//! before verifying (so parallel guesses cannot exceed it), the session in
-//! one write. Accounts that don't exist are throttled and answered the same.
+//! Customer login: the password check in one read, the login budget counted
+//! after verifying (a wrong password takes an attempt, a right one reads the
+//! budget: parallel guesses cannot get more answers than it allows), the
+//! session in one write. Accounts that don't exist are throttled and
+//! answered the same.
 
 use std::sync::Arc;
 
@@ -18,7 +20,7 @@ use crate::services::sessions::{self, CustomerSignIn};
 use crate::services::token_set::TokenSet;
 use crate::state::AppState;
 use crate::store::{
-    DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken, LoginBudget, LoginLookup, LoginTarget, Reservation,
+    BudgetCheck, DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken, LoginBudget, LoginLookup, LoginTarget, Reservation,
 };
 use crate::tenant::TenantSettings;
 
@@ -109,15 +111,17 @@ pub async fn login(
     if known_device.is_none() {
         limits?;
     }
-    let reservation = state.store.reserve_login_attempt(tenant, &budget, settings, now).await?;
-    if let Reservation::Refused { retry_after_secs } = reservation {
-        tracing::info!(event = "login", outcome = "throttled", tenant = %tenant, "login refused by the lock-out");
-        return Err(ApiError::TooManyRequests { retry_after_secs });
-    }
-
+    // The password first, then the budget (see `store::throttle`): a wrong
+    // one takes its attempt, a right one only reads the budget, so a login
+    // that goes well writes nothing to it. Either is answered 429 once the
+    // budget is out, so no more than the budget ever learns an answer.
     let stored_hash: Option<Arc<str>> = target.as_ref().and_then(|t| t.password_hash.as_deref()).map(Arc::from);
     let verified = passwords::verify(&input.password, stored_hash).await?;
     let Some(target) = target.filter(|_| verified) else {
+        let reservation = state.store.reserve_login_attempt(tenant, &budget, settings, now).await?;
+        if let Reservation::Refused { retry_after_secs } = reservation {
+            return Err(throttled(tenant, retry_after_secs));
+        }
         let locked = state.store.settle_failed_attempt(tenant, &budget, reservation, settings, now).await?;
         if known_device.is_none() {
             limits::count_failure(state, tenant, settings, source, Limited::FailedLogin).await;
@@ -125,8 +129,14 @@ pub async fn login(
         tracing::info!(event = "login", outcome = "failure", tenant = %tenant, locked = locked.is_some(), "login failed");
         return Err(INVALID_CREDENTIALS);
     };
+    let others_in_budget = match state.store.check_login_budget(tenant, &budget, now).await? {
+        BudgetCheck::Refused { retry_after_secs } => return Err(throttled(tenant, retry_after_secs)),
+        BudgetCheck::Open { others } => others,
+    };
     if target.status != CustomerStatus::Active {
-        state.store.clear_budget(tenant, &budget).await?;
+        if others_in_budget {
+            state.store.clear_budget(tenant, &budget).await?;
+        }
         tracing::info!(event = "login", outcome = "not_activated", tenant = %tenant, customer_id = %target.customer_id, "login refused");
         return Err(ApiError::Forbidden("account_not_activated"));
     }
@@ -145,7 +155,7 @@ pub async fn login(
     // a budget others used cleared, a device token for a device new to this account.
     let customer = &target.customer_id;
     let clear = async {
-        if crate::store::Store::budget_needs_clearing(reservation) {
+        if others_in_budget {
             state.store.clear_budget(tenant, &budget).await?;
         }
         Ok::<_, ApiError>(())
@@ -186,6 +196,11 @@ pub async fn login(
         upgrade_hash(state, tenant, &target, &input.password).await;
     }
     Ok(LoginTokenSet { tokens, saas_token, device_token })
+}
+
+fn throttled(tenant: &TenantId, retry_after_secs: u64) -> ApiError {
+    tracing::info!(event = "login", outcome = "throttled", tenant = %tenant, "login refused by the lock-out");
+    ApiError::TooManyRequests { retry_after_secs }
 }
 
 /// Re-checks the password of a signed-in customer (password change,

@@ -41,7 +41,7 @@ pub use moltin_tokens::MoltinTokenRecord;
 pub use one_time_tokens::{OneTimeTokenRecord, TokenPurpose};
 pub use sessions::{RefreshToken, Rotation, SessionRecord};
 pub use social::SocialLinkRecord;
-pub use throttle::{LoginBudget, Reservation, ThrottleRecord};
+pub use throttle::{BudgetCheck, LoginBudget, Reservation, ThrottleRecord};
 
 use crate::table_keys::{ItemKey, PK, TTL};
 

@@ -1,10 +1,21 @@
-//! Login budgets: how many password checks an account may still have. An
-//! attempt is reserved with a conditional write *before* the password is
-//! verified, so however many requests arrive at once, at most the budget is
-//! verified; a failed attempt stays spent (for a day), a successful login
-//! clears what others left. A budget that only ever saw successful logins
-//! forgets its reservations after `RESERVATION_SECS` by itself, so the usual
-//! login writes its reservation and nothing else here.
+//! Login budgets: how many password checks an account may still have.
+//!
+//! However many requests arrive at once, at most the budget may learn an
+//! answer. Two ways keep that:
+//! - **Reserve, then verify** (password re-checks, second-factor codes): an
+//!   attempt is reserved with a conditional write *before* the secret is
+//!   checked, so at most the budget is even checked.
+//! - **Verify, then count** (password login): the password is checked
+//!   first; a wrong one then takes its attempt with the same conditional
+//!   write, and is answered 429, not 401, when the budget has none left; a
+//!   right one reads the budget consistently (`check_login_budget`) and is
+//!   answered 429 too when it is spent or locked. So an answer is only ever
+//!   given within the budget, and a login that goes well writes nothing
+//!   here — its one read is cheaper than a write.
+//!
+//! A failed attempt stays spent (for a day); a successful login clears what
+//! others left. A reservation that nobody settles lapses after
+//! `RESERVATION_SECS` by itself.
 
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
@@ -58,6 +69,16 @@ pub enum Reservation {
     /// Verify the password; `attempt` is this attempt's number in the budget.
     Granted { attempt: u32, allowance: u32 },
     /// Answer 429 with this `Retry-After`.
+    Refused { retry_after_secs: u64 },
+}
+
+/// What a right password finds in its budget (`check_login_budget`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetCheck {
+    /// The login may go on; `others` says attempts of others are in the
+    /// budget (failures, or checks still running), to clear on success.
+    Open { others: bool },
+    /// Answer 429 with this `Retry-After`, as a refused reservation would.
     Refused { retry_after_secs: u64 },
 }
 
@@ -122,6 +143,26 @@ impl Store {
                 Ok(Reservation::Refused { retry_after_secs: wait as u64 })
             }
         }
+    }
+
+    /// Whether a login whose password was right may be answered: the
+    /// budget read consistently, after the verify. A lock, or an allowance
+    /// used up by failures (or by checks still running) refuses it, exactly
+    /// where a reservation would have been refused.
+    pub async fn check_login_budget(
+        &self,
+        tenant: &TenantId,
+        budget: &LoginBudget,
+        now: i64,
+    ) -> Result<BudgetCheck, StoreError> {
+        let record: Option<ThrottleRecord> = self.get(&budget.key(tenant)).await?;
+        Ok(match record {
+            None => BudgetCheck::Open { others: false },
+            Some(r) if r.locked_until > now => BudgetCheck::Refused { retry_after_secs: (r.locked_until - now) as u64 },
+            // The allowance is out in attempts still being verified: they settle within a second.
+            Some(r) if r.attempts >= r.allowance => BudgetCheck::Refused { retry_after_secs: 1 },
+            Some(_) => BudgetCheck::Open { others: true },
+        })
     }
 
     /// A reserved attempt failed. It stays counted for a day; the last one
