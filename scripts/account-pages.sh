@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The account pages' tools: `scripts/account-pages.sh install` runs npm ci in
 # account-pages/ (only when package-lock.json changed since the last one) and
-# puts zxcvbn (the strength meter's estimator) into site/vendor/;
+# puts zxcvbn (the strength meter's estimator) and qrcode-generator (the QR
+# code of an authenticator app's setup) into site/vendor/;
 # `scripts/account-pages.sh browser` installs Debian's chromium when it is
 # missing (apt-get, as root). Both return at once when done already.
 set -euo pipefail
@@ -16,8 +17,13 @@ install() {
     echo "$want" > "$stamp"
   fi
   mkdir -p "$dir/site/vendor"
-  cmp -s "$dir/node_modules/zxcvbn/dist/zxcvbn.js" "$dir/site/vendor/zxcvbn.js" \
-    || cp "$dir/node_modules/zxcvbn/dist/zxcvbn.js" "$dir/site/vendor/zxcvbn.js"
+  vendor "$dir/node_modules/zxcvbn/dist/zxcvbn.js" zxcvbn.js
+  # The ES module build, under .js: every static host serves that as JavaScript.
+  vendor "$dir/node_modules/qrcode-generator/dist/qrcode.mjs" qrcode.js
+}
+
+vendor() {
+  cmp -s "$1" "$dir/site/vendor/$2" || cp "$1" "$dir/site/vendor/$2"
 }
 
 browser() {

@@ -20,8 +20,9 @@ if [ ! -f .tools/swagger-ui/swagger-ui-bundle.js ]; then
   fi
   rm -rf "$tmp"
 fi
-# The account pages' strength meter (zxcvbn, npm); the pages work without it, checking length only.
-scripts/account-pages.sh install || echo "account pages: npm ci failed, the strength meter checks length only" >&2
+# The account pages' vendored npm packages: zxcvbn (the strength meter; without it the pages check
+# length only) and qrcode-generator (the authenticator QR code; without it the key and link remain).
+scripts/account-pages.sh install || echo "account pages: npm ci failed, the strength meter checks length only and no QR code is drawn" >&2
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$db_port"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export ISSUER_BASE_URL="${ISSUER_BASE_URL:-http://127.0.0.1:${PORT:-3000}}"

@@ -1,7 +1,10 @@
 // The account pages walked in headless Chromium (Debian's package, driven by
 // playwright-core) against `accounts serve`: sign up, activate from the
 // mailed link, sign in, profile, addresses, sessions, password and e-mail
-// change, sign out, reset, sign in again, export, delete. Each step checks
+// change, sign out, reset, sign in again, sign in with a mailed code, set up
+// two-step verification (an authenticator app: QR code, first code, recovery
+// codes), sign in with its codes and a recovery code, turn it off, export,
+// delete. Each step checks
 // what the page shows and what the API holds; wrong input on every form must
 // show the API's field errors next to the fields and keep what was typed;
 // axe-core finds no serious or critical violation on any page; no page breaks
@@ -14,6 +17,7 @@ import { readFileSync, readdirSync, mkdirSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
@@ -71,6 +75,50 @@ async function mailedLink(to, param, after = 0) {
   }
   throw new Error(`FAIL: no mail to ${to} with a ${param} link`);
 }
+
+/** The six-digit code in the newest mail to `to` (after the first `after` mails). */
+async function mailedCode(to, after = 0) {
+  for (let i = 0; i < 50; i++) {
+    const found = mails().slice(after).reverse().find((m) => JSON.stringify(m.to).includes(to) && /^\d{6}$/m.test(m.text));
+    if (found) return found.text.match(/^(\d{6})$/m)[1];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`FAIL: no mail to ${to} with a code`);
+}
+
+// ---- an authenticator app: RFC 6238 (HMAC-SHA1, six digits, 30 s) ----
+function base32(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text.replace(/[\s=]/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) { out.push((value >>> (bits - 8)) & 255); bits -= 8; }
+  }
+  return Buffer.from(out);
+}
+function totpAt(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const h = createHmac('sha1', base32(secret)).update(counter).digest();
+  const offset = h[19] & 15;
+  return String((h.readUInt32BE(offset) & 0x7fffffff) % 1e6).padStart(6, '0');
+}
+/** A code of a time step not used yet: the API takes one step of skew either
+ *  way and each step once, so three codes need no waiting. */
+let lastStep = 0;
+async function nextTotp(secret) {
+  const now = () => Math.floor(Date.now() / 30000);
+  let step = Math.max(lastStep + 1, now() - 1);
+  // The step before runs out with the current one: not in its last seconds.
+  if (step < now() + 0 && 30 - (Date.now() / 1000) % 30 < 5) step = now();
+  while (step > now() + 1) await new Promise((r) => setTimeout(r, 500));
+  lastStep = step;
+  return totpAt(secret, step);
+}
+const wrongCode = (code) => String((Number(code) + 500000) % 1e6).padStart(6, '0');
 
 // ---- the browser: one Chromium, one context, one page ----
 const browser = await chromium.launch({
@@ -409,6 +457,168 @@ try {
   me = await session();
   log('sign in with the new password');
 
+  // ---- sign in with a mailed code ----
+  async function signOut() {
+    await page.click('#sign-out');
+    await page.waitForURL(/index\.html/);
+    await page.waitForSelector('body[data-ready="true"]');
+  }
+  async function signedIn() {
+    await page.waitForURL(/account\.html/);
+    await page.waitForSelector('body[data-ready="true"]');
+    return session();
+  }
+  await signOut();
+  await page.click('#use-code');
+  assert(await page.isHidden('#signin'), 'the password form gives way to the code request');
+  const NOBODY = `nobody.${stamp}@example.com`;
+  await page.fill('#code-email', NOBODY);
+  await submit('code-request');
+  await statusSays('a code is on its way');
+  const neutral = await text('#status');
+  eq(await page.evaluate(() => document.activeElement.id), 'code', 'focus moves to the code');
+  await page.click('#code-verify [data-use-password]');
+  await page.click('#use-code');
+  await page.fill('#code-email', NEW_EMAIL);
+  const beforeCode = mails().length;
+  await submit('code-request');
+  await page.waitForFunction((e) => document.querySelector('#status').textContent.includes(e), NEW_EMAIL);
+  eq((await text('#status')).replace(NEW_EMAIL, NOBODY), neutral, 'the same words whether or not the address has an account');
+  eq(await page.getAttribute('#code', 'autocomplete'), 'one-time-code', 'the code field is a one-time code');
+  eq(await page.getAttribute('#code', 'inputmode'), 'numeric', 'the code field asks for digits');
+  await check('signin-code');
+  const mailed = await mailedCode(NEW_EMAIL, beforeCode);
+  await page.fill('#code', '12ab');
+  await submit('code-verify');
+  await fieldError('code');
+  await page.fill('#code', wrongCode(mailed));
+  await submit('code-verify');
+  assert((await alertText('code-verify')).includes('wrong or no longer valid'), 'a wrong code is refused');
+  assert((await fieldError('code')).length > 0, 'next to the field');
+  await page.fill('#code', mailed);
+  await submit('code-verify');
+  me = await signedIn();
+  eq((await api('GET', `/customer/${TENANT}/validateauthtoken`, undefined, me.accessToken)).body.email, NEW_EMAIL, 'API: the code signed in');
+  log('sign in with a mailed code (a neutral answer, a wrong code refused)');
+
+  // ---- two-step verification: set up an authenticator app ----
+  await page.click('nav.account a[href="security.html"]');
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector('#totp-off:not([hidden])');
+  await page.click('#totp-start');
+  await page.waitForSelector('#totp-enrol:not([hidden]) #totp-qr svg path');
+  const secret = (await text('#totp-secret')).replace(/\s/g, '');
+  const uri = await page.getAttribute('#totp-uri', 'href');
+  assert(uri.startsWith('otpauth://totp/') && new URL(uri).searchParams.get('secret') === secret, `the key is the QR code's (${uri})`);
+  assert((await page.getAttribute('#totp-qr svg path', 'd')).length > 500, 'the QR code is drawn');
+  eq(await page.getAttribute('#totp-qr', 'role'), 'img', 'the QR code is an image to assistive technology');
+  await check('totp-enrol');
+  const first = await nextTotp(secret);
+  await page.fill('#totp-code', wrongCode(first));
+  await submit('totp-enrol');
+  await fieldError('totp-code');
+  await page.fill('#totp-code', first);
+  await submit('totp-enrol');
+  await page.waitForSelector('#totp-recovery:not([hidden])');
+  const recovery = await page.locator('#recovery-codes li').allInnerTexts();
+  eq(recovery.length, 10, 'ten recovery codes are shown');
+  await check('totp-recovery');
+  const [codesFile] = await Promise.all([page.waitForEvent('download'), page.click('#recovery-download')]);
+  const saved = readFileSync(await codesFile.path(), 'utf8');
+  assert(recovery.every((c) => saved.includes(c)), 'the download holds every recovery code');
+  await submit('totp-recovery');
+  await fieldError('recovery-saved');
+  await page.check('#recovery-saved');
+  await submit('totp-recovery');
+  await statusSays('is on');
+  await page.waitForSelector('#totp-on:not([hidden])');
+  eq(await page.locator('#recovery-codes li').count(), 0, 'the codes are gone from the page');
+  await check('totp-on');
+  eq((await api('GET', `/customer/${TENANT}/me/accounts`, undefined, me.accessToken)).body[0].hasTotp, true, 'API: an authenticator is enrolled');
+  eq((await apiLogin(NEW_EMAIL, PASSWORD_3)).body.code, 'second_factor_required', 'API: the password alone does not sign in');
+  log('set up an authenticator app: QR code and key, a wrong first code, recovery codes downloaded');
+
+  // ---- sign in: password, then the app's code ----
+  async function toSecondFactor() {
+    await page.fill('#email', NEW_EMAIL);
+    await page.fill('#password', PASSWORD_3);
+    await submit('signin');
+    await page.waitForSelector('#second-factor:not([hidden])');
+    eq(await page.evaluate(() => document.activeElement.id), 'factor-code', 'focus moves to the code');
+  }
+  await signOut();
+  await toSecondFactor();
+  assert(await page.isHidden('#signin'), 'the password step gives way to the code');
+  await check('signin-second-factor');
+  const appCode = await nextTotp(secret);
+  await page.fill('#factor-code', wrongCode(appCode));
+  await submit('second-factor');
+  assert((await alertText('second-factor')).includes('not right'), 'a wrong code is refused');
+  await fieldError('factor-code');
+  await page.fill('#factor-code', appCode);
+  await submit('second-factor');
+  me = await signedIn();
+  eq((await api('GET', `/customer/${TENANT}/validateauthtoken`, undefined, me.accessToken)).status, 200, 'API: signed in with the app\'s code');
+  log('sign in with the password and the app\'s code (a wrong one refused)');
+
+  // ---- a recovery code works once ----
+  await signOut();
+  await toSecondFactor();
+  await page.click('#factor-toggle');
+  eq(await page.evaluate(() => document.activeElement.id), 'factor-recovery', 'focus moves to the recovery code');
+  await page.fill('#factor-recovery', recovery[0]);
+  await submit('second-factor');
+  me = await signedIn();
+  await signOut();
+  await toSecondFactor();
+  await page.click('#factor-toggle');
+  await page.fill('#factor-recovery', recovery[0]);
+  await submit('second-factor');
+  assert((await alertText('second-factor')).includes('used already'), 'a spent recovery code is refused');
+  await fieldError('factor-recovery');
+  log('a recovery code signs in once');
+
+  // ---- the challenge expires: back to the password ----
+  // (Five minutes are too long to wait: the request carries a dead challenge instead.)
+  await page.route('**/login/secondFactor', (route) => {
+    const body = JSON.parse(route.request().postData());
+    route.continue({ postData: JSON.stringify({ ...body, challenge: 'expired-challenge-0000000000000000000000000000' }) });
+  });
+  await page.click('#factor-toggle');
+  await page.fill('#factor-code', '000000');
+  await submit('second-factor');
+  await page.waitForSelector('#signin:not([hidden])');
+  assert((await alertText('signin')).includes('expired'), 'the password step says why');
+  eq(await page.evaluate(() => document.activeElement.id), 'password', 'focus is on the password');
+  eq([await value('#email'), await value('#password')], [NEW_EMAIL, ''], 'the address stays, the password is asked again');
+  await page.unroute('**/login/secondFactor');
+  await page.fill('#password', PASSWORD_3);
+  await submit('signin');
+  await page.waitForSelector('#second-factor:not([hidden])');
+  await page.click('#factor-toggle');
+  await page.fill('#factor-recovery', recovery[1].toUpperCase());
+  await submit('second-factor');
+  me = await signedIn();
+  log('an expired challenge goes back to the password; a second recovery code signs in');
+
+  // ---- turn it off: password and a code ----
+  await page.click('nav.account a[href="security.html"]');
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector('#totp-on:not([hidden])');
+  const offCode = await nextTotp(secret);
+  await page.fill('#totp-password', 'not my password');
+  await page.fill('#totp-disable-code', offCode);
+  await submit('totp-disable');
+  await fieldError('totp-password');
+  eq(await value('#totp-disable-code'), offCode, 'the typed code stays');
+  await page.fill('#totp-password', PASSWORD_3);
+  await submit('totp-disable');
+  await statusSays('is off');
+  await page.waitForSelector('#totp-off:not([hidden])');
+  eq((await api('GET', `/customer/${TENANT}/me/accounts`, undefined, me.accessToken)).body[0].hasTotp, false, 'API: no authenticator');
+  eq((await apiLogin(NEW_EMAIL, PASSWORD_3)).status, 200, 'API: the password alone signs in again');
+  log('turn two-step verification off with the password and a code');
+
   // ---- export, delete ----
   await page.click('nav.account a[href="data.html"]');
   await page.waitForSelector('body[data-ready="true"]');
@@ -459,6 +669,7 @@ try {
   eq(await text('h1'), 'Anmelden', 'the sign-in page in German');
   eq(await page.getAttribute('html', 'lang'), 'de', 'the page language follows');
   await check('signin-de');
+  eq(await text('#use-code'), 'Stattdessen einen Code senden', 'the code path in German');
   await page.click('.lang button[data-lang="en"]');
   log('German');
 

@@ -192,7 +192,10 @@ async fn linked_identities_are_listed_and_unlinking_one_ends_its_sessions() {
 
     let accounts = app.get("/customer/demo/me/accounts", Some(&token)).await;
     assert_eq!(accounts.status, StatusCode::OK, "{}", accounts.body);
-    assert_eq!(accounts.body[0], json!({"id": EMAIL, "type": "internal", "email": EMAIL, "hasPassword": true}));
+    assert_eq!(
+        accounts.body[0],
+        json!({"id": EMAIL, "type": "internal", "email": EMAIL, "hasPassword": true, "hasTotp": false})
+    );
     let linked = social_account(&accounts.body, "ada-at-acme");
     assert_eq!(linked["type"], "social");
     assert_eq!(linked["provider"], "acme");

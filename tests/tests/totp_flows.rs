@@ -69,6 +69,8 @@ async fn an_enrolled_authenticator_completes_password_logins_and_a_code_works_on
     let notices = app.mails_to(EMAIL);
     assert!(notices.last().unwrap()["subject"].as_str().unwrap().contains("sign-in methods changed"));
     assert_eq!(app.post("/customer/demo/me/totp", Some(&token), json!({})).await.status, StatusCode::CONFLICT);
+    let accounts = app.get("/customer/demo/me/accounts", Some(&token)).await;
+    assert_eq!(accounts.body[0]["hasTotp"], true, "{}", accounts.body);
 
     // The password alone is answered with a challenge; the next step's code completes it.
     let (anonymous, challenge) = challenged(&app).await;
@@ -116,6 +118,7 @@ async fn recovery_codes_work_once_and_removal_takes_the_password_and_a_code() {
     app.send(remove(spent)).await.assert_problem(StatusCode::FORBIDDEN, "invalid_code");
     let removed = app.send(remove(json!({"password": PASSWORD, "recoveryCode": recovery[1]}))).await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+    assert_eq!(app.get("/customer/demo/me/accounts", Some(&token)).await.body[0]["hasTotp"], false);
     assert_eq!(app.login(EMAIL, PASSWORD).await.status, StatusCode::OK);
 }
 

@@ -1,5 +1,9 @@
-// Sign in: an anonymous storefront session, then the customer login on it.
-import { start, bindForm, call, anonymousToken, tenantPath, saveSession, session, t, announce, param, Problem } from './common.js';
+// Sign in: an anonymous storefront session, then the customer login on it —
+// with the password or with a code mailed to the address; either may be
+// answered "second factor required", completed here with a code from the
+// authenticator app, a recovery code or (when the tenant asks every login
+// for one) a mailed code.
+import { start, bindForm, call, api, anonymousToken, tenantPath, saveSession, session, t, announce, param, Problem, clearErrors, showProblem } from './common.js';
 
 await start();
 const reasons = { 'signed-out': 'signin.signedOut', deleted: 'signin.deleted', 'email-changed': 'signin.emailChanged', 'password-reset': 'signin.passwordReset' };
@@ -8,16 +12,120 @@ else if (session()) location.replace('account.html');
 
 const form = document.getElementById('signin');
 const resend = document.getElementById('resend');
+const codeRequest = document.getElementById('code-request');
+const codeVerify = document.getElementById('code-verify');
+const factor = document.getElementById('second-factor');
+const more = document.getElementById('more');
+const steps = [form, codeRequest, codeVerify, factor];
+
+/** Shows one step (the others hidden) and focuses `focus`. */
+function show(step, focus) {
+  for (const s of steps) s.hidden = s !== step;
+  resend.hidden = true;
+  more.hidden = step === factor;
+  (focus || step.querySelector('input:not([disabled])')).focus();
+}
+
+function signedIn(tokens) {
+  saveSession(tokens);
+  location.assign('account.html');
+}
+
+// ---- the second factor ----
+/** The challenge of a login answered "second factor required": the anonymous
+ *  session it is bound to, what completes it, and the step it came from. */
+let pending = null;
+let recovery = false;
+const factorFields = { invalid_code: 'code' };
+const factorIntro = document.getElementById('factor-intro');
+const factorToggle = document.getElementById('factor-toggle');
+
+function renderFactor() {
+  if (!pending) return;
+  const methods = pending.methods;
+  const app = methods.includes('totp');
+  factorIntro.textContent = t(recovery ? 'factor.recoveryIntro' : app ? 'factor.totpIntro' : 'factor.emailIntro');
+  factorToggle.hidden = !(app && methods.includes('recovery_code'));
+  factorToggle.textContent = t(recovery ? 'factor.useApp' : 'factor.useRecovery');
+}
+
+function useRecovery(on) {
+  recovery = on;
+  const code = factor.elements.code;
+  const rc = factor.elements.recoveryCode;
+  code.disabled = on;
+  rc.disabled = !on;
+  document.getElementById('factor-code-field').hidden = on;
+  document.getElementById('factor-recovery-field').hidden = !on;
+  factorFields.invalid_code = on ? 'recoveryCode' : 'code';
+  clearErrors(factor);
+  renderFactor();
+}
+
+/** A login (password or e-mail code) on a fresh anonymous session; on
+ *  "second factor required" the factor step takes over. */
+async function login(path, values, from) {
+  const anonymous = await anonymousToken();
+  const r = await api('POST', tenantPath(path), values, anonymous);
+  if (r.ok) return signedIn(r.body);
+  const problem = new Problem(r.status, r.body);
+  if (problem.code !== 'second_factor_required') throw problem;
+  pending = {
+    anonymous,
+    from,
+    challenge: problem.body.challenge,
+    methods: problem.body.secondFactorMethods || ['totp', 'recovery_code'],
+    expiresAt: Date.now() + (problem.body.challengeExpiresIn || 300) * 1000,
+  };
+  factor.reset();
+  useRecovery(false);
+  announce('', { focus: false });
+  show(factor, factor.elements.code);
+}
+
+/** The challenge is dead (expired, spent, or the credentials changed): back
+ *  to the step the sign-in started from, saying why. */
+function challengeExpired() {
+  const back = pending && pending.from === 'code' ? codeRequest : form;
+  pending = null;
+  form.elements.password.value = '';
+  show(back);
+  showProblem(back, new Problem(401, { code: 'invalid_challenge' }), { invalid_challenge: t('factor.expired') });
+  (back === form ? form.elements.password : codeRequest.elements.email).focus();
+}
+
+bindForm(factor, async (values) => {
+  if (!pending || Date.now() > pending.expiresAt) return challengeExpired();
+  const r = await api('POST', tenantPath('/login/secondFactor'), { challenge: pending.challenge, ...values }, pending.anonymous);
+  if (r.ok) return signedIn(r.body);
+  const problem = new Problem(r.status, r.body);
+  if (problem.code === 'invalid_challenge') return challengeExpired();
+  throw problem;
+}, () => ({
+  invalid_code: t(recovery ? 'factor.wrongRecovery' : pending?.methods.includes('totp') ? 'factor.wrong' : 'factor.wrongEmail'),
+  account_locked: t('error.locked'),
+  429: t('error.tooMany'),
+}), factorFields);
+
+factorToggle.addEventListener('click', () => {
+  useRecovery(!recovery);
+  (recovery ? factor.elements.recoveryCode : factor.elements.code).focus();
+});
+document.getElementById('factor-cancel').addEventListener('click', () => {
+  pending = null;
+  show(form);
+});
+document.addEventListener('languagechange', renderFactor);
+
+// ---- the password ----
 bindForm(form, async (values) => {
   resend.hidden = true;
-  const anonymous = await anonymousToken();
   try {
-    saveSession(await call('POST', tenantPath('/login'), values, anonymous));
+    await login('/login', values, 'password');
   } catch (err) {
     if (err instanceof Problem && err.code === 'account_not_activated') resend.hidden = false;
     throw err;
   }
-  location.assign('account.html');
 }, () => ({
   invalid_credentials: t('signin.invalid'),
   account_not_activated: t('signin.notActivated'),
@@ -30,4 +138,60 @@ document.getElementById('resend-button').addEventListener('click', async () => {
   await call('POST', tenantPath('/activate/resend'), { email }, await anonymousToken()).catch(() => null);
   resend.hidden = true;
   announce(t('signin.resent', { email }));
+});
+
+// ---- a code by mail ----
+let codeEmail = '';
+
+async function sendCode(email) {
+  await call('POST', tenantPath('/login/emailCode'), { email }, await anonymousToken());
+  codeEmail = email;
+  // Always 202: the same words whether or not the address has an account.
+  announce(t('code.sent', { email }), { focus: false });
+}
+
+document.getElementById('use-code').addEventListener('click', () => {
+  clearErrors(codeRequest);
+  codeRequest.elements.email.value = form.elements.email.value;
+  announce('', { focus: false });
+  show(codeRequest);
+});
+for (const button of document.querySelectorAll('[data-use-password]')) {
+  button.addEventListener('click', () => {
+    clearErrors(form);
+    form.elements.email.value = codeEmail || codeRequest.elements.email.value;
+    announce('', { focus: false });
+    show(form);
+  });
+}
+
+bindForm(codeRequest, async (values) => {
+  await sendCode(values.email || '');
+  codeVerify.reset();
+  clearErrors(codeVerify);
+  show(codeVerify);
+}, () => ({ 429: t('error.tooMany') }));
+
+bindForm(codeVerify, async (values) => {
+  await login('/login/emailCode/verify', { email: codeEmail, code: values.code || '' }, 'code');
+}, () => ({
+  invalid_code: t('code.wrong'),
+  account_locked: t('error.locked'),
+  429: t('error.tooMany'),
+}), { invalid_code: 'code' });
+
+document.getElementById('code-again').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  if (button.getAttribute('aria-busy') === 'true') return;
+  button.setAttribute('aria-busy', 'true');
+  clearErrors(codeVerify);
+  try {
+    await sendCode(codeEmail);
+    codeVerify.elements.code.value = '';
+    codeVerify.elements.code.focus();
+  } catch (err) {
+    showProblem(codeVerify, err instanceof Problem ? err : new Problem(0, { title: t('error.unexpected') }), { 429: t('error.tooMany') });
+  } finally {
+    button.removeAttribute('aria-busy');
+  }
 });

@@ -51,6 +51,10 @@ pub struct AccountView {
     /// Internal account: whether a password is set (a social-only customer has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_password: Option<bool>,
+    /// Internal account: whether an authenticator (TOTP) is enrolled, so a
+    /// password or e-mail code alone does not sign in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_totp: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,6 +73,7 @@ impl AccountView {
             kind: "internal",
             email: Some(customer.email.to_string()),
             has_password: Some(customer.password_hash.is_some()),
+            has_totp: Some(customer.second_factor),
             provider: None,
             issuer: None,
             subject: None,
@@ -79,6 +84,7 @@ impl AccountView {
             kind: "social",
             email: link.email.clone(),
             has_password: None,
+            has_totp: None,
             provider: link.provider.clone(),
             issuer: Some(link.issuer.clone()),
             subject: Some(link.subject.clone()),
@@ -209,5 +215,20 @@ mod tests {
         assert_eq!(Expand::parse(Some("mixin:loyalty,mixin:*")).unwrap().mixins, MixinSelection::All);
         let err = Expand::parse(Some("orders,mixin:")).unwrap_err();
         assert_eq!(err.code(), "invalid_request");
+    }
+
+    #[test]
+    fn the_internal_account_tells_whether_an_authenticator_is_enrolled() {
+        let email = crate::domain::Email::parse("ann@example.com").unwrap();
+        let mut customer = CustomerRecord::new(
+            CustomerId::generate(),
+            email,
+            crate::customer::CustomerStatus::Active,
+            "2026-01-01T00:00:00Z",
+        );
+        let internal = |c: &CustomerRecord| serde_json::to_value(&AccountView::all(c)[0]).unwrap();
+        assert_eq!(internal(&customer)["hasTotp"], false);
+        customer.second_factor = true;
+        assert_eq!(internal(&customer)["hasTotp"], true);
     }
 }
