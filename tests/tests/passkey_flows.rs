@@ -112,7 +112,9 @@ async fn passkeys_register_list_sign_in_and_remove() {
     assert!(notices.last().unwrap()["text"].as_str().unwrap().contains("\"Phone\" can no longer"));
     let listed = app.get(PASSKEYS, Some(&token)).await;
     assert_eq!(listed.body.as_array().unwrap().len(), 1);
-    app.delete(&format!("{PASSKEYS}/{phone_id}"), Some(&token)).await.assert_problem(StatusCode::NOT_FOUND, "not_found");
+    app.delete(&format!("{PASSKEYS}/{phone_id}"), Some(&token))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
 
     // The removed passkey no longer signs in; the other one does.
     sign_in(&app, &mut phone).await.assert_problem(StatusCode::UNAUTHORIZED, "invalid_passkey");
@@ -236,7 +238,8 @@ async fn another_tenants_credential_is_not_found() {
     let options = app.post("/customer/othershop/login/passkey/options", Some(&anonymous), json!({})).await;
     assert_eq!(options.status, StatusCode::OK, "{}", options.body);
     let assertion = authenticator.get(&options.body["publicKey"]);
-    let signed_in = app.post("/customer/othershop/login/passkey", Some(&anonymous), sign_in_body(&options, assertion)).await;
+    let signed_in =
+        app.post("/customer/othershop/login/passkey", Some(&anonymous), sign_in_body(&options, assertion)).await;
     signed_in.assert_problem(StatusCode::UNAUTHORIZED, "invalid_passkey");
 
     // A tenant without passkeys answers so, before any ceremony.
@@ -280,9 +283,11 @@ async fn every_passkey_fixture_answers_as_documented() {
     let value = |name: &'static str, value: &str| (name, value.to_owned());
 
     let values = Values(vec![value("CUSTOMER_TOKEN", &customer), value("PASSWORD", PASSWORD)]);
-    case("profile-passkeys-options-missing-password.json", StatusCode::BAD_REQUEST, |b| fields_in_order(b) == ["password"])
-        .run(profile(), &values)
-        .await;
+    case("profile-passkeys-options-missing-password.json", StatusCode::BAD_REQUEST, |b| {
+        fields_in_order(b) == ["password"]
+    })
+    .run(profile(), &values)
+    .await;
     let options = case("profile-passkeys-options.json", StatusCode::OK, |b| b["publicKey"]["challenge"].is_string())
         .run(profile(), &values)
         .await;
@@ -306,9 +311,10 @@ async fn every_passkey_fixture_answers_as_documented() {
 
     let anonymous = app.anonymous().await.field("access_token");
     let values = Values(vec![value("ANONYMOUS_TOKEN", &anonymous)]);
-    let options = case("login-passkey-options.json", StatusCode::OK, |b| b["publicKey"]["allowCredentials"] == json!([]))
-        .run(login(), &values)
-        .await;
+    let options =
+        case("login-passkey-options.json", StatusCode::OK, |b| b["publicKey"]["allowCredentials"] == json!([]))
+            .run(login(), &values)
+            .await;
     let assertion = authenticator.get(&options.body["publicKey"]);
     let values = Values(vec![
         value("ANONYMOUS_TOKEN", &anonymous),

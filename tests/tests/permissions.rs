@@ -266,7 +266,8 @@ async fn exercise_passkeys(audit: &mut Audit) {
     audit.app.create_customer(OWNER, PASSWORD).await;
     let token = audit.login(OWNER, PASSWORD).await.field("access_token");
     let mut authenticator = tests::passkey::SoftPasskey::default();
-    let options = audit.post(p, "/customer/demo/me/passkeys/options", Some(&token), json!({"password": PASSWORD})).await;
+    let options =
+        audit.post(p, "/customer/demo/me/passkeys/options", Some(&token), json!({"password": PASSWORD})).await;
     assert_eq!(options.status, StatusCode::OK, "{}", options.body);
     let credential = authenticator.create(&options.body["publicKey"]);
     let body = json!({"challengeId": options.field("challengeId"), "name": "Laptop", "credential": credential});
@@ -277,10 +278,8 @@ async fn exercise_passkeys(audit: &mut Audit) {
         let anonymous = audit.anonymous().await;
         let options = audit.post(f, "/customer/demo/login/passkey/options", Some(&anonymous), json!({})).await;
         assert_eq!(options.status, StatusCode::OK, "{}", options.body);
-        let ceremony = tests::passkey::Ceremony {
-            origin: wrong.then(|| "https://evil.example".to_owned()),
-            ..Default::default()
-        };
+        let ceremony =
+            tests::passkey::Ceremony { origin: wrong.then(|| "https://evil.example".to_owned()), ..Default::default() };
         let assertion = authenticator.get_with(&options.body["publicKey"], &ceremony);
         let body = json!({"challengeId": options.field("challengeId"), "credential": assertion});
         let signed_in = audit.post(f, "/customer/demo/login/passkey", Some(&anonymous), body).await;

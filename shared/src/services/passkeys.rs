@@ -82,9 +82,8 @@ pub fn relying_party(tenant: &TenantId, settings: &TenantSettings) -> Result<Web
     let config = settings.passkeys.as_ref().ok_or_else(not_configured)?;
     let rp_id = config.rp_id.as_str();
     let origins: Vec<Url> = config.origins.iter().filter_map(|o| Url::parse(o).ok()).collect();
-    let on_rp_id = |origin: &&Url| {
-        origin.domain().is_some_and(|domain| domain == rp_id || domain.ends_with(&format!(".{rp_id}")))
-    };
+    let on_rp_id =
+        |origin: &&Url| origin.domain().is_some_and(|domain| domain == rp_id || domain.ends_with(&format!(".{rp_id}")));
     let Some(first) = origins.iter().find(on_rp_id).filter(|_| !rp_id.is_empty()) else {
         tracing::warn!(tenant = %tenant, "passkeys configured without an origin on the RP id: refused");
         return Err(not_configured());
@@ -168,11 +167,7 @@ async fn store_ceremony<S: Serialize>(
 
 fn parse_challenge_id(v: &mut Validator, raw: Option<String>) -> Option<String> {
     v.require("challengeId", raw, |c: String| {
-        if c.is_empty() || c.len() > 128 {
-            Err("must be the challengeId of an options answer")
-        } else {
-            Ok(c)
-        }
+        if c.is_empty() || c.len() > 128 { Err("must be the challengeId of an options answer") } else { Ok(c) }
     })
 }
 

@@ -106,7 +106,11 @@ impl Store {
     }
 
     /// The customer's passkeys, oldest first (strongly consistent).
-    pub async fn list_passkeys(&self, tenant: &TenantId, customer: &CustomerId) -> Result<Vec<PasskeyRecord>, StoreError> {
+    pub async fn list_passkeys(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> Result<Vec<PasskeyRecord>, StoreError> {
         let query = self
             .client
             .query()
