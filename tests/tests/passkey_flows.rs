@@ -119,6 +119,13 @@ async fn passkeys_register_list_sign_in_and_remove() {
     // The removed passkey no longer signs in; the other one does.
     sign_in(&app, &mut phone).await.assert_problem(StatusCode::UNAUTHORIZED, "invalid_passkey");
     assert_eq!(sign_in(&app, &mut laptop).await.status, StatusCode::OK);
+
+    // Leaving takes the passkeys along.
+    let left = app.delete_with(ME, Some(&token), json!({"password": PASSWORD})).await;
+    assert_eq!(left.status, StatusCode::OK, "{}", left.body);
+    let customer = shared::domain::CustomerId::parse(me.body["id"].as_str().unwrap()).unwrap();
+    assert!(app.store().list_passkeys(&app.tenant, &customer).await.unwrap().is_empty());
+    sign_in(&app, &mut laptop).await.assert_problem(StatusCode::UNAUTHORIZED, "invalid_passkey");
 }
 
 #[tokio::test]
@@ -250,7 +257,7 @@ async fn another_tenants_credential_is_not_found() {
     options.assert_problem(StatusCode::CONFLICT, "passkeys_not_configured");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_challenge_works_once_under_parallel_use() {
     let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     let mut authenticator = SoftPasskey::default();

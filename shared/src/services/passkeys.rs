@@ -134,8 +134,8 @@ impl From<&PasskeyRecord> for PasskeyView {
         Self {
             id: record.id.clone(),
             name: record.name.clone(),
-            created_at: clock::rfc3339(record.created_at),
-            last_used_at: record.last_used_at.map(clock::rfc3339),
+            created_at: record.created_at.clone(),
+            last_used_at: record.last_used_at.clone(),
         }
     }
 }
@@ -310,12 +310,11 @@ pub async fn finish_registration(
             return Err(INVALID_REGISTRATION);
         }
     };
-    let now = clock::now_epoch();
     let record = PasskeyRecord {
         id: passkey_id(passkey.cred_id()),
         name: input.name,
         credential: serde_json::to_string(&passkey).map_err(ApiError::internal)?,
-        created_at: now,
+        created_at: clock::now_rfc3339_millis(),
         last_used_at: None,
     };
     commit(state, caller, state.store.add_passkey_item(tenant, customer, &record)?).await?;
@@ -447,7 +446,11 @@ pub async fn sign_in(
     let mut passkey = passkey;
     let changed = passkey.update_credential(&result) == Some(true);
     let credential = if changed { Some(serde_json::to_string(&passkey).map_err(ApiError::internal)?) } else { None };
-    if !state.store.record_passkey_use(tenant, customer, &record.id, credential.as_deref(), now).await? {
+    if !state
+        .store
+        .record_passkey_use(tenant, customer, &record.id, credential.as_deref(), &clock::rfc3339(now))
+        .await?
+    {
         // Removed meanwhile.
         return Err(INVALID_SIGN_IN);
     }

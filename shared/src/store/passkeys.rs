@@ -11,7 +11,7 @@
 //! bound to the session that asked, short-lived, and taken with one
 //! conditional delete: it works once, also under parallel use.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError, Write, from_item, is_expired, s, to_item};
@@ -28,9 +28,10 @@ pub struct PasskeyRecord {
     pub name: String,
     /// webauthn-rs's `Passkey` (credential id, public key, counter, backup state), as JSON.
     pub credential: String,
-    pub created_at: i64,
+    /// RFC 3339 with milliseconds, so passkeys added within a second still sort.
+    pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_used_at: Option<i64>,
+    pub last_used_at: Option<String>,
 }
 
 /// What a ceremony is for.
@@ -121,7 +122,7 @@ impl Store {
             .consistent_read(true);
         let mut passkeys: Vec<PasskeyRecord> =
             self.query_all(query).await?.into_iter().map(from_item).collect::<Result<_, _>>()?;
-        passkeys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        passkeys.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
         Ok(passkeys)
     }
 
@@ -159,7 +160,7 @@ impl Store {
         customer: &CustomerId,
         id: &str,
         credential: Option<&str>,
-        now: i64,
+        now: &str,
     ) -> Result<bool, StoreError> {
         let mut update = self
             .client
@@ -167,7 +168,7 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(ItemKey::passkey(tenant, customer, id).to_attributes()))
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":now", AttributeValue::N(now.to_string()));
+            .expression_attribute_values(":now", s(now));
         update = match credential {
             Some(credential) => update
                 .update_expression("SET lastUsedAt = :now, credential = :credential")
