@@ -51,11 +51,24 @@ pub fn demo_settings_at(tenant: &TenantId, pages: &str) -> TenantSettings {
         default_client_id: Some(ClientId::parse(DEMO_CLIENT).expect("a valid client id")),
         logo_url: Some("/account/demo-logo.svg".into()),
         accent_color: Some("#0b6e4f".into()),
+        passkeys: Some(demo_passkeys()),
         ..TenantSettings::default()
     };
     point_links_at(&mut settings, pages);
     settings.allowed_link_uris.push(format!("{DEMO_STOREFRONT}/customers/do_reset"));
     settings
+}
+
+/// The demo relying party: `localhost` (browsers refuse IP addresses as RP
+/// ids), for the pages of `make dev`'s server. A page opened at
+/// `127.0.0.1:3000` is a listed origin too, but a browser there cannot use
+/// the RP id `localhost`: open the pages at `localhost:3000` for passkeys.
+pub fn demo_passkeys() -> shared::tenant::PasskeySettings {
+    shared::tenant::PasskeySettings {
+        rp_id: "localhost".into(),
+        rp_name: String::new(),
+        origins: vec!["http://localhost:3000".into(), "http://127.0.0.1:3000".into()],
+    }
 }
 
 /// Sets the link targets (activation, e-mail confirmation, reset)

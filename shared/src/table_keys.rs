@@ -90,6 +90,23 @@ impl ItemKey {
         Self::new(Self::customer_partition(tenant, customer), "FACTOR#TOTP")
     }
 
+    pub const PASSKEY_PREFIX: &'static str = "FACTOR#PASSKEY#";
+
+    /// A passkey of a customer (see `store::passkeys`), by the id derived
+    /// from its credential id: in the customer's partition, so a sign-in
+    /// finds it from the user handle (the customer id) and deleting the
+    /// account deletes it. Sorts with the authenticator under `FACTOR#`.
+    pub fn passkey(tenant: &TenantId, customer: &CustomerId, passkey_id: &str) -> Self {
+        Self::new(Self::customer_partition(tenant, customer), format!("{}{passkey_id}", Self::PASSKEY_PREFIX))
+    }
+
+    /// A passkey ceremony's challenge (registration or sign-in), by the hash
+    /// of its id (see `store::passkeys`); apart from second-factor challenges
+    /// by its sort key.
+    pub fn passkey_challenge(tenant: &TenantId, hash: &str) -> Self {
+        Self::new(format!("T#{tenant}#CHALLENGE#{hash}"), "PASSKEY")
+    }
+
     /// A second-factor challenge, by hash (see `store::factors`).
     pub fn challenge(tenant: &TenantId, hash: &str) -> Self {
         Self::new(format!("T#{tenant}#CHALLENGE#{hash}"), "CHALLENGE")

@@ -59,6 +59,10 @@ pub struct TenantSettings {
     /// authenticator, or else a code mailed to the account.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_second_factor: bool,
+    /// Passkeys (WebAuthn): the relying party customers' passkeys belong to.
+    /// Without it the passkey routes answer 409 `passkeys_not_configured`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkeys: Option<PasskeySettings>,
     /// OpenID Connect providers for social login (`provider` = `name`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub social_providers: Vec<SocialProvider>,
@@ -152,6 +156,7 @@ impl Default for TenantSettings {
             lockout_base_secs: 30,
             lockout_max_secs: 900,
             require_second_factor: false,
+            passkeys: None,
             social_providers: Vec::new(),
             limits: RequestLimits::default(),
             trusted_proxies: Vec::new(),
@@ -210,6 +215,23 @@ impl TenantSettings {
         let factor = 1i64.checked_shl(over.min(30)).unwrap_or(i64::MAX);
         Some(self.lockout_base_secs.saturating_mul(factor).min(self.lockout_max_secs))
     }
+}
+
+/// The WebAuthn relying party of a tenant's storefronts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PasskeySettings {
+    /// The relying-party id: the storefront's registrable domain (e.g.
+    /// `shop.example`, or `localhost` in development; browsers refuse IP
+    /// addresses). A passkey works only under this id.
+    pub rp_id: String,
+    /// The name an authenticator shows; the tenant's display name when empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub rp_name: String,
+    /// The exact origins (`https://shop.example`, `http://localhost:3000`)
+    /// whose pages may register and use passkeys; each must be on `rpId` or
+    /// a subdomain of it.
+    pub origins: Vec<String>,
 }
 
 /// An OpenID Connect provider of a tenant (Google, Apple, any certified provider).

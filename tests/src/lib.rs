@@ -8,6 +8,7 @@ pub mod items;
 pub mod links;
 pub mod logs;
 pub mod oidc_provider;
+pub mod passkey;
 pub mod permissions;
 pub mod seeds;
 pub mod template;

@@ -258,6 +258,39 @@ async fn exercise_second_factors(audit: &mut Audit) {
     assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
 }
 
+/// Passkeys: registered (profile), listed, used to sign in with a failed
+/// try first (login), removed (profile).
+async fn exercise_passkeys(audit: &mut Audit) {
+    const OWNER: &str = "passkey.owner@example.com";
+    let (p, f) = ("ProfileFunction", "LoginFunction");
+    audit.app.create_customer(OWNER, PASSWORD).await;
+    let token = audit.login(OWNER, PASSWORD).await.field("access_token");
+    let mut authenticator = tests::passkey::SoftPasskey::default();
+    let options =
+        audit.post(p, "/customer/demo/me/passkeys/options", Some(&token), json!({"password": PASSWORD})).await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+    let credential = authenticator.create(&options.body["publicKey"]);
+    let body = json!({"challengeId": options.field("challengeId"), "name": "Laptop", "credential": credential});
+    let added = audit.post(p, "/customer/demo/me/passkeys", Some(&token), body).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    assert_eq!(audit.get(p, "/customer/demo/me/passkeys", Some(&token)).await.status, StatusCode::OK);
+    for wrong in [true, false] {
+        let anonymous = audit.anonymous().await;
+        let options = audit.post(f, "/customer/demo/login/passkey/options", Some(&anonymous), json!({})).await;
+        assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+        let ceremony =
+            tests::passkey::Ceremony { origin: wrong.then(|| "https://evil.example".to_owned()), ..Default::default() };
+        let assertion = authenticator.get_with(&options.body["publicKey"], &ceremony);
+        let body = json!({"challengeId": options.field("challengeId"), "credential": assertion});
+        let signed_in = audit.post(f, "/customer/demo/login/passkey", Some(&anonymous), body).await;
+        let expected = if wrong { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+        assert_eq!(signed_in.status, expected, "{}", signed_in.body);
+    }
+    let uri = format!("/customer/demo/me/passkeys/{}", added.field("id"));
+    let removed = audit.call(p, Method::DELETE, &uri, Some(&token), None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+}
+
 async fn exercise_activation(audit: &mut Audit) {
     let f = "ActivationFunction";
     let anonymous = audit.anonymous().await;
@@ -477,6 +510,7 @@ async fn each_function_is_granted_exactly_what_its_code_calls() {
     let mut audit = Audit::new().await;
     exercise_login(&mut audit, &provider).await;
     exercise_second_factors(&mut audit).await;
+    exercise_passkeys(&mut audit).await;
     exercise_activation(&mut audit).await;
     exercise_profile(&mut audit).await;
     exercise_addresses(&mut audit).await;

@@ -1,11 +1,12 @@
 //! Function `login`: anonymous and customer tokens, refresh, validation,
 //! logout, sessions, social login (OpenID Connect), OpenID discovery and the JWKS,
-//! sign-in with a mailed code, and the tenant's branding for the account pages.
+//! sign-in with a mailed code or a passkey, and the tenant's branding for the account pages.
 
 mod branding;
 mod dialects;
 mod factors;
 mod handlers;
+mod passkeys;
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -38,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/customer/{tenant}/login/emailCode", post(factors::request_email_code))
         .route("/customer/{tenant}/login/emailCode/verify", post(factors::sign_in_with_email_code))
         .route("/customer/{tenant}/login/secondFactor", post(factors::complete_second_factor))
+        .route("/customer/{tenant}/login/passkey/options", post(passkeys::sign_in_options))
+        .route("/customer/{tenant}/login/passkey", post(passkeys::sign_in))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -1,9 +1,11 @@
 //! Function `profile`: the customer's own profile, password change, deletion,
-//! export, and the ways to sign in (linked provider identities, an authenticator).
+//! export, and the ways to sign in (linked provider identities, an authenticator,
+//! passkeys).
 
 mod dialects;
 mod factors;
 mod handlers;
+mod passkeys;
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -21,6 +23,9 @@ pub fn routes() -> Router<AppState> {
         .route("/customer/{tenant}/me/accounts/{account_id}", delete(handlers::unlink_account))
         .route("/customer/{tenant}/me/totp", post(factors::start_totp).delete(factors::disable_totp))
         .route("/customer/{tenant}/me/totp/confirm", post(factors::confirm_totp))
+        .route("/customer/{tenant}/me/passkeys", get(passkeys::list).post(passkeys::register))
+        .route("/customer/{tenant}/me/passkeys/options", post(passkeys::registration_options))
+        .route("/customer/{tenant}/me/passkeys/{passkey_id}", delete(passkeys::remove))
         // Moltin v1 (seed 000) and the retailer API (seed 001).
         .route("/{tenant}/v1/customers/{token}", get(dialects::moltin_get).delete(dialects::moltin_delete))
         .route("/{tenant}/v1/customers/{token}/orders", get(dialects::moltin_orders))

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod login;
 pub mod notify;
 pub mod one_time;
+pub mod passkeys;
 pub mod password_reset;
 pub mod profile;
 pub mod provisioning;

@@ -28,6 +28,8 @@ pub enum CredentialChange<'a> {
     /// An authenticator (TOTP) enrolled or removed; its own item goes with
     /// the change (`commit_credential_change_with`).
     SecondFactor { enabled: bool },
+    /// A passkey added or removed; its own item goes with the change.
+    Passkey,
 }
 
 /// One credential change, against the profile as read.
@@ -178,7 +180,7 @@ impl Store {
                     .expression_attribute_values(":hash", s(hash))
                     .expression_attribute_values(":initial", AttributeValue::Bool(initial));
             }
-            CredentialChange::Activation => {}
+            CredentialChange::Activation | CredentialChange::Passkey => {}
             CredentialChange::SecondFactor { enabled } => {
                 set.push("secondFactor = :second");
                 update = update.expression_attribute_values(":second", AttributeValue::Bool(enabled));
