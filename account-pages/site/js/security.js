@@ -377,7 +377,7 @@ const passwordField = document.getElementById('passkey-password-field');
 // An account without a password confirms with a fresh provider sign-in instead.
 passwordField.hidden = !hasPassword;
 passkeyAdd.elements.password.disabled = !hasPassword;
-passkeyAdd.elements.name.value = defaultName();
+if (!passkeyAdd.elements.name.value) passkeyAdd.elements.name.value = defaultName();
 if (!passkeysSupported()) passkeysUnavailable(t('passkeys.unsupported'));
 
 bindForm(passkeyAdd, async (values) => {
