@@ -3,8 +3,9 @@
 // mailed link, sign in, profile, addresses, sessions, password and e-mail
 // change, sign out, reset, sign in again, sign in with a mailed code, set up
 // two-step verification (an authenticator app: QR code, first code, recovery
-// codes), sign in with its codes and a recovery code, turn it off, export,
-// delete. Each step checks
+// codes), sign in with its codes and a recovery code, turn it off, add a
+// passkey (Chromium's virtual authenticator), sign in with it, remove it,
+// export, delete. Each step checks
 // what the page shows and what the API holds; wrong input on every form must
 // show the API's field errors next to the fields and keep what was typed;
 // axe-core finds no serious or critical violation on any page; no page breaks
@@ -12,8 +13,10 @@
 // width go to target/account-pages/.
 //
 // Run by scripts/browser-test.sh (through scripts/with-local-server.sh, which
-// sets ACCOUNTS_URL and ACCOUNTS_OUTBOX).
+// sets ACCOUNTS_URL and ACCOUNTS_OUTBOX, and ACCOUNTS_BIN and ACCOUNTS_TABLE
+// for the operator command that gives the tenant its passkey origin).
 import { readFileSync, readdirSync, mkdirSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -58,6 +61,13 @@ async function anonymous() {
 }
 async function apiLogin(email, password) {
   return api('POST', `/customer/${TENANT}/login`, { email, password }, await anonymous());
+}
+
+/** An operator command (`accounts tenant patch ...`) on the server's table. */
+function operator(...args) {
+  const { ACCOUNTS_BIN, ACCOUNTS_TABLE } = process.env;
+  if (!ACCOUNTS_BIN || !ACCOUNTS_TABLE) throw new Error('run through scripts/browser-test.sh: ACCOUNTS_BIN and ACCOUNTS_TABLE are unset');
+  execFileSync(ACCOUNTS_BIN, args, { env: { ...process.env, TABLE_NAME: ACCOUNTS_TABLE }, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 // ---- the outbox ----
@@ -192,6 +202,11 @@ const NEW_EMAIL = `ann.lee.${stamp}@example.com`;
 const PASSWORD = 'violet tulips under rain';
 const PASSWORD_2 = 'orange lanterns over harbour';
 const PASSWORD_3 = 'quiet maple rivers at dawn';
+
+// The passkey steps' origin, given to the tenant before the server first
+// reads its settings (it keeps them for a minute).
+const LOCAL = BASE.replace('//127.0.0.1:', '//localhost:');
+operator('tenant', 'patch', '--tenant', TENANT, '--settings', JSON.stringify({ passkeys: { rpId: 'localhost', origins: [LOCAL] } }));
 
 try {
   console.log(`account pages: walking ${PAGES}/ in ${browser.version()}`);
@@ -619,6 +634,106 @@ try {
   eq((await apiLogin(NEW_EMAIL, PASSWORD_3)).status, 200, 'API: the password alone signs in again');
   log('turn two-step verification off with the password and a code');
 
+  // ---- passkeys, on http://localhost:PORT ----
+  // WebAuthn wants an RP id the page's host matches, and no browser takes an
+  // IP address for one: these steps browse the same server as localhost
+  // (its own tab storage, so signed in afresh there), which the tenant
+  // names as its passkey origin (set at the start). The authenticator is
+  // Chromium's virtual one.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  await open(`${LOCAL}/account/index.html?tenant=${TENANT}`);
+  assert(await page.isVisible('#use-passkey'), 'the sign-in page offers a passkey');
+  await page.fill('#email', NEW_EMAIL);
+  await page.fill('#password', PASSWORD_3);
+  await submit('signin');
+  me = await signedIn();
+  const elsewhere = (await apiLogin(NEW_EMAIL, PASSWORD_3)).body.access_token;
+  await page.click('nav.account a[href="security.html"]');
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector('#passkey-none:not([hidden])');
+  assert((await text('#passkeys')).includes('signs you out on your other devices'), 'the page says what adding and removing do');
+  await page.fill('#passkey-name', 'Laptop');
+  await page.fill('#passkey-password', 'not my password');
+  await submit('passkey-add');
+  await fieldError('passkey-password');
+  eq(await value('#passkey-name'), 'Laptop', 'the typed name stays');
+  await page.fill('#passkey-password', PASSWORD_3);
+  await submit('passkey-add');
+  await statusSays('Laptop');
+  await page.waitForSelector('#passkey-list li');
+  const row = await text('#passkey-list li');
+  assert(row.includes('Laptop') && row.includes('last used never'), `the passkey is listed, never used (${row})`);
+  const held = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+  eq(held.map((c) => c.isResidentCredential), [true], 'the authenticator holds one discoverable passkey');
+  eq((await api('GET', `/customer/${TENANT}/me/passkeys`, undefined, me.accessToken)).body.map((p) => p.name), ['Laptop'], 'API: the passkey');
+  eq((await api('GET', `/customer/${TENANT}/validateauthtoken`, undefined, elsewhere)).status, 401, 'API: the other session ended');
+  eq((await api('GET', `/customer/${TENANT}/validateauthtoken`, undefined, me.accessToken)).status, 200, 'API: this one goes on');
+  await check('passkeys');
+  log('add a passkey on the security page (a wrong password refused; the other session ends)');
+
+  await signOut();
+  assert(await page.isVisible('#use-passkey'), 'the passkey button after signing out');
+  await page.click('#use-passkey');
+  me = await signedIn();
+  eq((await api('GET', `/customer/${TENANT}/validateauthtoken`, undefined, me.accessToken)).body.email, NEW_EMAIL, 'API: the passkey signed in');
+  log('sign in with the passkey, nothing typed');
+
+  await page.click('nav.account a[href="security.html"]');
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector('#passkey-list li');
+  assert(!(await text('#passkey-list li')).includes('never'), 'the passkey shows when it was last used');
+  await page.click('#passkey-list [data-remove]');
+  assert(await page.evaluate(() => document.activeElement.hasAttribute('data-confirm-remove')), 'focus moves to the confirmation');
+  assert((await text('#passkey-list li')).includes('Remove the passkey “Laptop”?'), 'the removal asks first');
+  await check('passkey-remove');
+  await page.click('#passkey-list [data-confirm-remove]');
+  await statusSays('removed');
+  await page.waitForSelector('#passkey-none:not([hidden])');
+  eq((await api('GET', `/customer/${TENANT}/me/passkeys`, undefined, me.accessToken)).body, [], 'API: no passkey');
+  log('remove the passkey (asked first)');
+
+  // The authenticator still holds it: the API refuses it.
+  await signOut();
+  await page.click('#use-passkey');
+  assert((await alertText('signin')).includes('not accepted'), 'a removed passkey is refused with a plain message');
+  await check('signin-passkey-refused');
+  // A prompt the person cancels (here: the device cannot verify them) says nothing.
+  await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified: false });
+  await page.click('#use-passkey');
+  await page.waitForFunction(() => !document.querySelector('#use-passkey').hasAttribute('aria-busy'));
+  eq(await text('#signin .alert'), '', 'a cancelled prompt shows no error');
+  eq(await page.evaluate(() => document.activeElement.id), 'use-passkey', 'focus stays on the button');
+  // A shop without passkeys: the button goes. (The server keeps a tenant's
+  // settings for a minute: the answer is the API's, played by the route.)
+  await page.route('**/login/passkey/options', (route) => route.fulfill({
+    status: 409,
+    contentType: 'application/problem+json',
+    body: JSON.stringify({ type: 'urn:customer-accounts:problem:passkeys_not_configured', title: 'Conflict', status: 409, detail: 'This shop does not offer passkeys.', code: 'passkeys_not_configured' }),
+  }));
+  await page.click('#use-passkey');
+  assert((await alertText('signin')).includes('does not offer passkeys'), 'a shop without passkeys says so');
+  assert(await page.isHidden('#passkey-option'), 'and the button goes');
+  eq(await page.evaluate(() => document.activeElement.id), 'email', 'focus moves to the e-mail');
+  await page.unroute('**/login/passkey/options');
+  await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+  log('a removed passkey is refused; a cancelled prompt is quiet; without passkeys the button goes');
+
+  // Back on 127.0.0.1: adding the passkey signed that tab's session out, so
+  // its pages go to sign in (quietly) on the first call.
+  await page.goto(`${PAGES}/account.html`);
+  await page.waitForURL(/index\.html/);
+  await page.waitForSelector('body[data-ready="true"]');
+  eq(await session(), null, 'the signed-out session is forgotten');
+  await page.fill('#email', NEW_EMAIL);
+  await page.fill('#password', PASSWORD_3);
+  await submit('signin');
+  me = await signedIn();
+  log('the other tab, signed out by the passkey, goes to sign in');
+
   // ---- export, delete ----
   await page.click('nav.account a[href="data.html"]');
   await page.waitForSelector('body[data-ready="true"]');
@@ -670,6 +785,7 @@ try {
   eq(await page.getAttribute('html', 'lang'), 'de', 'the page language follows');
   await check('signin-de');
   eq(await text('#use-code'), 'Stattdessen einen Code senden', 'the code path in German');
+  eq(await text('#use-passkey'), 'Mit einem Passkey anmelden', 'the passkey button in German');
   await page.click('.lang button[data-lang="en"]');
   log('German');
 

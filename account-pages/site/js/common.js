@@ -160,7 +160,7 @@ export function endSession() { store.removeItem('ca.session'); }
 /** A call as the signed-in customer; refreshes the access token once on 401. */
 export async function customerCall(method, rest, body) {
   const s = session();
-  if (!s) { toSignIn(); throw new Problem(401, {}); }
+  if (!s) return leaveForSignIn();
   let r = await api(method, tenantPath(rest), body, s.accessToken);
   if (r.status === 401 && s.refreshToken) {
     const refreshed = await api('POST', tenantPath('/refreshauthtoken'), { refresh_token: s.refreshToken });
@@ -169,9 +169,17 @@ export async function customerCall(method, rest, body) {
       r = await api(method, tenantPath(rest), body, session().accessToken);
     }
   }
-  if (r.status === 401) { endSession(); toSignIn(); }
+  // Signed out meanwhile (another device changed the credentials, or signed this one out).
+  if (r.status === 401) { endSession(); return leaveForSignIn(); }
   if (!r.ok) throw new Problem(r.status, r.body);
   return r.body;
+}
+
+/** Off to sign in; the caller's promise never settles, so nothing after it
+ *  runs (or reports an error) on a page that is going away. */
+function leaveForSignIn() {
+  toSignIn();
+  return new Promise(() => {});
 }
 
 export function toSignIn(reason) {

@@ -1,7 +1,8 @@
 // My account: sessions (sign out the others), password change, two-step
 // verification (an authenticator app: set up, recovery codes, turn off),
-// e-mail change.
+// passkeys (list, add, remove), e-mail change.
 import { start, requireSession, session, bindForm, customerCall, strengthMeter, t, announce, language, localProblem, clearErrors, Problem } from './common.js';
+import { passkeysSupported, createPasskey, cancelled } from './passkeys.js';
 
 await start();
 requireSession();
@@ -97,9 +98,13 @@ function totpState(state) {
   if (state !== 'recovery') recoveryCodes = [];
 }
 
+/** Whether the account has a password (an internal account): passkeys ask for it. */
+let hasPassword = true;
+
 async function loadTotp() {
   const accounts = await customerCall('GET', '/me/accounts');
   const internal = (Array.isArray(accounts) ? accounts : []).find((a) => a.type === 'internal');
+  hasPassword = !!internal;
   totpState(internal && internal.hasTotp ? 'on' : 'off');
 }
 
@@ -267,6 +272,154 @@ bindForm(disable, async (values) => {
 }), { invalid_credentials: 'password', invalid_code: 'code' });
 
 await loadTotp();
+
+// ---- passkeys: list, add (name, password, the browser's prompt), remove ----
+const passkeyList = document.getElementById('passkey-list');
+const passkeyNone = document.getElementById('passkey-none');
+const passkeyListAlert = document.getElementById('passkey-list-alert');
+const passkeyAdd = document.getElementById('passkey-add');
+const passkeyUnavailable = document.getElementById('passkey-unavailable');
+let passkeys = [];
+/** The passkey whose removal waits for a yes. */
+let confirming = null;
+
+function passkeyItem(p) {
+  const li = document.createElement('li');
+  li.dataset.passkeyId = p.id;
+  const title = document.createElement('strong');
+  title.textContent = p.name;
+  const meta = document.createElement('span');
+  meta.className = 'meta';
+  meta.textContent = t('passkeys.meta', { created: when(p.createdAt), used: p.lastUsedAt ? when(p.lastUsedAt) : t('passkeys.never') });
+  li.append(title, meta);
+  const actions = document.createElement('div');
+  actions.className = 'actions';
+  const button = (text, className, onClick) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = className;
+    b.textContent = text;
+    b.addEventListener('click', onClick);
+    actions.append(b);
+    return b;
+  };
+  if (confirming === p.id) {
+    const question = document.createElement('p');
+    question.className = 'confirm';
+    question.id = `passkey-confirm-${p.id}`;
+    question.textContent = t('passkeys.confirm', { name: p.name });
+    li.append(question);
+    const yes = button(t('passkeys.confirmRemove'), 'danger', (event) => removePasskey(p, event.currentTarget));
+    yes.dataset.confirmRemove = '';
+    yes.setAttribute('aria-describedby', question.id);
+    button(t('common.cancel'), 'secondary', () => confirmRemoval(null, p.id));
+  } else {
+    const remove = button(t('passkeys.remove'), 'secondary', () => confirmRemoval(p.id));
+    remove.dataset.remove = '';
+    remove.setAttribute('aria-label', t('passkeys.removeLabel', { name: p.name }));
+  }
+  li.append(actions);
+  return li;
+}
+
+function renderPasskeys() {
+  passkeyNone.hidden = passkeys.length > 0;
+  passkeyList.hidden = passkeys.length === 0;
+  passkeyList.replaceChildren(...passkeys.map(passkeyItem));
+}
+
+/** Asks "remove?" in the passkey's own row (focus on the yes), or takes the question back. */
+function confirmRemoval(id, back = null) {
+  confirming = id;
+  passkeyListAlert.replaceChildren();
+  renderPasskeys();
+  const row = passkeyList.querySelector(`li[data-passkey-id="${CSS.escape(id || back)}"]`);
+  row?.querySelector(id ? '[data-confirm-remove]' : '[data-remove]')?.focus();
+}
+
+async function loadPasskeys() {
+  const body = await customerCall('GET', '/me/passkeys');
+  passkeys = Array.isArray(body) ? body : [];
+  if (!passkeys.some((p) => p.id === confirming)) confirming = null;
+  renderPasskeys();
+}
+
+async function removePasskey(p, button) {
+  if (button.getAttribute('aria-busy') === 'true') return;
+  button.setAttribute('aria-busy', 'true');
+  passkeyListAlert.replaceChildren();
+  try {
+    await customerCall('DELETE', `/me/passkeys/${encodeURIComponent(p.id)}`);
+  } catch (err) {
+    // Gone already (another tab): the list below says so.
+    if (!(err instanceof Problem && err.status === 404)) {
+      button.removeAttribute('aria-busy');
+      passkeyListAlert.textContent = err instanceof Problem ? t('error.generic', { detail: err.message }) : t('error.unexpected');
+      return;
+    }
+  }
+  confirming = null;
+  await loadPasskeys();
+  // The credential epoch moved: every other session is over.
+  await load();
+  announce(t('passkeys.removed', { name: p.name }));
+}
+
+/** No adding here (the browser cannot, or the shop offers none); the list stays. */
+function passkeysUnavailable(text) {
+  passkeyAdd.hidden = true;
+  passkeyUnavailable.textContent = text;
+  passkeyUnavailable.hidden = false;
+}
+
+const defaultName = () => device(navigator.userAgent).slice(0, 64);
+const passwordField = document.getElementById('passkey-password-field');
+// An account without a password confirms with a fresh provider sign-in instead.
+passwordField.hidden = !hasPassword;
+passkeyAdd.elements.password.disabled = !hasPassword;
+if (!passkeyAdd.elements.name.value) passkeyAdd.elements.name.value = defaultName();
+if (!passkeysSupported()) passkeysUnavailable(t('passkeys.unsupported'));
+
+bindForm(passkeyAdd, async (values) => {
+  const name = (values.name || '').trim();
+  if (!name) throw localProblem([{ field: 'name', message: t('passkeys.nameMissing') }]);
+  let options;
+  try {
+    options = await customerCall('POST', '/me/passkeys/options', hasPassword ? { password: values.password || '' } : {});
+  } catch (err) {
+    if (err instanceof Problem && err.code === 'passkeys_not_configured') return passkeysUnavailable(t('passkeys.notOffered'));
+    throw err;
+  }
+  let credential;
+  try {
+    credential = await createPasskey(options.publicKey);
+  } catch (err) {
+    if (cancelled(err)) { announce(t('passkeys.cancelled'), { focus: false }); return; }
+    // The authenticator holds one of the excluded credentials: this device has a passkey already.
+    if (err && err.name === 'InvalidStateError') throw new Problem(0, { code: 'passkey_exists' });
+    if (err && err.name === 'SecurityError') throw new Problem(0, { code: 'wrong_site' });
+    console.error(err);
+    throw new Problem(0, { code: 'passkey_failed' });
+  }
+  const added = await customerCall('POST', '/me/passkeys', { challengeId: options.challengeId, name, credential });
+  passkeyAdd.reset();
+  passkeyAdd.elements.name.value = defaultName();
+  await loadPasskeys();
+  // The credential epoch moved: every other session is over.
+  await load();
+  announce(t('passkeys.added', { name: added.name }));
+}, () => ({
+  invalid_credentials: t('password.wrong'),
+  invalid_passkey: t('passkeys.rejected'),
+  too_many_passkeys: t('passkeys.tooMany'),
+  passkey_exists: t('passkeys.exists'),
+  passkey_failed: t('passkeys.rejected'),
+  wrong_site: t('passkey.wrongSite'),
+  429: t('error.tooMany'),
+}), { invalid_credentials: 'password' });
+
+document.addEventListener('languagechange', renderPasskeys);
+await loadPasskeys();
 
 const change = document.getElementById('email-change');
 bindForm(change, async (values) => {

@@ -2,8 +2,10 @@
 // with the password or with a code mailed to the address; either may be
 // answered "second factor required", completed here with a code from the
 // authenticator app, a recovery code or (when the tenant asks every login
-// for one) a mailed code.
-import { start, bindForm, call, api, anonymousToken, tenantPath, saveSession, session, t, announce, param, Problem, clearErrors, showProblem } from './common.js';
+// for one) a mailed code. Or with a passkey, nothing typed and no second
+// factor after it.
+import { start, bindForm, call, api, anonymousToken, tenantPath, saveSession, session, t, announce, param, Problem, clearErrors, showProblem, tenant } from './common.js';
+import { passkeysSupported, getPasskey, cancelled } from './passkeys.js';
 
 await start();
 const reasons = { 'signed-out': 'signin.signedOut', deleted: 'signin.deleted', 'email-changed': 'signin.emailChanged', 'password-reset': 'signin.passwordReset' };
@@ -193,5 +195,62 @@ document.getElementById('code-again').addEventListener('click', async (event) =>
     showProblem(codeVerify, err instanceof Problem ? err : new Problem(0, { title: t('error.unexpected') }), { 429: t('error.tooMany') });
   } finally {
     button.removeAttribute('aria-busy');
+  }
+});
+
+// ---- a passkey ----
+// Shown where the browser has WebAuthn; hidden for the rest of the visit once
+// the API says the shop offers none (this tab remembers it per tenant).
+const passkeyOption = document.getElementById('passkey-option');
+const passkeyButton = document.getElementById('use-passkey');
+const noPasskeys = () => sessionStorage.getItem('ca.noPasskeys') === tenant();
+passkeyOption.hidden = !passkeysSupported() || noPasskeys();
+
+async function passkeySignIn() {
+  const anonymous = await anonymousToken();
+  const options = await api('POST', tenantPath('/login/passkey/options'), {}, anonymous);
+  if (!options.ok) throw new Problem(options.status, options.body);
+  let credential;
+  try {
+    credential = await getPasskey(options.body.publicKey);
+  } catch (err) {
+    // Closed or cancelled: back to where the person was, nothing to alarm them.
+    if (cancelled(err)) return false;
+    // The page's host is not the shop's passkey domain (e.g. 127.0.0.1 for localhost).
+    if (err && err.name === 'SecurityError') throw new Problem(0, { code: 'wrong_site' });
+    console.error(err);
+    throw new Problem(0, { code: 'passkey_failed' });
+  }
+  const r = await api('POST', tenantPath('/login/passkey'), { challengeId: options.body.challengeId, credential }, anonymous);
+  if (!r.ok) throw new Problem(r.status, r.body);
+  signedIn(r.body);
+  return true;
+}
+
+passkeyButton.addEventListener('click', async () => {
+  if (passkeyButton.getAttribute('aria-busy') === 'true') return;
+  passkeyButton.setAttribute('aria-busy', 'true');
+  clearErrors(form);
+  resend.hidden = true;
+  announce('', { focus: false });
+  try {
+    if (!(await passkeySignIn())) passkeyButton.focus();
+  } catch (err) {
+    const problem = err instanceof Problem ? err : new Problem(0, { title: t('error.unexpected') });
+    showProblem(form, problem, {
+      invalid_passkey: t('passkey.invalid'),
+      passkeys_not_configured: t('passkey.notOffered'),
+      account_not_activated: t('signin.notActivated'),
+      429: t('error.tooMany'),
+      wrong_site: t('passkey.wrongSite'),
+      passkey_failed: t('passkey.failed'),
+    });
+    if (problem.code === 'passkeys_not_configured') {
+      sessionStorage.setItem('ca.noPasskeys', tenant());
+      passkeyOption.hidden = true;
+      form.elements.email.focus();
+    }
+  } finally {
+    passkeyButton.removeAttribute('aria-busy');
   }
 });
