@@ -87,6 +87,11 @@ async fn passkeys_register_list_sign_in_and_remove() {
     assert_eq!(listed.status, StatusCode::OK);
     let names: Vec<&str> = listed.body.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Laptop", "Phone"]);
+    // The export names them too (read with the rest, in its one Query), without key material.
+    let export = app.get(&format!("{ME}/export"), Some(&token)).await;
+    assert_eq!(export.status, StatusCode::OK, "{}", export.body);
+    assert_eq!(export.body["passkeys"], listed.body, "the export lists what GET me/passkeys lists");
+    assert!(!export.body.to_string().contains("credential"), "{}", export.body);
 
     // Discoverable sign-in: no e-mail; the usual token set, which works on `me`.
     let signed_in = sign_in(&app, &mut laptop).await;

@@ -90,10 +90,11 @@ impl ReadBeside for OneAddress {
     }
 }
 
-/// The address book and every session, read with the caller's session.
+/// The address book, every session and the passkeys, read with the caller's session.
 pub struct Everything {
     pub addresses: Vec<AddressRecord>,
     pub sessions: Vec<SessionRecord>,
+    pub passkeys: Vec<crate::store::PasskeyRecord>,
 }
 
 impl ReadBeside for Everything {
@@ -102,7 +103,11 @@ impl ReadBeside for Everything {
     }
 
     fn take(_: Beside, read: &mut CustomerRead) -> Self {
-        Self { addresses: std::mem::take(&mut read.addresses), sessions: std::mem::take(&mut read.sessions) }
+        Self {
+            addresses: std::mem::take(&mut read.addresses),
+            sessions: std::mem::take(&mut read.sessions),
+            passkeys: std::mem::take(&mut read.passkeys),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use super::{Store, StoreError, from_item, is_expired, s};
 use crate::address::AddressRecord;
 use crate::customer::CustomerRecord;
 use crate::domain::{AddressId, CustomerId, SessionId, TenantId};
-use crate::store::SessionRecord;
+use crate::store::{PasskeyRecord, SessionRecord};
 use crate::table_keys::ItemKey;
 
 /// What a route reads beside the caller's session and profile.
@@ -34,6 +34,8 @@ pub struct CustomerRead {
     pub addresses: Vec<AddressRecord>,
     /// Unexpired sessions, the caller's included, in no particular order.
     pub sessions: Vec<SessionRecord>,
+    /// The passkeys (`Beside::Everything` only: the export).
+    pub passkeys: Vec<PasskeyRecord>,
 }
 
 impl Store {
@@ -89,6 +91,8 @@ impl Store {
                     if matches!(beside, Beside::Sessions | Beside::Everything) {
                         read.sessions.push(session);
                     }
+                } else if key.sk.starts_with(ItemKey::PASSKEY_PREFIX) && matches!(beside, Beside::Everything) {
+                    read.passkeys.push(from_item(item)?);
                 }
             }
             return Ok(read);

@@ -85,6 +85,8 @@ pub struct Export {
     /// Marketing consents (the profile's subscriptions).
     pub consents: Vec<crate::customer::Subscription>,
     pub social_links: Vec<SocialLink>,
+    /// The passkeys as `GET me/passkeys` shows them (no key material).
+    pub passkeys: Vec<crate::services::passkeys::PasskeyView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -101,7 +103,8 @@ pub struct ExportedCustomer {
 /// Everything stored about the caller, from the one read made with the session.
 pub fn export(caller: CustomerCaller<Everything>) -> Export {
     let (tenant, customer, profile) = (&caller.tenant, &caller.customer, &caller.profile);
-    let Everything { addresses, sessions } = caller.beside;
+    let Everything { addresses, sessions, mut passkeys } = caller.beside;
+    passkeys.sort_by(|a, b| a.created_at.cmp(&b.created_at));
     // A login writes only its session: the newest sign-in among the sessions
     // still kept is the last login (a profile from an older release may carry one).
     let last_login_at =
@@ -127,5 +130,6 @@ pub fn export(caller: CustomerCaller<Everything>) -> Export {
         sessions,
         consents: profile.subscriptions.clone(),
         social_links: profile.social_links.clone(),
+        passkeys: passkeys.iter().map(Into::into).collect(),
     }
 }
