@@ -27,11 +27,14 @@ cargo test --workspace --all-targets --no-run
 wait "$ses_starting"
 echo "SES v2 emulator (moto) on 127.0.0.1:$ses_port"
 cargo test --workspace --all-targets
-# clippy checks every crate again (check mode shares nothing with the test
-# build), so it runs in a target folder of its own beside the smoke test, the
-# browser walk and schemathesis, which mostly wait on requests.
+# clippy runs beside the smoke test, the browser walk and schemathesis, which
+# mostly wait on requests. It shares the target folder (build scripts and
+# proc macros are the test build's), so nothing else may build meanwhile:
+# the servers run the `accounts` binary built here first.
 cargo fmt --all -- --check
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/clippy" cargo clippy --workspace --all-targets -- -D warnings > .local/clippy.log 2>&1 &
+cargo build --quiet --bin accounts
+export ACCOUNTS_BUILT=1
+cargo clippy --workspace --all-targets -- -D warnings > .local/clippy.log 2>&1 &
 linting=$!
 # The deploy checklist's smoke test, against the local server.
 scripts/smoke-local.sh

@@ -13,7 +13,9 @@ name="$1"
 shift
 scratch="$(mktemp -d)"
 port="$(scripts/dynamodb-local.sh free-port)"
-cargo build --quiet --bin accounts
+# `make test` built it already (ACCOUNTS_BUILT), and runs clippy meanwhile:
+# a build here would wait for clippy's lock on the target folder.
+[ -n "${ACCOUNTS_BUILT:-}" ] || cargo build --quiet --bin accounts
 TABLE_NAME="$name-$port" OUTBOX_DIR="$scratch/outbox" SIGNING_KEYS_FILE="$scratch/keys.json" \
   ISSUER_BASE_URL="http://127.0.0.1:$port" LOG_FORMAT=text RUST_LOG=warn \
   "${CARGO_TARGET_DIR:-target}/debug/accounts" serve --port "$port" > "$scratch/serve.log" 2>&1 &
