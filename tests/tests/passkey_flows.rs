@@ -356,3 +356,23 @@ async fn every_passkey_fixture_answers_as_documented() {
         case.run(profile(), &values).await;
     }
 }
+
+#[tokio::test]
+async fn a_registration_begun_before_a_password_change_cannot_be_finished_after_it() {
+    let app = TestApp::with_customer(EMAIL, PASSWORD).await;
+    let token = app.login(EMAIL, PASSWORD).await.field("access_token");
+    let options = app.post(&format!("{PASSKEYS}/options"), Some(&token), json!({"password": PASSWORD})).await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+    let credential = SoftPasskey::default().create(&options.body["publicKey"]);
+    // Another flow moves the credential epoch in between.
+    let new_password = "a brand-new passphrase 2026";
+    let body = json!({"currentPassword": PASSWORD, "newPassword": new_password});
+    let changed = app.post(&format!("{ME}/password/change"), Some(&token), body).await;
+    assert!(changed.status.is_success(), "{}", changed.body);
+    let body = json!({"challengeId": options.field("challengeId"), "name": "Late", "credential": credential});
+    // The caller's session survives its own password change; the challenge's epoch does not.
+    app.post(PASSKEYS, Some(&token), body).await.assert_problem(StatusCode::FORBIDDEN, "invalid_passkey");
+    let fresh = app.login(EMAIL, new_password).await.field("access_token");
+    let listed = app.get(PASSKEYS, Some(&fresh)).await;
+    assert_eq!(listed.body, json!([]), "no passkey was added");
+}
