@@ -97,10 +97,11 @@ impl Route {
             // The session: one item (the client check is cached per
             // container; the first request of a container reads it).
             Route::AnonymousLogin => (2, 1.0, 1.0),
-            // One read (eventually consistent), the login budget read
-            // consistently after the verify, the storefront session spent,
-            // the customer session written (see README, "Login").
-            Route::Login => (4, 2.5, 2.0),
+            // One read (eventually consistent: the storefront session and
+            // the account; the device token proves itself), the login budget
+            // read consistently after the verify, the storefront session
+            // spent, the customer session written (see README, "Login").
+            Route::Login => (4, 2.0, 2.0),
             // One conditional update of the session, the profile read beside it.
             Route::Refresh => (2, 1.0, 1.0),
             // One Query over the customer's partition: the profile, the

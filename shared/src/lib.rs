@@ -6,6 +6,7 @@ pub mod address;
 pub mod clock;
 pub mod config;
 pub mod customer;
+pub mod device_tokens;
 pub mod domain;
 pub mod error;
 pub mod fields;

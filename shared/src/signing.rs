@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
+use aws_lc_rs::{hkdf, hmac};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{
@@ -66,6 +67,9 @@ pub struct SigningKeys {
     /// about as much as signing with it, so it must not happen per token.
     active: RsaKeyPair,
     verifying: HashMap<String, DecodingKey>,
+    /// Per key, an HMAC key derived from it: what device tokens prove
+    /// themselves with (`crate::device_tokens`), so they rotate with it.
+    macs: HashMap<String, hmac::Key>,
     jwks: JwkSet,
 }
 
@@ -76,6 +80,7 @@ impl SigningKeys {
             return Err(KeyError::ActiveCount(actives.len()));
         }
         let mut verifying = HashMap::new();
+        let mut macs = HashMap::new();
         let mut jwks = JwkSet { keys: Vec::new() };
         let mut active = None;
         for stored in &set.keys {
@@ -86,6 +91,7 @@ impl SigningKeys {
             let (n, e) = (public.modulus(), public.exponent());
             let (n, e) = (n.big_endian_without_leading_zero(), e.big_endian_without_leading_zero());
             verifying.insert(stored.kid.clone(), DecodingKey::from_rsa_raw_components(n, e));
+            macs.insert(stored.kid.clone(), derive_mac_key(pem.contents()));
             jwks.keys.push(Jwk {
                 common: CommonParameters {
                     public_key_use: Some(PublicKeyUse::Signature),
@@ -104,7 +110,7 @@ impl SigningKeys {
             }
         }
         let (active_kid, active) = active.ok_or(KeyError::ActiveCount(0))?;
-        Ok(Self { active_kid, active, verifying, jwks })
+        Ok(Self { active_kid, active, verifying, macs, jwks })
     }
 
     pub fn from_json(json: &str) -> Result<Self, KeyError> {
@@ -152,6 +158,27 @@ impl SigningKeys {
     pub fn jwks(&self) -> &JwkSet {
         &self.jwks
     }
+
+    /// The MAC key derived from key `kid`, while the set holds that key.
+    pub fn mac_key(&self, kid: &str) -> Option<&hmac::Key> {
+        self.macs.get(kid)
+    }
+
+    /// The MAC key derived from the active key, and that key's id.
+    pub fn active_mac_key(&self) -> (&str, &hmac::Key) {
+        // Every key of the set got its MAC key where the set was parsed.
+        (&self.active_kid, &self.macs[&self.active_kid])
+    }
+}
+
+/// An HMAC-SHA256 key derived from a private key's PKCS#8 bytes with HKDF:
+/// as secret as the key, independent of it, and gone when the key is
+/// removed from the set. One secret to keep and rotate, not two.
+fn derive_mac_key(pkcs8: &[u8]) -> hmac::Key {
+    let salt = hkdf::Salt::new(hkdf::HKDF_SHA256, b"customer-accounts signing key set");
+    let prk = salt.extract(pkcs8);
+    let okm = prk.expand(&[b"device token mac v1"], hmac::HMAC_SHA256);
+    okm.expect("32 bytes are within HKDF-SHA256's output length").into()
 }
 
 /// A fresh 2048-bit RSA key (aws-lc-rs, already in the tree through the SDK).

@@ -70,22 +70,16 @@ impl ItemKey {
         Self::new(format!("T#{tenant}#LIMIT#{name}"), "LIMIT")
     }
 
-    /// A device token of a customer, by hash (see `store::devices`): in the
-    /// customer's partition, so deleting the account deletes it.
-    pub fn device(tenant: &TenantId, customer: &CustomerId, hash: &str) -> Self {
-        Self::new(Self::customer_partition(tenant, customer), format!("DEVICE#{hash}"))
-    }
-
     /// A customer's e-mail sign-in code (see `store::email_codes`): one at a
     /// time, in the customer's partition, so deleting the account deletes it.
-    /// `CODE#` sorts between `ADDR#` and `DEVICE#`: outside the range a session
+    /// `CODE#` sorts between `ADDR#` and `FACTOR#`: outside the range a session
     /// check reads, and skipped by the reads that take the address book.
     pub fn email_code(tenant: &TenantId, customer: &CustomerId) -> Self {
         Self::new(Self::customer_partition(tenant, customer), "CODE#EMAIL")
     }
 
     /// A customer's authenticator (TOTP) and recovery codes (see `store::factors`).
-    /// `FACTOR#` sorts between `DEVICE#` and `PROFILE`, like `CODE#`.
+    /// `FACTOR#` sorts between `CODE#` and `PROFILE`.
     pub fn totp(tenant: &TenantId, customer: &CustomerId) -> Self {
         Self::new(Self::customer_partition(tenant, customer), "FACTOR#TOTP")
     }

@@ -340,10 +340,16 @@ async fn a_device_that_logged_in_before_is_not_held_back_by_others_failures() {
     let owner = login_with_device(&app, PASSWORD, Some(&device)).await;
     assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
     assert_eq!(owner.field("device_token"), device);
-    // A device token of another account, or a made-up one, is no way around the lock.
+    // A device token of another account, a made-up one, or one with this
+    // account's id put in, is no way around the lock.
     let other = app.create_customer("bob@example.com", PASSWORD).await;
-    let forged = format!("{other}.made-up-secret");
-    assert_eq!(login_with_device(&app, PASSWORD, Some(&forged)).await.status, StatusCode::TOO_MANY_REQUESTS);
+    let bobs = app.login("bob@example.com", PASSWORD).await.field("device_token");
+    let alice = earlier.field("customerId");
+    let with_alices_id = bobs.replacen(other.as_str(), &alice, 1);
+    for presented in [bobs.clone(), format!("{other}.made-up-secret"), with_alices_id] {
+        let refused = login_with_device(&app, PASSWORD, Some(&presented)).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{presented}");
+    }
     // Failures on the device lock the device, not the account of others.
     for _ in 0..5 {
         assert_eq!(login_with_device(&app, "typo", Some(&device)).await.status, StatusCode::UNAUTHORIZED);
@@ -401,6 +407,23 @@ async fn failed_logins_are_limited_per_client_address_and_loopback_is_exempt() {
     let refused = post_from(&app, "203.0.113.1", uri, &anonymous, login(3), None).await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() > 0);
+    // A device that logged in to an account before is not held back by the
+    // address's failures; its token is no way around them for another account.
+    let (app_ref, tenant_ref) = (&app, &tenant);
+    let login_at = |peer: &'static str, body: Value| async move {
+        let anonymous = app_ref.anonymous_for(tenant_ref).await.field("access_token");
+        post_from(app_ref, peer, uri, &anonymous, body, None).await
+    };
+    for email in ["owner@example.com", "other@example.com"] {
+        app.create_customer_in(&tenant, email, PASSWORD).await;
+    }
+    let owners = login_at("203.0.113.9", json!({"email": "owner@example.com", "password": PASSWORD})).await;
+    let device = owners.field("device_token");
+    let with_device = |email: &str| json!({"email": email, "password": PASSWORD, "device_token": device});
+    let owner = login_at("203.0.113.1", with_device("owner@example.com")).await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
+    let other = login_at("203.0.113.1", with_device("other@example.com")).await;
+    assert_eq!(other.status, StatusCode::TOO_MANY_REQUESTS, "{}", other.body);
     // Another address has its own count; loopback (development, tests) none.
     assert_eq!(post_from(&app, "203.0.113.2", uri, &anonymous, login(4), None).await.status, StatusCode::UNAUTHORIZED);
     for n in 5..9 {

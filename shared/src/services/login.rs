@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock;
 use crate::customer::CustomerStatus;
+use crate::device_tokens::{DeviceToken, MAX_DEVICE_TOKEN_CHARS};
 use crate::domain::{CustomerId, Email, LoginName, Password, TenantId};
 use crate::error::ApiError;
 use crate::http::{ClientAddress, StorefrontToken};
@@ -19,9 +20,7 @@ use crate::services::limits::{self, Limited};
 use crate::services::sessions::{self, CustomerSignIn};
 use crate::services::token_set::TokenSet;
 use crate::state::AppState;
-use crate::store::{
-    BudgetCheck, DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken, LoginBudget, LoginLookup, LoginTarget, Reservation,
-};
+use crate::store::{BudgetCheck, LoginBudget, LoginLookup, LoginTarget, Reservation};
 use crate::tenant::TenantSettings;
 
 /// A login request, parsed.
@@ -49,8 +48,6 @@ pub const INVALID_CREDENTIALS: ApiError = ApiError::Unauthorized("invalid_creden
 /// for an expired token and sign the customer out.
 pub const WRONG_CURRENT_PASSWORD: ApiError = ApiError::Forbidden("invalid_credentials");
 
-const MAX_DEVICE_TOKEN_CHARS: usize = 128;
-
 /// Logs a customer in on the storefront session of `anonymous` (its `sid`
 /// carries over; the token pair and the session's family are brand new).
 pub async fn login(
@@ -63,25 +60,21 @@ pub async fn login(
     let (anonymous, tenant, settings) = (&caller.token, caller.tenant(), &caller.settings);
     let source = limits::client_ip(client, settings, state.config.exempt_loopback);
     let now = clock::now_epoch();
-    let presented_device = input.device_token.as_deref().and_then(DeviceToken::parse);
+    // A device token proves itself (no read); whether it is this account's
+    // is known once the account is.
+    let keys = state.keys.current().await;
+    let presented_device = input.device_token.as_deref().and_then(|raw| DeviceToken::verify(&keys, tenant, raw, now));
 
-    // One round trip: the storefront session, the account, the device token
-    // and the failed-login limits (they matter only for a device new to the
-    // account), eventually consistent. What a second-old read could get
-    // wrong is read again: a storefront session just made, an account just
-    // activated. A stale password hash or epoch is harmless: the session
-    // would carry the old epoch and be dead on arrival.
-    let counters = limits::failure_counters(Limited::FailedLogin, source, settings);
-    let lookup = |consistent| {
-        state.store.login_lookup(
-            tenant,
-            &anonymous.session,
-            &input.name,
-            presented_device.as_ref(),
-            &counters,
-            consistent,
-        )
-    };
+    // One round trip: the storefront session, the account and, unless a
+    // device token came, the failed-login limits (they matter only for a
+    // device new to the account), eventually consistent. What a second-old
+    // read could get wrong is read again: a storefront session just made,
+    // an account just activated. A stale password hash or epoch is harmless:
+    // the session would carry the old epoch and be dead on arrival.
+    let limits_read = presented_device.is_none();
+    let counters =
+        if limits_read { limits::failure_counters(Limited::FailedLogin, source, settings) } else { Vec::new() };
+    let lookup = |consistent| state.store.login_lookup(tenant, &anonymous.session, &input.name, &counters, consistent);
     let live = |found: &LoginLookup| {
         found.storefront_session.as_ref().is_some_and(|s| s.is_live(&anonymous.client, &anonymous.family, None, now))
     };
@@ -93,23 +86,27 @@ pub async fn login(
     if !live(&found) {
         return Err(ApiError::Unauthorized("session_revoked"));
     }
-    let LoginLookup { target, device_found, limit_wait, .. } = found;
-    let limits = limits::refuse_if_exhausted(limit_wait);
+    let LoginLookup { target, limit_wait, .. } = found;
     // A device that logged in to this account before has a budget of its own,
     // and is not held back by the limits others run into.
     let known_device = match (&target, presented_device) {
-        (Some(target), Some(device)) if device_found && device.customer == target.customer_id => Some(device),
+        (Some(target), Some(device)) if device.customer == target.customer_id => Some(device),
         _ => None,
     };
     let budget = match (&target, &known_device) {
         (Some(target), Some(device)) => {
-            LoginBudget::Device { customer: target.customer_id.clone(), device: device.hash.clone() }
+            LoginBudget::Device { customer: target.customer_id.clone(), device: device.device.clone() }
         }
         (Some(target), None) => LoginBudget::Account(target.customer_id.clone()),
         (None, _) => LoginBudget::Unknown(input.name.unknown_subject()),
     };
     if known_device.is_none() {
-        limits?;
+        if limits_read {
+            limits::refuse_if_exhausted(limit_wait)?;
+        } else {
+            // Another account's device token: its limits were not read with the account.
+            limits::check(state, tenant, settings, source, Limited::FailedLogin).await?;
+        }
     }
     // The password first, then the budget (see `store::throttle`): a wrong
     // one takes its attempt, a right one only reads the budget, so a login
@@ -144,15 +141,14 @@ pub async fn login(
     // is, so a right password buys no fresh guesses at the second factor,
     // and the guesses spend from the budget the password spent from (a
     // known device keeps its own: others' failures do not keep it out).
-    let device = known_device.as_ref().map(|d| d.hash.clone());
+    let device = known_device.as_ref().map(|d| d.device.clone());
     if let Some(challenge) =
         crate::services::second_factor::after_password(state, anonymous, settings, &target, device).await?
     {
         return Err(challenge);
     }
 
-    // The session (one item), and beside it what this login leaves behind:
-    // a budget others used cleared, a device token for a device new to this account.
+    // The session (one item), and beside it a budget others used cleared.
     let customer = &target.customer_id;
     let clear = async {
         if others_in_budget {
@@ -160,19 +156,9 @@ pub async fn login(
         }
         Ok::<_, ApiError>(())
     };
-    let (device_token, new_device) = match (known_device, input.device_token) {
-        (Some(_), Some(token)) => (token, None),
-        _ => {
-            let (value, token) = DeviceToken::generate(customer);
-            (value, Some(token))
-        }
-    };
-    let remember_device = async {
-        if let Some(token) = &new_device {
-            let record = DeviceRecord { created_at: now, ttl: now + DEVICE_TOKEN_TTL_SECS };
-            state.store.put_device(tenant, token, &record).await?;
-        }
-        Ok::<_, ApiError>(())
+    let device_token = match (known_device, input.device_token) {
+        (Some(device), Some(raw)) => device.renewed(&keys, tenant, raw),
+        _ => DeviceToken::issue(&keys, tenant, customer, now).0,
     };
     let number = match target.customer_number.as_str() {
         // A guard from an older release: the profile knows.
@@ -189,8 +175,7 @@ pub async fn login(
         identity: None,
         user_agent,
     };
-    let ((tokens, saas_token), (), ()) =
-        tokio::try_join!(sessions::sign_in_customer(state, sign_in, now), clear, remember_device)?;
+    let ((tokens, saas_token), ()) = tokio::try_join!(sessions::sign_in_customer(state, sign_in, now), clear)?;
     tracing::info!(event = "login", outcome = "success", tenant = %tenant, customer_id = %customer, "login succeeded");
     if target.password_hash.as_deref().is_some_and(passwords::needs_rehash) {
         upgrade_hash(state, tenant, &target, &input.password).await;

@@ -1,6 +1,6 @@
 //! What an authenticated customer call reads: its session and the profile,
 //! plus what the route itself needs, in one round trip. The customer's
-//! partition sorts `ADDR#… < DEVICE#… < PROFILE < SESSION#…`, so one key
+//! partition sorts `ADDR#… < CODE#… < FACTOR#… < PROFILE < SESSION#…`, so one key
 //! range holds the profile and the session, with the addresses or with the
 //! sessions, and a BatchGetItem holds one address beside the session.
 
@@ -56,7 +56,7 @@ impl Store {
             // one unit for most customers, where the two items are two.
             Beside::Nothing => Some(("PROFILE".to_owned(), session_key.sk.clone())),
             Beside::Address(_) => None,
-            // Addresses up to the caller's session: devices and older sessions come along, and are skipped.
+            // Addresses up to the caller's session: codes, factors and older sessions come along, and are skipped.
             Beside::Addresses => Some((ItemKey::ADDRESS_PREFIX.to_owned(), session_key.sk.clone())),
             // `$` sorts right after `#`: every `SESSION#…` key.
             Beside::Sessions => Some(("PROFILE".to_owned(), "SESSION$".to_owned())),

@@ -4,7 +4,7 @@ use super::{Store, StoreError, Write, from_item, items_of, put_new, put_new_or_e
 use crate::address::AddressRecord;
 use crate::customer::{CustomerRecord, CustomerStatus, EmailGuard};
 use crate::domain::{CustomerId, Email, LoginName, SessionId, TenantId};
-use crate::store::{DeviceToken, SessionRecord};
+use crate::store::SessionRecord;
 use crate::table_keys::ItemKey;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -96,15 +96,13 @@ pub struct LoginLookup {
     pub storefront_session: Option<SessionRecord>,
     /// The account named, if there is one.
     pub target: Option<LoginTarget>,
-    /// Whether the presented device token is known (to the account it names).
-    pub device_found: bool,
     /// How long the longest of the failed-login limits asked for still holds, if one is used up.
     pub limit_wait: Option<u64>,
 }
 
 impl Store {
     /// The storefront session, the account (by its e-mail guard, or its
-    /// profile for a login by id), the device token and the failed-login
+    /// profile for a login by id) and the failed-login
     /// `limits`, in one round trip. `consistent: false` reads at half the
     /// units; the caller reads again consistently when what it found may
     /// be a second old (see `services::login`).
@@ -113,7 +111,6 @@ impl Store {
         tenant: &TenantId,
         storefront_session: &SessionId,
         name: &LoginName,
-        device: Option<&DeviceToken>,
         limits: &[(String, super::Allowance)],
         consistent: bool,
     ) -> Result<LoginLookup, StoreError> {
@@ -122,10 +119,8 @@ impl Store {
             LoginName::Email(email) => ItemKey::email_guard(tenant, &email.normalized()),
             LoginName::Id(id) => ItemKey::profile(tenant, id),
         };
-        let device_key = device.map(|device| device.key(tenant));
         let limit_keys: Vec<ItemKey> = limits.iter().map(|(name, _)| ItemKey::limit(tenant, name)).collect();
         let mut keys = vec![session_key.clone(), target_key.clone()];
-        keys.extend(device_key.clone());
         keys.extend(limit_keys.iter().cloned());
         let mut found = self.get_many_with(&keys, consistent).await?;
         let now = crate::clock::now_epoch();
@@ -143,7 +138,6 @@ impl Store {
         Ok(LoginLookup {
             storefront_session: found.remove(&session_key).map(from_item).transpose()?,
             target,
-            device_found: device_key.is_some_and(|key| found.contains_key(&key)),
             limit_wait,
         })
     }

@@ -6,7 +6,6 @@ mod addresses;
 mod credentials;
 mod customer_read;
 mod customers;
-mod devices;
 mod email_codes;
 mod factors;
 mod limits;
@@ -34,7 +33,6 @@ pub use addresses::{DefaultChange, DeleteOutcome, DeletePlan, InsertOutcome, Wri
 pub use credentials::{CommitOutcome, CredentialChange, CredentialCommit};
 pub use customer_read::{Beside, CustomerRead};
 pub use customers::{CreateCustomerOutcome, IdentityFinding, LoginLookup, LoginTarget, StoredIdentity};
-pub use devices::{DEVICE_TOKEN_TTL_SECS, DeviceRecord, DeviceToken};
 pub use email_codes::{EMAIL_CODE_ATTEMPTS, EmailCodeRecord};
 pub use factors::{ChallengeRecord, ENROLMENT_TTL_SECS, TotpRecord};
 pub use limits::{Allowance, Taken};

@@ -43,8 +43,7 @@ impl LoginBudget {
     fn key(&self, tenant: &TenantId) -> ItemKey {
         let subject = match self {
             Self::Account(customer) => format!("acct:{customer}"),
-            // The device hash is 64 hex characters; a prefix keeps the key short and is as unique.
-            Self::Device { customer, device } => format!("acct:{customer}:device:{}", &device[..device.len().min(32)]),
+            Self::Device { customer, device } => format!("acct:{customer}:device:{device}"),
             Self::Unknown(subject) => subject.clone(),
         };
         ItemKey::throttle(tenant, &subject)
