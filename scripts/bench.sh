@@ -31,7 +31,7 @@ fi
 port="$(scripts/dynamodb-local.sh free-port)"
 pidfile=".local/dynamodb-bench-$port.pid"
 trap 'scripts/dynamodb-local.sh stop "$pidfile"' EXIT
-scripts/dynamodb-local.sh start "$port" "$pidfile" ".local/dynamodb-bench.log"
+DYNAMODB_LOCAL_PEAK=1 scripts/dynamodb-local.sh start "$port" "$pidfile" ".local/dynamodb-bench.log"
 export AWS_REGION=us-east-1
 export RUST_LOG="${RUST_LOG:-warn}"
 "$target/bench-tool/bench" --endpoint "http://127.0.0.1:$port" --bin-dir "$target/release" \

@@ -109,17 +109,24 @@ impl AppState {
     /// Tenant settings, cached briefly per container; `None` for an unknown tenant.
     pub async fn tenant_settings(&self, tenant: &TenantId) -> Result<Option<Arc<TenantSettings>>, ApiError> {
         let now = crate::clock::now_epoch();
-        if let Some((at, settings)) = self.tenants.lock().ok().and_then(|c| c.get(tenant.as_str()).cloned())
-            && now - at < TENANT_CACHE_SECS
-        {
+        if let Some(settings) = self.cached_tenant(tenant, now) {
             return Ok(Some(settings));
         }
         let Some(settings) = self.store.get_tenant(tenant).await? else { return Ok(None) };
+        Ok(Some(self.remember_tenant(tenant, settings, now)))
+    }
+
+    fn cached_tenant(&self, tenant: &TenantId, now: i64) -> Option<Arc<TenantSettings>> {
+        let (at, settings) = self.tenants.lock().ok()?.get(tenant.as_str()).cloned()?;
+        (now - at < TENANT_CACHE_SECS).then_some(settings)
+    }
+
+    fn remember_tenant(&self, tenant: &TenantId, settings: TenantSettings, now: i64) -> Arc<TenantSettings> {
         let settings = Arc::new(settings);
         if let Ok(mut cache) = self.tenants.lock() {
             cache.insert(tenant.as_str().to_owned(), (now, settings.clone()));
         }
-        Ok(Some(settings))
+        settings
     }
 }
 
@@ -129,25 +136,54 @@ impl AppState {
     /// are: every anonymous session checks its client, and without the cache
     /// each one was a strongly consistent read of the same item, a tenant's
     /// hottest key (docs/scale.md). An unknown client is read every time.
-    pub async fn storefront_client_exists(
+    async fn storefront_client_exists(
         &self,
         tenant: &TenantId,
         client: &crate::domain::ClientId,
     ) -> Result<bool, ApiError> {
         let now = crate::clock::now_epoch();
-        let key = format!("{tenant}/{client}");
-        if let Some(at) = self.clients.lock().ok().and_then(|c| c.get(&key).copied())
-            && now - at < TENANT_CACHE_SECS
-        {
+        if self.client_cached(tenant, client, now) {
             return Ok(true);
         }
         if self.store.get_client(tenant, client).await?.is_none() {
             return Ok(false);
         }
-        if let Ok(mut cache) = self.clients.lock() {
-            cache.insert(key, now);
-        }
+        self.remember_client(tenant, client, now);
         Ok(true)
+    }
+
+    /// The settings of a tenant that has storefront client `client` (`None`
+    /// when either is unknown): what an anonymous session starts from.
+    /// Cached as the two above; when neither is, as in a cold container's
+    /// first anonymous login, both are read in one round trip.
+    pub async fn storefront(
+        &self,
+        tenant: &TenantId,
+        client: &crate::domain::ClientId,
+    ) -> Result<Option<Arc<TenantSettings>>, ApiError> {
+        let now = crate::clock::now_epoch();
+        if let Some(settings) = self.cached_tenant(tenant, now) {
+            return Ok(self.storefront_client_exists(tenant, client).await?.then_some(settings));
+        }
+        let (settings, client_found) = self.store.get_tenant_and_client(tenant, client).await?;
+        let Some(settings) = settings else { return Ok(None) };
+        let settings = self.remember_tenant(tenant, settings, now);
+        if !client_found {
+            return Ok(None);
+        }
+        self.remember_client(tenant, client, now);
+        Ok(Some(settings))
+    }
+
+    fn client_cached(&self, tenant: &TenantId, client: &crate::domain::ClientId, now: i64) -> bool {
+        let at = self.clients.lock().ok().and_then(|c| c.get(&format!("{tenant}/{client}")).copied());
+        at.is_some_and(|at| now - at < TENANT_CACHE_SECS)
+    }
+
+    fn remember_client(&self, tenant: &TenantId, client: &crate::domain::ClientId, now: i64) {
+        if let Ok(mut cache) = self.clients.lock() {
+            cache.insert(format!("{tenant}/{client}"), now);
+        }
     }
 }
 

@@ -393,3 +393,27 @@ async fn answers_with_tokens_are_never_cached_and_the_keys_are() {
     let jwks = app.get("/.well-known/jwks.json", None).await;
     assert_eq!(jwks.headers["cache-control"], "public, max-age=300");
 }
+
+#[tokio::test]
+async fn an_anonymous_session_needs_a_known_tenant_and_client_whatever_is_cached() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant.to_string();
+    let uri =
+        |tenant: &str, client: &str| format!("/customerlogin/auth/anonymous/login?tenant={tenant}&client_id={client}");
+    // A cold container: tenant and client are read in one round trip.
+    app.get(&uri(&tenant, "no-such-client"), None).await.assert_problem(StatusCode::UNAUTHORIZED, "invalid_client");
+    // The tenant is cached now, the client still unknown (and never cached).
+    app.get(&uri(&tenant, "no-such-client"), None).await.assert_problem(StatusCode::UNAUTHORIZED, "invalid_client");
+    app.get(&uri("nosuchtenant", tests::CLIENT), None).await.assert_problem(StatusCode::UNAUTHORIZED, "invalid_client");
+    for _ in 0..2 {
+        assert_eq!(app.get(&uri(&tenant, tests::CLIENT), None).await.status, StatusCode::OK);
+    }
+    // Another tenant's client is not this tenant's.
+    let other = app.add_tenant("othershop").await;
+    assert_eq!(app.get(&uri(other.as_str(), tests::CLIENT), None).await.status, StatusCode::OK);
+    let fresh = TestApp::new().await;
+    fresh
+        .get(&uri(other.as_str(), "no-such-client"), None)
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "invalid_client");
+}

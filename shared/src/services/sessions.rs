@@ -203,10 +203,7 @@ pub async fn anonymous_login(
     client: &ClientId,
     user_agent: Option<String>,
 ) -> Result<TokenSet, ApiError> {
-    let settings = state.tenant_settings(tenant).await?.ok_or(INVALID_CLIENT)?;
-    if !state.storefront_client_exists(tenant, client).await? {
-        return Err(INVALID_CLIENT);
-    }
+    let settings = state.storefront(tenant, client).await?.ok_or(INVALID_CLIENT)?;
     let now = clock::now_epoch();
     let sid = SessionId::generate();
     let mut session = new_session(&sid, client, None, settings.anonymous_refresh_ttl_secs, user_agent, now);

@@ -1,4 +1,4 @@
-use super::{Store, StoreError};
+use super::{Store, StoreError, from_item};
 use crate::domain::{ClientId, TenantId};
 use crate::table_keys::ItemKey;
 use crate::tenant::{StorefrontClient, TenantSettings};
@@ -18,6 +18,19 @@ impl Store {
         client: &ClientId,
     ) -> Result<Option<StorefrontClient>, StoreError> {
         self.get(&ItemKey::client(tenant, client)).await
+    }
+
+    /// The tenant's settings, and whether it has `client`: one round trip
+    /// (a cold container's first anonymous session needs both).
+    pub async fn get_tenant_and_client(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+    ) -> Result<(Option<TenantSettings>, bool), StoreError> {
+        let (tenant_key, client_key) = (ItemKey::tenant(tenant), ItemKey::client(tenant, client));
+        let mut found = self.get_many(&[tenant_key.clone(), client_key.clone()]).await?;
+        let settings = found.remove(&tenant_key).map(from_item).transpose()?;
+        Ok((settings, found.contains_key(&client_key)))
     }
 
     pub async fn put_client(&self, tenant: &TenantId, client: &StorefrontClient) -> Result<(), StoreError> {
