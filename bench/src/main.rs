@@ -190,7 +190,7 @@ async fn cold_starts(
     // A login spends its anonymous session: each password login gets its own.
     let mut logins = Vec::new();
     for _ in 0..args.cold_runs * (args.warm + 1) {
-        logins.push(app::login(&app.anonymous_token().await).event("cold"));
+        logins.push(app::login_as(&app.anonymous_token().await, app::COLD_EMAIL, None).event("cold"));
     }
     let me = format!("/customer/{TENANT}/me");
     let nobody = serde_json::json!({"email": "nobody@shop.test"});

@@ -205,7 +205,7 @@ pub async fn anonymous_login(
 ) -> Result<TokenSet, ApiError> {
     let settings = state.storefront(tenant, client).await?.ok_or(INVALID_CLIENT)?;
     let now = clock::now_epoch();
-    let sid = SessionId::generate();
+    let sid = SessionId::newest_first(now);
     let mut session = new_session(&sid, client, None, settings.anonymous_refresh_ttl_secs, user_agent, now);
     let (refresh_token, refresh) = RefreshToken::issue(None, &sid);
     session.refresh_hash = refresh.hash;
