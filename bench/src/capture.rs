@@ -4,10 +4,12 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextMut,
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
@@ -51,6 +53,17 @@ pub struct Recorder {
     recording: AtomicBool,
     calls: Mutex<Vec<DynamoCall>>,
     capacity: Mutex<Capacity>,
+    timing: AtomicBool,
+    in_calls: Mutex<InCalls>,
+}
+
+/// Wall-clock time during which at least one DynamoDB call was under way
+/// (calls made side by side count once).
+#[derive(Debug, Default)]
+struct InCalls {
+    outstanding: u32,
+    since: Option<Instant>,
+    total: Duration,
 }
 
 impl Recorder {
@@ -65,6 +78,42 @@ impl Recorder {
         self.recording.store(false, Ordering::SeqCst);
         let capacity = *self.capacity.lock().unwrap();
         (std::mem::take(&mut *self.calls.lock().unwrap()), capacity)
+    }
+
+    /// Starts timing the DynamoDB calls (the SDK's own work included), so
+    /// that a request's compute is its time minus theirs.
+    pub fn start_timing(&self) {
+        *self.in_calls.lock().unwrap() = InCalls::default();
+        self.timing.store(true, Ordering::SeqCst);
+    }
+
+    /// The time spent in DynamoDB calls since `start_timing`.
+    pub fn stop_timing(&self) -> Duration {
+        self.timing.store(false, Ordering::SeqCst);
+        self.in_calls.lock().unwrap().total
+    }
+
+    fn call_started(&self) {
+        if self.timing.load(Ordering::SeqCst) {
+            let mut in_calls = self.in_calls.lock().unwrap();
+            if in_calls.outstanding == 0 {
+                in_calls.since = Some(Instant::now());
+            }
+            in_calls.outstanding += 1;
+        }
+    }
+
+    fn call_ended(&self) {
+        let mut in_calls = self.in_calls.lock().unwrap();
+        if in_calls.outstanding == 0 {
+            return;
+        }
+        in_calls.outstanding -= 1;
+        if in_calls.outstanding == 0
+            && let Some(since) = in_calls.since.take()
+        {
+            in_calls.total += since.elapsed();
+        }
     }
 }
 
@@ -84,6 +133,25 @@ macro_rules! operations {
         impl Intercept for SharedRecorder {
             fn name(&self) -> &'static str {
                 "bench-recorder"
+            }
+
+            fn read_before_execution(
+                &self,
+                _: &BeforeSerializationInterceptorContextRef<'_>,
+                _: &mut ConfigBag,
+            ) -> Result<(), BoxError> {
+                self.0.call_started();
+                Ok(())
+            }
+
+            fn read_after_execution(
+                &self,
+                _: &FinalizerInterceptorContextRef<'_>,
+                _: &RuntimeComponents,
+                _: &mut ConfigBag,
+            ) -> Result<(), BoxError> {
+                self.0.call_ended();
+                Ok(())
             }
 
             fn modify_before_serialization(

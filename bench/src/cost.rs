@@ -120,7 +120,7 @@ pub fn from_latency(
     let profile_of = |route: &str| {
         let r = latency.routes.iter().find(|r| r.route == route).expect("the route was measured");
         RequestProfile {
-            compute_ms: (r.route_ms.p50_ms - r.raw_sdk_ms.p50_ms).max(0.0),
+            compute_ms: r.compute_ms.p50_ms,
             dynamodb_round_trips: r.dynamodb_calls,
             read_units: r.capacity.read_units,
             write_units: r.capacity.write_units,
@@ -215,13 +215,13 @@ pub fn memory_sweep(latency: &crate::latency::LatencyReport, peak_rss_mib: &[(St
                     let mut p99_within = true;
                     for r in &routes {
                         let profile = RequestProfile {
-                            compute_ms: (r.route_ms.p50_ms - r.raw_sdk_ms.p50_ms).max(0.0),
+                            compute_ms: r.compute_ms.p50_ms,
                             dynamodb_round_trips: r.dynamodb_calls,
                             read_units: r.capacity.read_units,
                             write_units: r.capacity.write_units,
                         };
                         usd += per_million("sweep", profile, memory_mb).total_usd / routes.len() as f64;
-                        let compute_p99 = (r.route_ms.p99_ms - r.raw_sdk_ms.p99_ms).max(0.0);
+                        let compute_p99 = r.compute_ms.p99_ms;
                         let best = p99_at(compute_p99, r.dynamodb_calls, MB_PER_VCPU as u32);
                         let at = p99_at(compute_p99, r.dynamodb_calls, memory_mb);
                         if best > 0.0 {

@@ -58,12 +58,12 @@ pub fn tables(r: &Results) -> String {
     let _ = writeln!(s, "\n## Warm latency in process vs the same DynamoDB calls raw (ms)\n");
     let _ = writeln!(
         s,
-        "| route | fn | calls | route p50 | raw p50 | +p50 | route p99 | raw p99 | +p99 |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
+        "| route | fn | calls | route p50 | raw p50 | +p50 | route p99 | raw p99 | +p99 | compute p50 | compute p99 |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for l in &r.latency.routes {
         let _ = writeln!(
             s,
-            "| {} | {} | {:.1} | {:.2} | {:.2} | {:+.2} | {:.2} | {:.2} | {:+.2} |",
+            "| {} | {} | {:.1} | {:.2} | {:.2} | {:+.2} | {:.2} | {:.2} | {:+.2} | {:.2} | {:.2} |",
             l.route,
             l.function,
             l.dynamodb_calls,
@@ -72,7 +72,9 @@ pub fn tables(r: &Results) -> String {
             l.overhead_p50_ms,
             l.route_ms.p99_ms,
             l.raw_sdk_ms.p99_ms,
-            l.overhead_p99_ms
+            l.overhead_p99_ms,
+            l.compute_ms.p50_ms,
+            l.compute_ms.p99_ms
         );
     }
     let verify = r.latency.argon2id_verify_ms.p50_ms;
