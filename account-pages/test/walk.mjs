@@ -152,6 +152,23 @@ page.on('response', (r) => {
   }
 });
 
+// Opens `url`, which sends itself on to a page matching `landing`, and waits
+// until that page is ready. The page leaves while it is still loading (its
+// first API call answers 401), and on a loaded machine Playwright may report
+// the load it was waiting for as aborted (net::ERR_ABORTED); what counts is
+// where the tab ends up.
+async function settleOn(url, landing) {
+  await page.goto(url).catch((e) => { if (!String(e).includes('ERR_ABORTED')) throw e; });
+  await page.waitForFunction((pattern) => new RegExp(pattern).test(location.pathname) && document.body?.dataset.ready === 'true', landing.source, { polling: 100 })
+    .catch(async (e) => {
+      // The wait started on the page that was leaving; wait again on the one it went to.
+      if (!/destroyed|navigation|ERR_ABORTED/i.test(String(e))) throw e;
+      await page.waitForURL(landing, { waitUntil: 'commit' });
+      await page.waitForSelector('body[data-ready="true"]');
+    });
+  assert(landing.test(new URL(page.url()).pathname), `landed on ${page.url()}`);
+}
+
 async function open(path) {
   await page.goto(path.startsWith('http') ? path : `${PAGES}/${path}`);
   await page.waitForSelector('body[data-ready="true"]');
@@ -724,9 +741,7 @@ try {
 
   // Back on 127.0.0.1: adding the passkey signed that tab's session out, so
   // its pages go to sign in (quietly) on the first call.
-  await page.goto(`${PAGES}/account.html`);
-  await page.waitForURL(/index\.html/);
-  await page.waitForSelector('body[data-ready="true"]');
+  await settleOn(`${PAGES}/account.html`, /index\.html/);
   eq(await session(), null, 'the signed-out session is forgotten');
   await page.fill('#email', NEW_EMAIL);
   await page.fill('#password', PASSWORD_3);
