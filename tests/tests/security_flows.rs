@@ -358,6 +358,38 @@ async fn a_device_that_logged_in_before_is_not_held_back_by_others_failures() {
 }
 
 #[tokio::test]
+async fn a_device_token_outlives_a_reset_and_its_budget_holds_in_parallel() {
+    let app = Arc::new(TestApp::with_customer(EMAIL, PASSWORD).await);
+    let earlier = login_with_device(&app, PASSWORD, None).await;
+    let device = earlier.field("device_token");
+    let customer = shared::domain::CustomerId::parse(&earlier.field("customerId")).unwrap();
+    // A reset moves the credential epoch; the device token is not tied to it
+    // (security.md R5: the owner's device keeps its way in).
+    let token = reset_token(&app, EMAIL).await;
+    assert_eq!(reset_update(&app, &token, NEW_PASSWORD).await.status, StatusCode::NO_CONTENT);
+    for _ in 0..5 {
+        assert_eq!(login_with_device(&app, "attacker guess", None).await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(login_with_device(&app, NEW_PASSWORD, None).await.status, StatusCode::TOO_MANY_REQUESTS);
+    let owner = login_with_device(&app, NEW_PASSWORD, Some(&device)).await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
+    // Whoever holds the token gets the device's budget, no more, also in parallel.
+    let replies = parallel(0..24, |i| {
+        let (app, device) = (app.clone(), device.clone());
+        async move { login_with_device(&app, &format!("wrong guess {i}"), Some(&device)).await }
+    })
+    .await;
+    let wrong = replies.iter().filter(|r| r.status == StatusCode::UNAUTHORIZED).count();
+    let throttled = replies.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert!(wrong <= 5, "{wrong} wrong passwords were verified on the device's budget");
+    assert_eq!(wrong + throttled, 24, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    let device_id = device.split('.').nth(1).unwrap().to_owned();
+    let budget = LoginBudget::Device { customer, device: device_id };
+    let stored = app.store().login_budget(&app.tenant, &budget).await.unwrap().unwrap();
+    assert_eq!(stored.attempts as usize, wrong, "each answered wrong password took an attempt");
+}
+
+#[tokio::test]
 async fn a_completed_reset_clears_the_lock() {
     let app = TestApp::with_customer(EMAIL, PASSWORD).await;
     for _ in 0..5 {
