@@ -156,7 +156,8 @@ pub struct CustomerSignIn<'a> {
 /// one anonymous token exactly one gets past it), then the session is
 /// written, one item with its refresh token's hash. No transaction: a
 /// session that is written is only ever one whose storefront session was
-/// spent for it. Answers the token set and `saas_token`.
+/// spent for it. Answers the token set and `saas_token`, signed while the
+/// two writes are in flight.
 pub async fn sign_in_customer(
     state: &AppState,
     sign_in: CustomerSignIn<'_>,
@@ -175,6 +176,17 @@ pub async fn sign_in_customer(
     session.identity = sign_in.identity;
     let (refresh_token, refresh) = RefreshToken::issue(Some(customer), &anonymous.session);
     session.refresh_hash = refresh.hash;
+    let grant = Grant {
+        tenant: tenant.clone(),
+        client: anonymous.client.clone(),
+        session: anonymous.session.clone(),
+        family: session.family.clone(),
+        customer: Some((customer.clone(), initial_password)),
+        access_ttl: settings.customer_access_ttl_secs,
+        refresh_token,
+        session_expires_at: session.expires_at,
+    };
+    let signing = token_set::sign_beside(state, grant, Some(sign_in.customer_number.to_owned()), now).await;
     if !state.store.spend_storefront_session(tenant, &anonymous.session, &anonymous.family).await? {
         return Err(ApiError::Unauthorized("session_revoked"));
     }
@@ -182,19 +194,8 @@ pub async fn sign_in_customer(
         // Only a session spent for this very customer can be in the way: nothing to overwrite.
         return Err(ApiError::Unauthorized("session_revoked"));
     }
-    let grant = Grant {
-        tenant,
-        client: &anonymous.client,
-        session: &anonymous.session,
-        family: &session.family,
-        customer: Some((customer, initial_password)),
-        access_ttl: settings.customer_access_ttl_secs,
-        refresh_token,
-        session_expires_at: session.expires_at,
-    };
-    let tokens = token_set::build(state, grant, now).await?;
-    let saas = token_set::saas_token(state, tenant, customer, sign_in.customer_number, tokens.expires_in, now).await?;
-    Ok((tokens, saas))
+    let signed = token_set::signed(signing).await?;
+    Ok((signed.tokens, signed.saas_token))
 }
 
 pub async fn anonymous_login(
@@ -209,24 +210,21 @@ pub async fn anonymous_login(
     let mut session = new_session(&sid, client, None, settings.anonymous_refresh_ttl_secs, user_agent, now);
     let (refresh_token, refresh) = RefreshToken::issue(None, &sid);
     session.refresh_hash = refresh.hash;
+    let grant = Grant {
+        tenant: tenant.clone(),
+        client: client.clone(),
+        session: sid.clone(),
+        family: session.family.clone(),
+        customer: None,
+        access_ttl: settings.anonymous_access_ttl_secs,
+        refresh_token,
+        session_expires_at: session.expires_at,
+    };
+    let signing = token_set::sign_beside(state, grant, None, now).await;
     if !state.store.put_session(tenant, &session).await? {
         return Err(ApiError::Internal("a new session id was taken".into()));
     }
-    token_set::build(
-        state,
-        Grant {
-            tenant,
-            client,
-            session: &sid,
-            family: &session.family,
-            customer: None,
-            access_ttl: settings.anonymous_access_ttl_secs,
-            refresh_token,
-            session_expires_at: session.expires_at,
-        },
-        now,
-    )
-    .await
+    Ok(token_set::signed(signing).await?.tokens)
 }
 
 /// Which kind of session a refresh route serves.
@@ -279,21 +277,17 @@ pub async fn refresh(
         (Some(_), _) => return Err(INVALID_REFRESH),
         (None, _) => (None, settings.anonymous_access_ttl_secs),
     };
-    token_set::build(
-        state,
-        Grant {
-            tenant,
-            client: &session.client_id,
-            session: &session.session_id,
-            family: &session.family,
-            customer: customer_part,
-            access_ttl,
-            refresh_token: new_token,
-            session_expires_at: session.expires_at,
-        },
-        now,
-    )
-    .await
+    let grant = Grant {
+        tenant: tenant.clone(),
+        client: session.client_id,
+        session: session.session_id,
+        family: session.family,
+        customer: customer_part.map(|(id, initial_password)| (id.clone(), initial_password)),
+        access_ttl,
+        refresh_token: new_token,
+        session_expires_at: session.expires_at,
+    };
+    token_set::build(state, grant, now).await
 }
 
 /// A spent refresh token came back: someone holds a copy. The login it

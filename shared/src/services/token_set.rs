@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::domain::{ClientId, CustomerId, SessionId, TenantId};
 use crate::error::ApiError;
+use crate::signing::SigningKeys;
 use crate::state::AppState;
 use crate::tokens::{self, NewAccessToken, Subject};
 
@@ -31,43 +32,88 @@ pub struct CustomerFields {
     pub initial_password: bool,
 }
 
-pub struct Grant<'a> {
-    pub tenant: &'a TenantId,
-    pub client: &'a ClientId,
-    pub session: &'a SessionId,
+/// What a token set is issued for. Owned, so that it can be signed on the
+/// blocking pool while the session write is in flight (`sign_beside`).
+pub struct Grant {
+    pub tenant: TenantId,
+    pub client: ClientId,
+    pub session: SessionId,
     /// The session's family (a fresh one per login), carried in the access token.
-    pub family: &'a str,
-    pub customer: Option<(&'a CustomerId, bool)>,
+    pub family: String,
+    pub customer: Option<(CustomerId, bool)>,
     pub access_ttl: i64,
     pub refresh_token: String,
     pub session_expires_at: i64,
 }
 
-pub async fn build(state: &AppState, grant: Grant<'_>, now: i64) -> Result<TokenSet, ApiError> {
-    let subject = match grant.customer {
+pub async fn build(state: &AppState, grant: Grant, now: i64) -> Result<TokenSet, ApiError> {
+    let keys = state.keys.current().await;
+    sign(&state.config, &keys, grant, now)
+}
+
+/// A customer sign-in's token set and its `saas_token`.
+pub struct SignedIn {
+    pub tokens: TokenSet,
+    pub saas_token: String,
+}
+
+/// Signs on the blocking pool and hands back the handle: each RS256
+/// signature is about a millisecond of CPU, which thus runs while the
+/// caller's DynamoDB write is in flight instead of after it. The caller
+/// answers with the tokens only once its write succeeded; otherwise they
+/// are dropped unseen. `customer_number`: also sign the `saas_token`.
+pub async fn sign_beside(
+    state: &AppState,
+    grant: Grant,
+    customer_number: Option<String>,
+    now: i64,
+) -> tokio::task::JoinHandle<Result<SignedIn, ApiError>> {
+    let keys = state.keys.current().await;
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let customer = grant.customer.as_ref().map(|(id, _)| id.clone());
+        let tenant = grant.tenant.clone();
+        let tokens = sign(&state.config, &keys, grant, now)?;
+        let saas_token = match (customer, customer_number) {
+            (Some(customer), Some(number)) => {
+                tokens::issue_saas(&state.config, &keys, &tenant, &customer, &number, tokens.expires_in, now)
+                    .map_err(ApiError::internal)?
+            }
+            _ => String::new(),
+        };
+        Ok(SignedIn { tokens, saas_token })
+    })
+}
+
+/// Waits for `sign_beside`'s signatures.
+pub async fn signed(handle: tokio::task::JoinHandle<Result<SignedIn, ApiError>>) -> Result<SignedIn, ApiError> {
+    handle.await.map_err(ApiError::internal)?
+}
+
+fn sign(config: &crate::config::Config, keys: &SigningKeys, grant: Grant, now: i64) -> Result<TokenSet, ApiError> {
+    let subject = match &grant.customer {
         Some((id, _)) => Subject::Customer(id.clone()),
         None => Subject::Anonymous,
     };
     // An access token never outlives its session.
     let access_ttl = grant.access_ttl.min(grant.session_expires_at - now).max(1);
-    let keys = state.keys.current().await;
     let access_token = tokens::issue(
-        &state.config,
-        &keys,
+        config,
+        keys,
         NewAccessToken {
-            tenant: grant.tenant,
-            client: grant.client,
+            tenant: &grant.tenant,
+            client: &grant.client,
             subject: &subject,
-            session: grant.session,
-            family: grant.family,
+            session: &grant.session,
+            family: &grant.family,
             lifetime_secs: access_ttl,
         },
         now,
     )
     .map_err(ApiError::internal)?;
     let scope = match grant.customer {
-        Some(_) => tokens::customer_scope(grant.tenant),
-        None => tokens::anonymous_scope(grant.tenant),
+        Some(_) => tokens::customer_scope(&grant.tenant),
+        None => tokens::anonymous_scope(&grant.tenant),
     };
     Ok(TokenSet {
         token_type: "Bearer",
@@ -83,18 +129,4 @@ pub async fn build(state: &AppState, grant: Grant<'_>, now: i64) -> Result<Token
             initial_password,
         }),
     })
-}
-
-/// The `saas_token` of a customer sign-in (see `tokens::issue_saas`).
-pub async fn saas_token(
-    state: &AppState,
-    tenant: &TenantId,
-    customer: &CustomerId,
-    customer_number: &str,
-    lifetime_secs: i64,
-    now: i64,
-) -> Result<String, ApiError> {
-    let keys = state.keys.current().await;
-    tokens::issue_saas(&state.config, &keys, tenant, customer, customer_number, lifetime_secs, now)
-        .map_err(ApiError::internal)
 }
