@@ -49,9 +49,17 @@ pub async fn measure(config: &Config, key_set_json: &str) -> Vec<InitCost> {
             shared::state::sdk_config(config).await
         })
         .await,
-        time("DynamoDB + SES clients", true, 20, || async {
+        time("DynamoDB client", true, 20, || async {
             let sdk = shared::state::lambda_sdk_config(config);
-            (shared::state::dynamodb_client(&sdk, config), aws_sdk_sesv2::Client::new(&sdk))
+            shared::state::dynamodb_client(&sdk, config)
+        })
+        .await,
+        time("SES client (now built at the first mail)", false, 20, || async {
+            aws_sdk_sesv2::Client::new(&shared::state::lambda_sdk_config(config))
+        })
+        .await,
+        time("Secrets Manager client (now built at the first secret read)", false, 20, || async {
+            aws_sdk_secretsmanager::Client::new(&shared::state::lambda_sdk_config(config))
         })
         .await,
         time("signing keys: parse and check the RSA key set", true, 20, || async {

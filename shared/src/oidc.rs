@@ -366,7 +366,7 @@ pub fn valid_code_verifier(verifier: &str) -> bool {
 /// client), once per container.
 pub async fn client_secret(
     provider: &SocialProvider,
-    secrets_client: Option<&aws_sdk_secretsmanager::Client>,
+    secrets_client: Option<&crate::state::LazyClient<aws_sdk_secretsmanager::Client>>,
 ) -> Result<Option<Arc<str>>, OidcError> {
     if let Some(arn) = &provider.client_secret_arn {
         static SECRETS: OnceLock<Mutex<HashMap<String, Arc<str>>>> = OnceLock::new();

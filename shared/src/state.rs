@@ -16,6 +16,17 @@ use crate::signing::KeyError;
 use crate::store::Store;
 use crate::tenant::TenantSettings;
 
+/// An AWS client built at its first use. SES and Secrets Manager serve few
+/// requests (a mail, a provider's secret), and building a client costs a
+/// cold start its share of 0.3 ms (each SDK crate parses its own endpoint
+/// partitions), so a container that never needs one never builds it.
+pub type LazyClient<C> = std::sync::LazyLock<C, Box<dyn FnOnce() -> C + Send>>;
+
+/// A `LazyClient` built by `build`.
+pub fn lazy_client<C>(build: impl FnOnce() -> C + Send + 'static) -> LazyClient<C> {
+    std::sync::LazyLock::new(Box::new(build))
+}
+
 /// Tenant settings change rarely; a warm container re-reads them after this.
 const TENANT_CACHE_SECS: i64 = 60;
 
@@ -30,7 +41,7 @@ pub struct Inner {
     /// Secrets Manager, configured like every other AWS client (credentials,
     /// timeouts, pinned roots in Lambda): social providers' client secrets.
     /// `None` where no AWS is configured (tests with inline secrets).
-    pub secrets: Option<aws_sdk_secretsmanager::Client>,
+    pub secrets: Option<LazyClient<aws_sdk_secretsmanager::Client>>,
     tenants: Mutex<HashMap<String, (i64, Arc<TenantSettings>)>>,
     /// Storefront clients found, by `{tenant}/{client}`, and when (see `storefront_client_exists`).
     clients: Mutex<HashMap<String, i64>>,
@@ -59,7 +70,7 @@ impl AppState {
         store: Store,
         keys: KeyRing,
         mailer: Mailer,
-        secrets: Option<aws_sdk_secretsmanager::Client>,
+        secrets: Option<LazyClient<aws_sdk_secretsmanager::Client>>,
     ) -> Self {
         Self(Arc::new(Inner {
             config,
@@ -89,18 +100,25 @@ impl AppState {
 
     async fn build(config: Config, sdk: aws_config::SdkConfig) -> Result<Self, StartupError> {
         let store = Store::new(dynamodb_client(&sdk, &config), &config.table_name);
-        // Built without I/O; used only when a key set or a provider secret lives there.
-        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
         let source = match &config.signing_keys {
             SigningKeySource::File(path) => KeySource::File(path.clone()),
             SigningKeySource::Inline(json) => KeySource::Inline(json.clone()),
-            SigningKeySource::SecretsManager(arn) => KeySource::Secret { client: secrets.clone(), arn: arn.clone() },
+            SigningKeySource::SecretsManager(arn) => {
+                KeySource::Secret { client: aws_sdk_secretsmanager::Client::new(&sdk), arn: arn.clone() }
+            }
+        };
+        // A provider's client secret may live there too: built when one is first read.
+        let secrets = {
+            let sdk = sdk.clone();
+            lazy_client(move || aws_sdk_secretsmanager::Client::new(&sdk))
         };
         let keys = KeyRing::load(source, crate::key_ring::REFRESH_INTERVAL).await?;
         let mailer = match &config.mail {
             MailTransport::Outbox(dir) => Mailer::Outbox(OutboxMailer::new(dir)),
             MailTransport::Ses => {
-                Mailer::Ses(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), config.ses_configuration_set.clone()))
+                let sdk = sdk.clone();
+                let client = lazy_client(move || aws_sdk_sesv2::Client::new(&sdk));
+                Mailer::Ses(SesMailer::new(client, config.ses_configuration_set.clone()))
             }
         };
         Ok(Self::with_secrets(config, store, keys, mailer, Some(secrets)))

@@ -196,7 +196,12 @@ async fn ses_app() -> Option<SesApp> {
         Err(err) => panic!("creating the sender identity in moto: {err:?}"),
     }
     let keys = KeyRing::fixed(SigningKeys::from_json(tests::key_set_json()).unwrap());
-    let state = AppState::new(config, store, keys, Mailer::Ses(SesMailer::new(ses, Some(CONFIGURATION_SET.into()))));
+    let state = AppState::new(
+        config,
+        store,
+        keys,
+        Mailer::Ses(SesMailer::new(shared::state::lazy_client(move || ses), Some(CONFIGURATION_SET.into()))),
+    );
     let router = shared::http::service(cli::all_routes(), state.clone());
     Some(SesApp { state, router, proxy, moto })
 }

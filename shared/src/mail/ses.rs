@@ -3,7 +3,8 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, Me
 use super::{MailError, MailMessage};
 
 pub struct SesMailer {
-    client: aws_sdk_sesv2::Client,
+    /// Built at the first mail.
+    client: crate::state::LazyClient<aws_sdk_sesv2::Client>,
     /// Bounce and complaint events of every mail go to this configuration set's destinations.
     configuration_set: Option<String>,
 }
@@ -15,7 +16,7 @@ fn tag_value(value: &str) -> String {
 }
 
 impl SesMailer {
-    pub fn new(client: aws_sdk_sesv2::Client, configuration_set: Option<String>) -> Self {
+    pub fn new(client: crate::state::LazyClient<aws_sdk_sesv2::Client>, configuration_set: Option<String>) -> Self {
         Self { client, configuration_set }
     }
 
