@@ -100,17 +100,23 @@ impl AppState {
 
     async fn build(config: Config, sdk: aws_config::SdkConfig) -> Result<Self, StartupError> {
         let store = Store::new(dynamodb_client(&sdk, &config), &config.table_name);
-        let source = match &config.signing_keys {
-            SigningKeySource::File(path) => KeySource::File(path.clone()),
-            SigningKeySource::Inline(json) => KeySource::Inline(json.clone()),
+        // A provider's client secret may live in Secrets Manager too: read with
+        // the key set's client when the keys live there, else with one built
+        // when a secret is first read.
+        let (source, secrets) = match &config.signing_keys {
+            SigningKeySource::File(path) => (KeySource::File(path.clone()), None),
+            SigningKeySource::Inline(json) => (KeySource::Inline(json.clone()), None),
             SigningKeySource::SecretsManager(arn) => {
-                KeySource::Secret { client: aws_sdk_secretsmanager::Client::new(&sdk), arn: arn.clone() }
+                let client = aws_sdk_secretsmanager::Client::new(&sdk);
+                (KeySource::Secret { client: client.clone(), arn: arn.clone() }, Some(client))
             }
         };
-        // A provider's client secret may live there too: built when one is first read.
-        let secrets = {
-            let sdk = sdk.clone();
-            lazy_client(move || aws_sdk_secretsmanager::Client::new(&sdk))
+        let secrets = match secrets {
+            Some(client) => lazy_client(move || client),
+            None => {
+                let sdk = sdk.clone();
+                lazy_client(move || aws_sdk_secretsmanager::Client::new(&sdk))
+            }
         };
         let keys = KeyRing::load(source, crate::key_ring::REFRESH_INTERVAL).await?;
         let mailer = match &config.mail {
