@@ -101,6 +101,34 @@ impl BenchApp {
         Reply { status, body }
     }
 
+    /// DynamoDB Local compiles (JIT) what it runs often. A cold container's
+    /// first calls happen once per cold start, above all the BatchGetItem of
+    /// the tenant and its storefront client, which no warm request makes
+    /// (both are cached per container). Unwarmed, the emulator answers them
+    /// from its interpreter, several ms each, and the cold starts would
+    /// measure its JIT rather than the binaries: AWS's DynamoDB has no cold
+    /// code paths. So each of those calls, hello-dynamodb's `GetItem` and each
+    /// cold event's own are run here `rounds` times first.
+    pub async fn warm_emulator(&self, rounds: usize, calls: &[Call]) {
+        let tenant = TenantId::parse(TENANT).expect("the demo tenant id");
+        let client = shared::domain::ClientId::parse(CLIENT).expect("the demo client id");
+        let hello = aws_sdk_dynamodb::types::AttributeValue::S("hello".into());
+        for _ in 0..rounds {
+            let _ = self.state.store.get_tenant_and_client(&tenant, &client).await;
+            let _ = self
+                .raw
+                .get_item()
+                .table_name(&self.config.table_name)
+                .key("PK", hello.clone())
+                .key("SK", hello.clone())
+                .send()
+                .await;
+            for call in calls {
+                self.send(call).await;
+            }
+        }
+    }
+
     pub fn router(&self) -> Router {
         self.router.clone()
     }
