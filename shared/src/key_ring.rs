@@ -26,11 +26,27 @@ pub enum KeySource {
 impl KeySource {
     async fn load(&self) -> Result<SigningKeys, KeyError> {
         match self {
-            Self::File(path) => SigningKeys::load_or_create_file(path),
-            Self::Inline(json) => SigningKeys::from_json(json),
             Self::Secret { client, arn } => SigningKeys::from_json(&read_secret(client, arn).await?),
+            Self::File(_) | Self::Inline(_) => self.read_local().expect("a file or an inline key set"),
         }
     }
+
+    /// A file's or an inline key set, read and checked without waiting on
+    /// anything; `None` for a secret.
+    fn read_local(&self) -> Option<Result<SigningKeys, KeyError>> {
+        match self {
+            Self::File(path) => Some(SigningKeys::load_or_create_file(path)),
+            Self::Inline(json) => Some(SigningKeys::from_json(json)),
+            Self::Secret { .. } => None,
+        }
+    }
+}
+
+/// A key ring as far as it could be loaded without the network.
+pub enum LocalLoad {
+    Loaded(KeyRing),
+    /// A secret: `KeyRing::load` reads it.
+    NeedsNetwork(KeySource),
 }
 
 /// The string value of a Secrets Manager secret.
@@ -63,6 +79,15 @@ impl KeyRing {
     pub async fn load(source: KeySource, refresh_interval: Duration) -> Result<Self, KeyError> {
         let keys = source.load().await?;
         Ok(Self::with(source, keys, refresh_interval))
+    }
+
+    /// Loads a file's or an inline key set at once, outside any runtime (a
+    /// cold start does it on a thread of its own); a secret is left to `load`.
+    pub fn load_local(source: KeySource, refresh_interval: Duration) -> Result<LocalLoad, KeyError> {
+        match source.read_local() {
+            Some(keys) => Ok(LocalLoad::Loaded(Self::with(source, keys?, refresh_interval))),
+            None => Ok(LocalLoad::NeedsNetwork(source)),
+        }
     }
 
     /// A ring over keys loaded already.

@@ -10,7 +10,7 @@ use aws_config::BehaviorVersion;
 use crate::config::{Config, MailTransport, SigningKeySource, TlsRoots};
 use crate::domain::TenantId;
 use crate::error::ApiError;
-use crate::key_ring::{KeyRing, KeySource};
+use crate::key_ring::{KeyRing, KeySource, LocalLoad};
 use crate::mail::{Mailer, OutboxMailer, SesMailer};
 use crate::signing::KeyError;
 use crate::store::Store;
@@ -91,43 +91,18 @@ impl AppState {
         Self::build(config, sdk).await
     }
 
-    /// Inside Lambda (see `lambda_sdk_config`).
-    pub async fn for_lambda() -> Result<Self, StartupError> {
+    /// Inside Lambda (see `lambda_sdk_config`), everything that needs no
+    /// network: the configuration, the SDK clients and a file's or an inline
+    /// key set. It is CPU work only, so a cold start runs it on a thread of
+    /// its own beside the runtime's start (see `run_lambda`).
+    pub fn prepare_for_lambda() -> Result<Prepared, StartupError> {
         let config = Config::from_env();
         let sdk = lambda_sdk_config(&config);
-        Self::build(config, sdk).await
+        Prepared::new(config, sdk)
     }
 
     async fn build(config: Config, sdk: aws_config::SdkConfig) -> Result<Self, StartupError> {
-        let store = Store::new(dynamodb_client(&sdk, &config), &config.table_name);
-        // A provider's client secret may live in Secrets Manager too: read with
-        // the key set's client when the keys live there, else with one built
-        // when a secret is first read.
-        let (source, secrets) = match &config.signing_keys {
-            SigningKeySource::File(path) => (KeySource::File(path.clone()), None),
-            SigningKeySource::Inline(json) => (KeySource::Inline(json.clone()), None),
-            SigningKeySource::SecretsManager(arn) => {
-                let client = aws_sdk_secretsmanager::Client::new(&sdk);
-                (KeySource::Secret { client: client.clone(), arn: arn.clone() }, Some(client))
-            }
-        };
-        let secrets = match secrets {
-            Some(client) => lazy_client(move || client),
-            None => {
-                let sdk = sdk.clone();
-                lazy_client(move || aws_sdk_secretsmanager::Client::new(&sdk))
-            }
-        };
-        let keys = KeyRing::load(source, crate::key_ring::REFRESH_INTERVAL).await?;
-        let mailer = match &config.mail {
-            MailTransport::Outbox(dir) => Mailer::Outbox(OutboxMailer::new(dir)),
-            MailTransport::Ses => {
-                let sdk = sdk.clone();
-                let client = lazy_client(move || aws_sdk_sesv2::Client::new(&sdk));
-                Mailer::Ses(SesMailer::new(client, config.ses_configuration_set.clone()))
-            }
-        };
-        Ok(Self::with_secrets(config, store, keys, mailer, Some(secrets)))
+        Prepared::new(config, sdk)?.finish().await
     }
 
     /// Tenant settings, cached briefly per container; `None` for an unknown tenant.
@@ -151,6 +126,69 @@ impl AppState {
             cache.insert(tenant.as_str().to_owned(), (now, settings.clone()));
         }
         settings
+    }
+}
+
+/// A state built as far as it goes without the network: only a key set
+/// held in Secrets Manager is still to be read (`finish`).
+pub struct Prepared {
+    config: Config,
+    store: Store,
+    keys: LocalLoad,
+    mailer: Mailer,
+    secrets: LazyClient<aws_sdk_secretsmanager::Client>,
+}
+
+impl Prepared {
+    fn new(config: Config, sdk: aws_config::SdkConfig) -> Result<Self, StartupError> {
+        let store = Store::new(dynamodb_client(&sdk, &config), &config.table_name);
+        // A provider's client secret may live in Secrets Manager too: read with
+        // the key set's client when the keys live there, else with one built
+        // when a secret is first read.
+        let (source, secrets) = match &config.signing_keys {
+            SigningKeySource::File(path) => (KeySource::File(path.clone()), None),
+            SigningKeySource::Inline(json) => (KeySource::Inline(json.clone()), None),
+            SigningKeySource::SecretsManager(arn) => {
+                let client = aws_sdk_secretsmanager::Client::new(&sdk);
+                (KeySource::Secret { client: client.clone(), arn: arn.clone() }, Some(client))
+            }
+        };
+        let secrets = match secrets {
+            Some(client) => lazy_client(move || client),
+            None => {
+                let sdk = sdk.clone();
+                lazy_client(move || aws_sdk_secretsmanager::Client::new(&sdk))
+            }
+        };
+        let keys = KeyRing::load_local(source, crate::key_ring::REFRESH_INTERVAL)?;
+        let mailer = match &config.mail {
+            MailTransport::Outbox(dir) => Mailer::Outbox(OutboxMailer::new(dir)),
+            MailTransport::Ses => {
+                let sdk = sdk.clone();
+                let client = lazy_client(move || aws_sdk_sesv2::Client::new(&sdk));
+                Mailer::Ses(SesMailer::new(client, config.ses_configuration_set.clone()))
+            }
+        };
+        Ok(Self { config, store, keys, mailer, secrets })
+    }
+
+    /// The state, when nothing is left to read (`Err` hands it back otherwise).
+    pub fn into_state(self) -> Result<AppState, Self> {
+        match self.keys {
+            LocalLoad::Loaded(keys) => {
+                Ok(AppState::with_secrets(self.config, self.store, keys, self.mailer, Some(self.secrets)))
+            }
+            keys @ LocalLoad::NeedsNetwork(_) => Err(Self { keys, ..self }),
+        }
+    }
+
+    /// The state, once a key set held in Secrets Manager has been read.
+    pub async fn finish(self) -> Result<AppState, StartupError> {
+        let keys = match self.keys {
+            LocalLoad::Loaded(ring) => ring,
+            LocalLoad::NeedsNetwork(source) => KeyRing::load(source, crate::key_ring::REFRESH_INTERVAL).await?,
+        };
+        Ok(AppState::with_secrets(self.config, self.store, keys, self.mailer, Some(self.secrets)))
     }
 }
 
