@@ -24,6 +24,8 @@ export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 export AWS_REGION=us-east-1
 export RUST_LOG="${RUST_LOG:-warn}"
 cargo test --workspace --all-targets --no-run
+# The Runtime API test (bench/src/main.rs) starts the login binary itself.
+cargo build --quiet -p login
 wait "$ses_starting"
 echo "SES v2 emulator (moto) on 127.0.0.1:$ses_port"
 cargo test --workspace --all-targets

@@ -200,6 +200,34 @@ async fn run_throughput(
     (all, (!errors.is_empty()).then(|| errors.join("; ")))
 }
 
+/// The environment Lambda and `template.yaml` give a function (SES as the
+/// mail transport, the signing keys inline), pointed at `endpoint`.
+fn lambda_env(app: &BenchApp, endpoint: &str) -> Vec<(String, String)> {
+    [
+        ("PATH", std::env::var("PATH").unwrap_or_default()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_DEFAULT_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "local".into()),
+        ("AWS_SECRET_ACCESS_KEY", "local".into()),
+        ("AWS_SESSION_TOKEN", "local".into()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024".into()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench".into()),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench".into()),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+        ("LAMBDA_TASK_ROOT", "/var/task".into()),
+        ("TABLE_NAME", app.config.table_name.clone()),
+        ("DYNAMODB_ENDPOINT", endpoint.to_owned()),
+        ("ISSUER_BASE_URL", app.config.issuer_base().to_owned()),
+        ("SIGNING_KEYS", app.key_set_json.clone()),
+        ("MAIL_TRANSPORT", "ses".into()),
+        ("MAIL_FROM", "no-reply@shop.test".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
 /// Each function's binary started cold against the emulator, with the
 /// environment Lambda and `template.yaml` give it (SES as the mail transport).
 async fn cold_starts(
@@ -260,29 +288,7 @@ async fn cold_starts(
         ),
     ];
     app.warm_emulator(EMULATOR_WARM_UP_ROUNDS, &warm_up).await;
-    let env: Vec<(String, String)> = [
-        ("PATH", std::env::var("PATH").unwrap_or_default()),
-        ("AWS_REGION", "us-east-1".into()),
-        ("AWS_DEFAULT_REGION", "us-east-1".into()),
-        ("AWS_ACCESS_KEY_ID", "local".into()),
-        ("AWS_SECRET_ACCESS_KEY", "local".into()),
-        ("AWS_SESSION_TOKEN", "local".into()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024".into()),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench".into()),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench".into()),
-        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
-        ("LAMBDA_TASK_ROOT", "/var/task".into()),
-        ("TABLE_NAME", app.config.table_name.clone()),
-        ("DYNAMODB_ENDPOINT", args.endpoint.clone()),
-        ("ISSUER_BASE_URL", app.config.issuer_base().to_owned()),
-        ("SIGNING_KEYS", app.key_set_json.clone()),
-        ("MAIL_TRANSPORT", "ses".into()),
-        ("MAIL_FROM", "no-reply@shop.test".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
+    let env = lambda_env(app, &args.endpoint);
     let mut results = Vec::new();
     for (label, name, events) in events {
         let mut env = env.clone();
@@ -292,4 +298,51 @@ async fn cold_starts(
         results.push(runtime_api::measure(label, &binary, &env, &events, args.cold_runs, args.warm, &log).await?);
     }
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// `run_lambda` as Lambda runs it: the login binary (the debug build
+    /// `make test` makes beside this test) serves a cold and two warm events
+    /// under the Runtime API emulator; given a key set it cannot read, it
+    /// answers nothing and exits with a failure, as a failed init does.
+    #[tokio::test]
+    async fn a_function_serves_events_under_the_runtime_api_and_exits_when_it_cannot_start() {
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT: run with `make test`");
+        let work = std::env::temp_dir().join(format!("bench-runtime-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&work).unwrap();
+        let app = BenchApp::new(&endpoint, work.join("outbox")).await;
+        let binary = workspace_binary("login");
+        let mut env = lambda_env(&app, &endpoint);
+        env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), "login".into()));
+        let event = app::anonymous_login().event("cold");
+        let log = work.join("login.log");
+
+        let served = runtime_api::measure("login", &binary, &env, std::slice::from_ref(&event), 1, 2, &log)
+            .await
+            .unwrap_or_else(|e| panic!("{e}; log: {}", std::fs::read_to_string(&log).unwrap_or_default()));
+        assert_eq!(served.warm_ms.n, 2, "{served:?}");
+
+        env.retain(|(name, _)| name != "SIGNING_KEYS");
+        env.push(("SIGNING_KEYS".into(), "not a key set".into()));
+        let (status, answers) =
+            runtime_api::exit_after_first_event(&binary, &env, &event, &log, Duration::from_secs(20)).await.unwrap();
+        assert!(!status.success(), "{status:?}");
+        assert_eq!(answers, 0, "a function without its state answers nothing");
+    }
+
+    /// A function binary of the workspace, built by `make test` into the
+    /// folder above this test's own (`target/debug`).
+    fn workspace_binary(name: &str) -> PathBuf {
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+        let binary = dir.join(name);
+        assert!(binary.exists(), "{} is not built: `make test` builds it", binary.display());
+        binary
+    }
 }

@@ -140,24 +140,9 @@ async fn one_run(
     log: &Path,
     run: usize,
 ) -> Result<Run, String> {
-    let (tx, mut rx) = mpsc::unbounded_channel();
     let warm = batch.len() - 1;
     let events = batch.iter().enumerate().map(|(i, event)| (format!("req-{run}-{i}"), (*event).clone())).collect();
-    let emu = Arc::new(Emulator {
-        events: Mutex::new(events),
-        served: Mutex::new(HashMap::new()),
-        first_next: Mutex::new(None),
-        answers: tx,
-    });
-    let app = Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
-        .route("/2018-06-01/runtime/invocation/{id}/error", post(invocation_error))
-        .route("/2018-06-01/runtime/init/error", post(init_error))
-        .with_state(emu.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (emu, addr, server, mut rx) = serve(events).await?;
 
     let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(|e| e.to_string())?;
     let started = Instant::now();
@@ -198,6 +183,73 @@ async fn one_run(
         warm: answers[1..].iter().map(|a| a.answered - a.served).collect(),
         peak_rss_kib,
     })
+}
+
+/// An emulator serving `events` (id, body) in order on a port of its own;
+/// what the function answers arrives on the receiver.
+async fn serve(
+    events: VecDeque<(String, String)>,
+) -> Result<
+    (
+        Arc<Emulator>,
+        std::net::SocketAddr,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+        mpsc::UnboundedReceiver<Answer>,
+    ),
+    String,
+> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let emu = Arc::new(Emulator {
+        events: Mutex::new(events),
+        served: Mutex::new(HashMap::new()),
+        first_next: Mutex::new(None),
+        answers: tx,
+    });
+    let app = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+        .route("/2018-06-01/runtime/invocation/{id}/error", post(invocation_error))
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .with_state(emu.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((emu, addr, server, rx))
+}
+
+/// Starts `binary` against a fresh emulator holding `event`, and waits up to
+/// `within` for the process to end: how a function that cannot start
+/// behaves. Returns its exit status and how many answers it posted.
+#[cfg(test)]
+pub async fn exit_after_first_event(
+    binary: &Path,
+    env: &[(String, String)],
+    event: &str,
+    log: &Path,
+    within: Duration,
+) -> Result<(std::process::ExitStatus, usize), String> {
+    let (_emu, addr, server, mut rx) = serve(VecDeque::from([("req-exit".to_owned(), event.to_owned())])).await?;
+    let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(|e| e.to_string())?;
+    let mut child = tokio::process::Command::new(binary)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log_file)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", binary.display()))?;
+    let status = tokio::time::timeout(within, child.wait())
+        .await
+        .map_err(|_| format!("still running after {within:?}"))?
+        .map_err(|e| e.to_string())?;
+    server.abort();
+    let mut answers = 0;
+    while rx.try_recv().is_ok() {
+        answers += 1;
+    }
+    Ok((status, answers))
 }
 
 /// The process's peak resident set (VmHWM), in KiB.

@@ -68,7 +68,7 @@ pub fn run_lambda(service: &'static str, router: fn(AppState) -> axum::Router) -
 /// What `run_lambda`'s start-up thread hands over.
 enum Startup {
     Ready(axum::Router),
-    NeedsNetwork(state::Prepared),
+    NeedsNetwork(Box<state::Prepared>),
 }
 
 type StartupReceiver = tokio::sync::oneshot::Receiver<Result<Startup, state::StartupError>>;

@@ -173,12 +173,12 @@ impl Prepared {
     }
 
     /// The state, when nothing is left to read (`Err` hands it back otherwise).
-    pub fn into_state(self) -> Result<AppState, Self> {
+    pub fn into_state(self) -> Result<AppState, Box<Self>> {
         match self.keys {
             LocalLoad::Loaded(keys) => {
                 Ok(AppState::with_secrets(self.config, self.store, keys, self.mailer, Some(self.secrets)))
             }
-            keys @ LocalLoad::NeedsNetwork(_) => Err(Self { keys, ..self }),
+            keys @ LocalLoad::NeedsNetwork(_) => Err(Box::new(Self { keys, ..self })),
         }
     }
 
