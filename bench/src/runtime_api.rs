@@ -146,16 +146,7 @@ async fn one_run(
 
     let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(|e| e.to_string())?;
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(binary)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log_file)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("starting {}: {e}", binary.display()))?;
+    let mut child = start(binary, env, addr, log_file)?;
     let pid = child.id().unwrap_or(0);
 
     let mut answers = Vec::with_capacity(warm + 1);
@@ -230,16 +221,7 @@ pub async fn exit_after_first_event(
 ) -> Result<(std::process::ExitStatus, usize), String> {
     let (_emu, addr, server, mut rx) = serve(VecDeque::from([("req-exit".to_owned(), event.to_owned())])).await?;
     let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(|e| e.to_string())?;
-    let mut child = tokio::process::Command::new(binary)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log_file)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("starting {}: {e}", binary.display()))?;
+    let mut child = start(binary, env, addr, log_file)?;
     let status = tokio::time::timeout(within, child.wait())
         .await
         .map_err(|_| format!("still running after {within:?}"))?
@@ -250,6 +232,26 @@ pub async fn exit_after_first_event(
         answers += 1;
     }
     Ok((status, answers))
+}
+
+/// Starts `binary` as Lambda would, against the emulator at `addr`, with
+/// its output appended to `log_file`.
+fn start(
+    binary: &Path,
+    env: &[(String, String)],
+    addr: std::net::SocketAddr,
+    log_file: std::fs::File,
+) -> Result<tokio::process::Child, String> {
+    tokio::process::Command::new(binary)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log_file)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", binary.display()))
 }
 
 /// The process's peak resident set (VmHWM), in KiB.
