@@ -127,6 +127,22 @@ pub fn endpoint() -> String {
         .expect("DYNAMODB_ENDPOINT must point at DynamoDB Local: run the tests with `make test`")
 }
 
+/// moto's server (SES v2 and Secrets Manager on one port), which `make test`
+/// starts and names in `SES_ENDPOINT`. Without it a test says so and passes,
+/// unless `SES_EMULATOR_REQUIRED=1` (as `make test` sets it).
+pub fn moto_endpoint() -> Option<String> {
+    match std::env::var("SES_ENDPOINT") {
+        Ok(endpoint) => Some(endpoint),
+        Err(_) if std::env::var("SES_EMULATOR_REQUIRED").as_deref() == Ok("1") => {
+            panic!("SES_ENDPOINT must point at the SES emulator (make test starts moto)")
+        }
+        Err(_) => {
+            eprintln!("SES_ENDPOINT is not set: skipped (make test starts the SES emulator)");
+            None
+        }
+    }
+}
+
 impl TestApp {
     pub async fn new() -> Self {
         Self::build(None).await

@@ -11,19 +11,6 @@ use shared::key_ring::{KeyRing, KeySource};
 use shared::signing::{KeySetFile, KeyStatus, generate_key};
 use shared::state::sdk_config;
 
-fn emulator() -> Option<String> {
-    match std::env::var("SES_ENDPOINT") {
-        Ok(endpoint) => Some(endpoint),
-        Err(_) if std::env::var("SES_EMULATOR_REQUIRED").as_deref() == Ok("1") => {
-            panic!("SES_ENDPOINT must point at moto (make test starts it)")
-        }
-        Err(_) => {
-            eprintln!("SES_ENDPOINT is not set: skipped (make test starts moto)");
-            None
-        }
-    }
-}
-
 async fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
     let sdk = sdk_config(&Config::from_env()).await;
     aws_sdk_secretsmanager::Client::from_conf(
@@ -42,7 +29,7 @@ fn key_set(status: KeyStatus) -> (String, String) {
 /// know yet reads the secret again, so a rotation reaches it without a deploy.
 #[tokio::test]
 async fn the_key_set_is_read_from_its_secret_and_again_after_a_rotation() {
-    let Some(endpoint) = emulator() else { return };
+    let Some(endpoint) = tests::moto_endpoint() else { return };
     let client = secrets_client(&endpoint).await;
     let (first_kid, first) = key_set(KeyStatus::Active);
     let name = format!("accounts-test-keys-{}", uuid::Uuid::new_v4().simple());
@@ -64,7 +51,7 @@ async fn the_key_set_is_read_from_its_secret_and_again_after_a_rotation() {
 /// not start (`run_lambda` ends it without answering).
 #[tokio::test]
 async fn a_secret_without_a_key_set_or_no_secret_does_not_load() {
-    let Some(endpoint) = emulator() else { return };
+    let Some(endpoint) = tests::moto_endpoint() else { return };
     let client = secrets_client(&endpoint).await;
     let name = format!("accounts-test-not-keys-{}", uuid::Uuid::new_v4().simple());
     let created = client

@@ -43,19 +43,6 @@ fn logs() -> &'static CapturedLogs {
     LOGS.get_or_init(CapturedLogs::install)
 }
 
-fn ses_endpoint() -> Option<String> {
-    match std::env::var("SES_ENDPOINT") {
-        Ok(endpoint) => Some(endpoint),
-        Err(_) if std::env::var("SES_EMULATOR_REQUIRED").as_deref() == Ok("1") => {
-            panic!("SES_ENDPOINT must point at the SES emulator (make test starts moto)")
-        }
-        Err(_) => {
-            eprintln!("SES_ENDPOINT is not set: skipped (make test starts the SES emulator)");
-            None
-        }
-    }
-}
-
 /// What the proxy answers instead of passing a request on.
 #[derive(Clone, Copy, Debug)]
 enum Fault {
@@ -164,7 +151,7 @@ struct SesApp {
 }
 
 async fn ses_app() -> Option<SesApp> {
-    let moto = ses_endpoint()?;
+    let moto = tests::moto_endpoint()?;
     logs();
     let proxy = Proxy::start(moto.clone()).await;
     let id = uuid::Uuid::new_v4().simple().to_string();
