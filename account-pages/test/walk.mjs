@@ -801,6 +801,17 @@ try {
   await check('signin-de');
   eq(await text('#use-code'), 'Stattdessen einen Code senden', 'the code path in German');
   eq(await text('#use-passkey'), 'Mit einem Passkey anmelden', 'the passkey button in German');
+  // The API answers in English; the page shows its field messages in German.
+  await open(`signup.html?tenant=${TENANT}`);
+  eq(await text('h1'), 'Konto anlegen', 'the sign-up page stays German');
+  await page.fill('#email', 'keine-adresse');
+  await page.fill('#password', 'kurz');
+  await submit('signup');
+  eq(await fieldError('email'), 'Muss eine einfache E-Mail-Adresse sein (name@example.com)', 'an API field message in German');
+  await page.fill('#email', 'kurz@example.com');
+  await submit('signup');
+  const passwordMessage = await fieldError('password');
+  assert(/^(Muss|Darf|Ist) /.test(passwordMessage), `the password's message in German (${passwordMessage})`);
   await page.click('.lang button[data-lang="en"]');
   log('German');
 

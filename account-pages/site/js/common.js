@@ -1,7 +1,7 @@
 // What every account page shares: configuration (tenant, storefront client),
 // language, the tenant's theme, calls to the public API, the signed-in
 // session, and forms that show the API's field errors next to the fields.
-import { STRINGS } from './i18n.js';
+import { API_MESSAGES, STRINGS } from './i18n.js';
 
 const params = new URLSearchParams(location.search);
 const store = window.sessionStorage;
@@ -38,6 +38,14 @@ export function language() { return lang; }
 export function t(key, vars = {}) {
   const text = (STRINGS[lang] && STRINGS[lang][key]) ?? STRINGS.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (vars[name] ?? ''));
+}
+
+/** An API field message in the page's language (the API writes English). */
+export function apiMessage(message) {
+  for (const [pattern, text] of API_MESSAGES[lang] || []) {
+    if (pattern.test(message)) return message.replace(pattern, text);
+  }
+  return message;
 }
 
 function translatePage() {
@@ -254,7 +262,8 @@ export function showProblem(form, problem, messages = {}, codeFields = {}) {
   const alert = form.querySelector('.alert');
   const general = [];
   let first = null;
-  for (const { field, message } of problem.errors || []) {
+  for (const { field, message: original } of problem.errors || []) {
+    const message = original ? apiMessage(original) : original;
     const el = form.elements.namedItem(field) || form.querySelector(`[data-field="${CSS.escape(field)}"]`);
     if (el && el.id && !el.hidden && el.type !== 'hidden') {
       el.setAttribute('aria-invalid', 'true');

@@ -484,3 +484,45 @@ export const STRINGS = {
     'delete.submit': 'Mein Konto löschen',
   },
 };
+
+// The API's field messages (problem+json `errors[].message`) in the pages'
+// other languages. The API writes them in English, as `{field} {message}`:
+// these are the ones the pages' forms can be told; one not listed here is
+// shown as the API wrote it. `$1` is what the pattern's group matched.
+export const API_MESSAGES = {
+  de: [
+    [/^is required$/, 'ist erforderlich'],
+    [/^is required \(or id\)$/, 'ist erforderlich'],
+    [/^is required \(at most (\d+) characters\)$/, 'ist erforderlich (höchstens $1 Zeichen)'],
+    [/^is required with password$/, 'ist zusammen mit dem Passwort erforderlich'],
+    [/^is required with password_check$/, 'ist zusammen mit der Wiederholung erforderlich'],
+    [/^is required: choose the password with this link$/, 'ist erforderlich: Wählen Sie mit diesem Link Ihr Passwort'],
+    [/^is required: the account has no password yet$/, 'ist erforderlich: Das Konto hat noch kein Passwort'],
+    [/^is required \(or recoveryCode\)$/, 'ist erforderlich (oder ein Wiederherstellungscode)'],
+    [/^is required \(or sign in with a linked provider again\b.*\)$/, 'ist erforderlich (oder melden Sie sich noch einmal über einen verknüpften Anbieter an)'],
+    [/^must be left out: the account has no password yet$/, 'entfällt: Das Konto hat noch kein Passwort'],
+    [/^must equal password$/, 'muss mit dem Passwort übereinstimmen'],
+    [/^must be at least (\d+) characters$/, 'muss mindestens $1 Zeichen lang sein'],
+    [/^must be at most (\d+) characters$/, 'darf höchstens $1 Zeichen lang sein'],
+    [/^must be 1-(\d+) characters$/, 'muss 1 bis $1 Zeichen lang sein'],
+    [/^must be 1 to (\d+) characters$/, 'muss 1 bis $1 Zeichen lang sein'],
+    [/^must be a string of at most (\d+) characters, without control characters$/, 'darf höchstens $1 Zeichen und keine Steuerzeichen enthalten'],
+    [/^is too long$/, 'ist zu lang'],
+    // The API's hint comes from zxcvbn in English; the strength meter beside the field gives it in German.
+    [/^is too easy to guess\b.*$/, 'ist zu leicht zu erraten'],
+    [/^must be a plain e-mail address \(name@example\.com\)$/, 'muss eine einfache E-Mail-Adresse sein (name@example.com)'],
+    [/^must differ from the current password$/, 'muss sich vom bisherigen Passwort unterscheiden'],
+    [/^must differ from the current e-mail$/, 'muss sich von der bisherigen E-Mail-Adresse unterscheiden'],
+    [/^must be the 6-digit code$/, 'muss der sechsstellige Code sein'],
+    [/^must be one of the recovery codes$/, 'muss einer der Wiederherstellungscodes sein'],
+    [/^must not repeat an earlier code$/, 'darf keinen schon benutzten Code wiederholen'],
+    [/^must not contain control characters\b.*$/, 'darf keine Steuerzeichen enthalten (Zeilenumbrüche, Tabulatoren, NUL)'],
+    [/^must not hold control characters$/, 'darf keine Steuerzeichen enthalten'],
+    [/^must be an ISO 3166-1 alpha-2 country code$/, 'muss ein Ländercode nach ISO 3166-1 Alpha-2 sein, z. B. DE'],
+    [/^must be an ISO 4217 currency code$/, 'muss ein Währungscode nach ISO 4217 sein, z. B. EUR'],
+    [/^must be a language tag such as de or de-CH$/, 'muss ein Sprachcode wie de oder de-CH sein'],
+    [/^at most (\d+) addresses can be stored$/, 'Es lassen sich höchstens $1 Adressen speichern'],
+    [/^is the account's only way in: set a password first$/, 'ist der einzige Zugang zum Konto: Legen Sie zuerst ein Passwort fest'],
+    [/^the e-mail account cannot be removed; delete the account instead$/, 'Die Anmeldung per E-Mail lässt sich nicht entfernen; löschen Sie stattdessen das Konto'],
+  ],
+};
