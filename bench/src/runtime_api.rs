@@ -102,35 +102,47 @@ pub struct ColdStart {
     pub peak_rss_mib: f64,
 }
 
-/// Starts `binary` `runs` times against a fresh emulator; each run serves
-/// `event` once cold and then `warm` more times.
-pub async fn measure(
-    name: &str,
-    binary: &Path,
-    env: &[(String, String)],
-    events: &[String],
-    runs: usize,
-    warm: usize,
-    log: &Path,
-) -> Result<ColdStart, String> {
-    let mut results = Vec::with_capacity(runs);
-    // Each run takes the next `warm + 1` events, going round `events`.
-    let mut next = events.iter().cycle();
+/// A function to start cold: its binary, the environment Lambda gives it,
+/// the events it serves (going round them), and where its output goes.
+pub struct ColdFunction {
+    pub label: String,
+    pub binary: std::path::PathBuf,
+    pub env: Vec<(String, String)>,
+    pub events: Vec<String>,
+    pub log: std::path::PathBuf,
+}
+
+/// Starts each function `runs` times against a fresh emulator; each run
+/// serves an event once cold and then `warm` more times. The functions take
+/// turns run by run, so that what the machine does meanwhile (another
+/// process, a slower minute) falls on all of them alike and their ratios
+/// hold even where the absolute times drift.
+pub async fn measure(functions: &[ColdFunction], runs: usize, warm: usize) -> Result<Vec<ColdStart>, String> {
+    let mut results: Vec<Vec<Run>> = functions.iter().map(|_| Vec::with_capacity(runs)).collect();
+    // Each run takes the function's next `warm + 1` events, going round them.
+    let mut next: Vec<_> = functions.iter().map(|f| f.events.iter().cycle()).collect();
     for run in 0..runs {
-        let batch: Vec<&String> = next.by_ref().take(warm + 1).collect();
-        results.push(one_run(binary, env, &batch, log, run).await.map_err(|e| format!("{name}: {e}"))?);
+        for (i, function) in functions.iter().enumerate() {
+            let batch: Vec<&String> = next[i].by_ref().take(warm + 1).collect();
+            let result = one_run(&function.binary, &function.env, &batch, &function.log, run).await;
+            results[i].push(result.map_err(|e| format!("{}: {e}", function.label))?);
+        }
     }
+    Ok(functions.iter().zip(&results).map(|(function, runs)| summary(&function.label, runs)).collect())
+}
+
+fn summary(name: &str, results: &[Run]) -> ColdStart {
     let ms = |f: fn(&Run) -> Duration| median(&results.iter().map(|r| f(r).as_secs_f64() * 1e3).collect::<Vec<_>>());
     let warm_samples: Vec<Duration> = results.iter().flat_map(|r| r.warm.iter().copied()).collect();
-    Ok(ColdStart {
+    ColdStart {
         function: name.to_owned(),
-        runs,
+        runs: results.len(),
         init_ms: ms(|r| r.init),
         cold_start_ms: ms(|r| r.cold),
         first_invoke_ms: ms(|r| r.first_invoke),
         warm_ms: Summary::of(&warm_samples),
         peak_rss_mib: results.iter().map(|r| r.peak_rss_kib).max().unwrap_or(0) as f64 / 1024.0,
-    })
+    }
 }
 
 async fn one_run(
@@ -155,8 +167,9 @@ async fn one_run(
             .await
             .map_err(|_| "no response within 30 s".to_owned())?
             .ok_or("the emulator stopped")?;
-        // A function error, or a 5xx, means the binary did not serve the event.
-        if !answer.ok || answer.body.contains("\"statusCode\":5") {
+        // A function error, or a 5xx, means the binary did not serve the
+        // event; a 429 that a limit refused it, so the run would time the refusal.
+        if !answer.ok || answer.body.contains("\"statusCode\":5") || answer.body.contains("\"statusCode\":429") {
             return Err(format!("invocation failed: {}", answer.body));
         }
         answers.push(answer);
