@@ -44,7 +44,7 @@ struct Args {
     #[arg(long, default_value = "target/bench/results.json")]
     out: PathBuf,
     /// Cold starts per function.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 30)]
     cold_runs: usize,
     /// Warm invocations after each cold start.
     #[arg(long, default_value_t = 50)]
@@ -80,7 +80,8 @@ pub struct Results {
     pub machine: String,
     pub sizes: Vec<sizes::BinarySize>,
     pub cold_start: Vec<runtime_api::ColdStart>,
-    pub cold_start_vs_hello_world: Vec<(String, f64)>,
+    /// init against hello-world's init (the yardstick of init).
+    pub init_vs_hello_world: Vec<(String, f64)>,
     pub cold_start_vs_hello_dynamodb: Vec<(String, f64)>,
     pub init_costs: Vec<init_costs::InitCost>,
     pub latency: latency::LatencyReport,
@@ -112,22 +113,18 @@ async fn main() -> Result<(), String> {
 
     eprintln!("cold starts…");
     let cold_start = cold_starts(&args, &app, &work).await?;
-    let ratios = |yardstick: &str| {
-        let base = cold_start.iter().find(|c| c.function == yardstick).map(|c| c.cold_start_ms).unwrap_or(f64::NAN);
-        cold_start.iter().map(|c| (c.function.clone(), c.cold_start_ms / base)).collect::<Vec<_>>()
+    let ratios = |yardstick: &str, of: fn(&runtime_api::ColdStart) -> f64| {
+        let base = cold_start.iter().find(|c| c.function == yardstick).map(of).unwrap_or(f64::NAN);
+        cold_start.iter().map(|c| (c.function.clone(), of(c) / base)).collect::<Vec<_>>()
     };
-    let (cold_start_vs_hello_world, cold_start_vs_hello_dynamodb) = (ratios("hello-world"), ratios("hello-dynamodb"));
+    let init_vs_hello_world = ratios("hello-world", |c| c.init_ms);
+    let cold_start_vs_hello_dynamodb = ratios("hello-dynamodb", |c| c.cold_start_ms);
     if args.cold_starts_only {
-        let init = |name: &str| cold_start.iter().find(|c| c.function == name).map(|c| c.init_ms).unwrap_or(f64::NAN);
-        for (c, (_, vs_dynamodb)) in cold_start.iter().zip(&cold_start_vs_hello_dynamodb) {
+        let all_ratios = init_vs_hello_world.iter().zip(&cold_start_vs_hello_dynamodb);
+        for (c, ((_, vs_hello_world), (_, vs_dynamodb))) in cold_start.iter().zip(all_ratios) {
             println!(
                 "{:<18} init {:>5.2} ms ({:.2}x hello-world)  first invoke {:>6.2}  exec→response {:>6.2} ms ({:.2}x hello-dynamodb)",
-                c.function,
-                c.init_ms,
-                c.init_ms / init("hello-world"),
-                c.first_invoke_ms,
-                c.cold_start_ms,
-                vs_dynamodb
+                c.function, c.init_ms, vs_hello_world, c.first_invoke_ms, c.cold_start_ms, vs_dynamodb
             );
         }
         return Ok(());
@@ -157,7 +154,7 @@ async fn main() -> Result<(), String> {
         machine: report::machine(),
         sizes: all_sizes,
         cold_start,
-        cold_start_vs_hello_world,
+        init_vs_hello_world,
         cold_start_vs_hello_dynamodb,
         init_costs,
         latency,
