@@ -664,6 +664,7 @@ try {
   });
   await open(`${LOCAL}/account/index.html?tenant=${TENANT}`);
   assert(await page.isVisible('#use-passkey'), 'the sign-in page offers a passkey');
+  eq(await page.getAttribute('#email', 'autocomplete'), 'username webauthn', 'the e-mail field offers passkeys in its autofill');
   await page.fill('#email', NEW_EMAIL);
   await page.fill('#password', PASSWORD_3);
   await submit('signin');
@@ -692,12 +693,23 @@ try {
   await check('passkeys');
   log('add a passkey on the security page (a wrong password refused; the other session ends)');
 
+  // Signed out, with the passkey on the device: the sign-in page offers it in
+  // the e-mail field's autofill (conditional mediation), and Chromium's
+  // virtual authenticator picks it as a person picks it from the list.
+  await page.click('#sign-out');
+  me = await signedIn();
+  eq((await api('GET', `/customer/${TENANT}/validateauthtoken`, undefined, me.accessToken)).body.email, NEW_EMAIL, 'API: the passkey from the autofill signed in');
+  log('sign in with the passkey from the e-mail field\'s autofill');
+
+  // The button. The autofill's own request for options is answered 503 here
+  // (once), so it stays quiet and the button is what signs in.
+  await page.route('**/login/passkey/options', (route) => route.fulfill({ status: 503, contentType: 'application/problem+json', body: '{"status":503}' }), { times: 1 });
   await signOut();
   assert(await page.isVisible('#use-passkey'), 'the passkey button after signing out');
   await page.click('#use-passkey');
   me = await signedIn();
   eq((await api('GET', `/customer/${TENANT}/validateauthtoken`, undefined, me.accessToken)).body.email, NEW_EMAIL, 'API: the passkey signed in');
-  log('sign in with the passkey, nothing typed');
+  log('sign in with the passkey button, nothing typed');
 
   await page.click('nav.account a[href="security.html"]');
   await page.waitForSelector('body[data-ready="true"]');
@@ -713,9 +725,13 @@ try {
   eq((await api('GET', `/customer/${TENANT}/me/passkeys`, undefined, me.accessToken)).body, [], 'API: no passkey');
   log('remove the passkey (asked first)');
 
-  // The authenticator still holds it: the API refuses it.
+  // The authenticator still holds it: the API refuses it, picked from the
+  // autofill as from the button.
   await signOut();
+  assert((await alertText('signin')).includes('not accepted'), 'a removed passkey picked from the autofill is refused with a plain message');
+  eq(new URL(page.url()).pathname, '/account/index.html', 'and nobody is signed in');
   await page.click('#use-passkey');
+  await page.waitForFunction(() => !document.querySelector('#use-passkey').hasAttribute('aria-busy'));
   assert((await alertText('signin')).includes('not accepted'), 'a removed passkey is refused with a plain message');
   await check('signin-passkey-refused');
   // A prompt the person cancels (here: the device cannot verify them) says nothing.

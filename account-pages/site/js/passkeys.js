@@ -66,10 +66,24 @@ function credentialJSON(credential) {
   };
 }
 
-/** Asks the authenticator for a passkey of the RP (a sign-in); the answer as JSON. */
-export async function getPasskey(publicKeyJSON, signal) {
-  const credential = await navigator.credentials.get({ publicKey: requestOptions(publicKeyJSON), signal });
+/** Asks the authenticator for a passkey of the RP (a sign-in); the answer as JSON.
+ *  `mediation: 'conditional'` offers the passkeys in the autofill of a field
+ *  marked `autocomplete="… webauthn"` instead of a prompt. */
+export async function getPasskey(publicKeyJSON, signal, mediation) {
+  const request = { publicKey: requestOptions(publicKeyJSON), signal };
+  if (mediation) request.mediation = mediation;
+  const credential = await navigator.credentials.get(request);
   return credentialJSON(credential);
+}
+
+/** Whether the browser offers passkeys in a field's autofill (conditional mediation). */
+export async function autofillSupported() {
+  if (!passkeysSupported() || typeof PublicKeyCredential.isConditionalMediationAvailable !== 'function') return false;
+  try {
+    return await PublicKeyCredential.isConditionalMediationAvailable();
+  } catch {
+    return false;
+  }
 }
 
 /** Has the authenticator create a passkey (a registration); the answer as JSON. */

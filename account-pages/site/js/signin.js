@@ -5,7 +5,7 @@
 // for one) a mailed code. Or with a passkey, nothing typed and no second
 // factor after it.
 import { start, bindForm, call, api, anonymousToken, tenantPath, saveSession, session, t, announce, param, Problem, clearErrors, showProblem, tenant } from './common.js';
-import { passkeysSupported, getPasskey, cancelled } from './passkeys.js';
+import { passkeysSupported, getPasskey, cancelled, autofillSupported } from './passkeys.js';
 
 await start();
 const reasons = { 'signed-out': 'signin.signedOut', deleted: 'signin.deleted', 'email-changed': 'signin.emailChanged', 'password-reset': 'signin.passwordReset' };
@@ -206,7 +206,100 @@ const passkeyButton = document.getElementById('use-passkey');
 const noPasskeys = () => sessionStorage.getItem('ca.noPasskeys') === tenant();
 passkeyOption.hidden = !passkeysSupported() || noPasskeys();
 
+const passkeyMessages = () => ({
+  invalid_passkey: t('passkey.invalid'),
+  passkeys_not_configured: t('passkey.notOffered'),
+  account_not_activated: t('signin.notActivated'),
+  429: t('error.tooMany'),
+  wrong_site: t('passkey.wrongSite'),
+  passkey_failed: t('passkey.failed'),
+});
+
+// The shop's passkeys offered in the e-mail field's autofill (conditional
+// mediation), from the page's start: picking one signs in as the button
+// does. Only one WebAuthn request may be pending, so the button, and every
+// step's submit, end this one first (and wait until it has ended); the
+// e-mail field's focus offers them again. A request the browser ended by
+// itself (a host that is not the shop's passkey domain, say) is not made
+// again on this page.
+let autofill = null;
+let autofillEnded = false;
+
+async function offerPasskeysInAutofill() {
+  if (autofill || autofillEnded || passkeyOption.hidden || form.hidden || !(await autofillSupported())) return;
+  const controller = new AbortController();
+  const offered = autofillSignIn(controller.signal).finally(() => {
+    delete document.body.dataset.passkeyAutofill;
+    if (!controller.signal.aborted) autofillEnded = true;
+  });
+  autofill = { controller, offered };
+  await offered;
+  if (autofill && autofill.controller === controller) autofill = null;
+}
+
+/** The autofill's request; until a passkey is picked nobody asked for
+ *  anything, so nothing before that shows an error (a host that is not the
+ *  shop's passkey domain, a browser that declines, the network). */
+async function autofillSignIn(signal) {
+  let anonymous;
+  let options;
+  let credential;
+  try {
+    anonymous = await anonymousToken();
+    options = await api('POST', tenantPath('/login/passkey/options'), {}, anonymous);
+    if (!options.ok) {
+      // A shop without passkeys: the button goes, quietly.
+      if (options.body && options.body.code === 'passkeys_not_configured') {
+        sessionStorage.setItem('ca.noPasskeys', tenant());
+        passkeyOption.hidden = true;
+      }
+      return;
+    }
+    if (signal.aborted) return;
+    document.body.dataset.passkeyAutofill = 'offered';
+    // The challenge dies after `expiresIn` seconds: ask again a little before.
+    const renewal = setTimeout(renewAutofill, Math.max(10, (options.body.expiresIn || 300) - 15) * 1000, signal);
+    try {
+      credential = await getPasskey(options.body.publicKey, signal, 'conditional');
+    } finally {
+      clearTimeout(renewal);
+    }
+  } catch (err) {
+    if (!signal.aborted && !cancelled(err)) console.warn('passkey autofill:', err && (err.name || err.message));
+    return;
+  }
+  // A passkey was picked: from here on, as the button does it.
+  try {
+    const r = await api('POST', tenantPath('/login/passkey'), { challengeId: options.body.challengeId, credential }, anonymous);
+    if (!r.ok) throw new Problem(r.status, r.body);
+    signedIn(r.body);
+  } catch (err) {
+    showProblem(form, err instanceof Problem ? err : new Problem(0, { code: 'passkey_failed' }), passkeyMessages());
+  }
+}
+
+/** The autofill's request still pending as its challenge nears its end: a fresh one. */
+async function renewAutofill(signal) {
+  if (!autofill || autofill.controller.signal !== signal) return;
+  await withdrawAutofill();
+  await offerPasskeysInAutofill();
+}
+
+/** Ends the autofill's request, if one is pending, and waits until it has. */
+async function withdrawAutofill() {
+  const pendingOffer = autofill;
+  autofill = null;
+  if (!pendingOffer) return;
+  pendingOffer.controller.abort();
+  await pendingOffer.offered;
+}
+
+for (const step of steps) step.addEventListener('submit', () => { withdrawAutofill(); }, { capture: true });
+form.elements.email.addEventListener('focus', () => { offerPasskeysInAutofill(); });
+offerPasskeysInAutofill();
+
 async function passkeySignIn() {
+  await withdrawAutofill();
   const anonymous = await anonymousToken();
   const options = await api('POST', tenantPath('/login/passkey/options'), {}, anonymous);
   if (!options.ok) throw new Problem(options.status, options.body);
@@ -237,14 +330,7 @@ passkeyButton.addEventListener('click', async () => {
     if (!(await passkeySignIn())) passkeyButton.focus();
   } catch (err) {
     const problem = err instanceof Problem ? err : new Problem(0, { title: t('error.unexpected') });
-    showProblem(form, problem, {
-      invalid_passkey: t('passkey.invalid'),
-      passkeys_not_configured: t('passkey.notOffered'),
-      account_not_activated: t('signin.notActivated'),
-      429: t('error.tooMany'),
-      wrong_site: t('passkey.wrongSite'),
-      passkey_failed: t('passkey.failed'),
-    });
+    showProblem(form, problem, passkeyMessages());
     if (problem.code === 'passkeys_not_configured') {
       sessionStorage.setItem('ca.noPasskeys', tenant());
       passkeyOption.hidden = true;
