@@ -226,9 +226,12 @@ let autofill = null;
 let autofillEnded = false;
 
 async function offerPasskeysInAutofill() {
-  if (autofill || autofillEnded || passkeyOption.hidden || form.hidden || !(await autofillSupported())) return;
+  if (autofill || autofillEnded || passkeyOption.hidden || form.hidden) return;
   const controller = new AbortController();
-  const offered = autofillSignIn(controller.signal).finally(() => {
+  // Claimed before the first await: the page's start and the field's focus may both ask.
+  const offered = (async () => {
+    if (await autofillSupported()) await autofillSignIn(controller.signal);
+  })().finally(() => {
     delete document.body.dataset.passkeyAutofill;
     if (!controller.signal.aborted) autofillEnded = true;
   });
