@@ -206,6 +206,19 @@ const passkeyButton = document.getElementById('use-passkey');
 const noPasskeys = () => sessionStorage.getItem('ca.noPasskeys') === tenant();
 passkeyOption.hidden = !passkeysSupported() || noPasskeys();
 
+/** The API said the shop offers no passkeys: the button goes for the rest of the tab's visit. */
+function noPasskeysHere() {
+  sessionStorage.setItem('ca.noPasskeys', tenant());
+  passkeyOption.hidden = true;
+}
+
+/** The authenticator's answer to `options`, sent on the anonymous session that asked. */
+async function signInWithPasskey(options, credential, anonymous) {
+  const r = await api('POST', tenantPath('/login/passkey'), { challengeId: options.body.challengeId, credential }, anonymous);
+  if (!r.ok) throw new Problem(r.status, r.body);
+  signedIn(r.body);
+}
+
 const passkeyMessages = () => ({
   invalid_passkey: t('passkey.invalid'),
   passkeys_not_configured: t('passkey.notOffered'),
@@ -252,10 +265,7 @@ async function autofillSignIn(signal) {
     options = await api('POST', tenantPath('/login/passkey/options'), {}, anonymous);
     if (!options.ok) {
       // A shop without passkeys: the button goes, quietly.
-      if (options.body && options.body.code === 'passkeys_not_configured') {
-        sessionStorage.setItem('ca.noPasskeys', tenant());
-        passkeyOption.hidden = true;
-      }
+      if (options.body && options.body.code === 'passkeys_not_configured') noPasskeysHere();
       return;
     }
     if (signal.aborted) return;
@@ -273,9 +283,7 @@ async function autofillSignIn(signal) {
   }
   // A passkey was picked: from here on, as the button does it.
   try {
-    const r = await api('POST', tenantPath('/login/passkey'), { challengeId: options.body.challengeId, credential }, anonymous);
-    if (!r.ok) throw new Problem(r.status, r.body);
-    signedIn(r.body);
+    await signInWithPasskey(options, credential, anonymous);
   } catch (err) {
     showProblem(form, err instanceof Problem ? err : new Problem(0, { code: 'passkey_failed' }), passkeyMessages());
   }
@@ -317,9 +325,7 @@ async function passkeySignIn() {
     console.error(err);
     throw new Problem(0, { code: 'passkey_failed' });
   }
-  const r = await api('POST', tenantPath('/login/passkey'), { challengeId: options.body.challengeId, credential }, anonymous);
-  if (!r.ok) throw new Problem(r.status, r.body);
-  signedIn(r.body);
+  await signInWithPasskey(options, credential, anonymous);
   return true;
 }
 
@@ -335,8 +341,7 @@ passkeyButton.addEventListener('click', async () => {
     const problem = err instanceof Problem ? err : new Problem(0, { title: t('error.unexpected') });
     showProblem(form, problem, passkeyMessages());
     if (problem.code === 'passkeys_not_configured') {
-      sessionStorage.setItem('ca.noPasskeys', tenant());
-      passkeyOption.hidden = true;
+      noPasskeysHere();
       form.elements.email.focus();
     }
   } finally {
