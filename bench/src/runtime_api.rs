@@ -3,7 +3,7 @@
 //! Lambda service does, and times exec → first response of a real binary.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -106,10 +106,10 @@ pub struct ColdStart {
 /// the events it serves (going round them), and where its output goes.
 pub struct ColdFunction {
     pub label: String,
-    pub binary: std::path::PathBuf,
+    pub binary: PathBuf,
     pub env: Vec<(String, String)>,
     pub events: Vec<String>,
-    pub log: std::path::PathBuf,
+    pub log: PathBuf,
 }
 
 /// Starts each function `runs` times against a fresh emulator; each run
@@ -124,7 +124,7 @@ pub async fn measure(functions: &[ColdFunction], runs: usize, warm: usize) -> Re
     for run in 0..runs {
         for (i, function) in functions.iter().enumerate() {
             let batch: Vec<&String> = next[i].by_ref().take(warm + 1).collect();
-            let result = one_run(&function.binary, &function.env, &batch, &function.log, run).await;
+            let result = one_run(function, &batch, run).await;
             results[i].push(result.map_err(|e| format!("{}: {e}", function.label))?);
         }
     }
@@ -145,20 +145,15 @@ fn summary(name: &str, results: &[Run]) -> ColdStart {
     }
 }
 
-async fn one_run(
-    binary: &Path,
-    env: &[(String, String)],
-    batch: &[&String],
-    log: &Path,
-    run: usize,
-) -> Result<Run, String> {
+async fn one_run(function: &ColdFunction, batch: &[&String], run: usize) -> Result<Run, String> {
     let warm = batch.len() - 1;
     let events = batch.iter().enumerate().map(|(i, event)| (format!("req-{run}-{i}"), (*event).clone())).collect();
     let (emu, addr, server, mut rx) = serve(events).await?;
 
-    let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(|e| e.to_string())?;
+    let log_file =
+        std::fs::OpenOptions::new().create(true).append(true).open(&function.log).map_err(|e| e.to_string())?;
     let started = Instant::now();
-    let mut child = start(binary, env, addr, log_file)?;
+    let mut child = start(&function.binary, &function.env, addr, log_file)?;
     let pid = child.id().unwrap_or(0);
 
     let mut answers = Vec::with_capacity(warm + 1);
